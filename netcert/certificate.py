@@ -1,0 +1,115 @@
+"""Certificates: what was checked, about which exact files, by which tools.
+
+``make`` assembles the record of ``specs/README.md`` section 4 from the
+results of each stage (dataset quantities, measures, the fast evaluation, the
+kernel's verdict, the construction's size claims); ``to_bytes`` writes it
+canonically. The verdict is ``certified`` only when every part holds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from collections.abc import Mapping
+from pathlib import Path
+
+import gmpy2
+import networkx
+import numpy
+import sympy
+
+import netcert
+from netcert.constructions.base import Construction
+from netcert.dataset import Dataset
+from netcert.evaluate import Evaluation
+from netcert.exact import format_rational
+from netcert.formats import schemas
+from netcert.ir.measures import Measures
+from netcert.separation import Separation
+
+CERTIFIED = "certified"
+REFUTED = "refuted"
+MAX_MISMATCHES = 10
+
+
+def tools() -> dict[str, str]:
+    return {"netcert": netcert.__version__, "python": platform.python_version(), "gmpy2": gmpy2.version(),
+            "sympy": sympy.__version__, "networkx": networkx.__version__, "numpy": numpy.__version__}
+
+
+def relative_path(target: str | Path, cert_path: str | Path) -> str:
+    """``target`` as a POSIX path relative to the certificate's directory."""
+    base = Path(cert_path).resolve().parent
+    return Path(os.path.relpath(Path(target).resolve(), base)).as_posix()
+
+
+def dataset_section(data: Dataset, path: str, sep: Separation, max_sq_norm) -> dict:
+    labels = data.labels
+    return {
+        "path": path, "sha256": data.sha256, "digest": data.digest,
+        "n": data.n, "d": data.d, "rows": data.rows, "duplicates_merged": len(data.merged),
+        "labels": {"kind": data.label_kind, "distinct": len(set(labels)),
+                   "min": format_rational(min(labels)), "max": format_rational(max(labels))},
+        "min_sq_separation": None if sep.value is None else format_rational(sep.value),
+        "min_sq_separation_pair": None if sep.pair is None else list(sep.pair),
+        "max_sq_norm": format_rational(max_sq_norm),
+    }
+
+
+def interpolation_section(ev: Evaluation) -> dict:
+    return {
+        "exact": ev.exact, "points_checked": ev.points_checked, "mismatch_count": len(ev.mismatches),
+        "mismatches": [{"index": m.index, "expected": format_rational(m.expected),
+                        "obtained": format_rational(m.obtained)} for m in ev.mismatches[:MAX_MISMATCHES]],
+        "outputs_digest": ev.outputs_digest,
+    }
+
+
+def checker_section(verdict, *, mode: str, seed: int) -> dict:
+    return {
+        "name": "netcert.kernel", "mode": mode, "seed": seed, "points_checked": verdict.points_checked,
+        "outputs_agree": verdict.outputs_agree, "structure_agrees": verdict.structure_agrees,
+        "hashes_agree": verdict.hashes_agree, "dataset_agrees": verdict.dataset_agrees,
+        "notes": list(verdict.notes),
+        "failures": [{"where": f.where, "expected": f.expected, "found": f.found} for f in verdict.failures],
+    }
+
+
+def evaluate_formula(formula, variables: Mapping[str, int]) -> int:
+    """The integer value of a sympy formula, its symbols matched to ``variables`` by name."""
+    return int(formula.subs({sym: variables[sym.name] for sym in formula.free_symbols}))
+
+
+def construction_section(c: Construction | None, options: Mapping, claim, measures: Measures) -> dict | None:
+    """The construction's exact size formulas evaluated and compared, and the theorem as context."""
+    if c is None:
+        return None
+    measured = measures.as_dict()
+    claims = {}
+    for name, formula in claim.formulas.items():
+        value = evaluate_formula(formula, claim.variables)
+        claims[name] = {"formula": str(formula), "value": value, "measured": measured[name],
+                        "holds": measured[name] == value}
+    bound = None
+    if c.theorem.bound is not None:
+        bound = {"formula": str(c.theorem.bound), "value": evaluate_formula(c.theorem.bound, claim.variables),
+                 "measure": c.theorem.bound_measure}
+    return {"name": c.name, "paper": c.paper, "options": dict(options),
+            "size": {"variables": dict(claim.variables), "claims": claims,
+                     "holds": all(v["holds"] for v in claims.values())},
+            "theorem": {"statement": c.theorem.statement, "rate": c.theorem.rate, "bound": bound}}
+
+
+def verdict_of(cert: dict) -> str:
+    """``certified`` iff interpolation is exact, the kernel agrees on everything, and size claims hold."""
+    ok = cert["interpolation"]["exact"] and not cert["checker"]["failures"]
+    construction = cert.get("construction")
+    if construction is not None:
+        ok = ok and construction["size"]["holds"]
+    return CERTIFIED if ok else REFUTED
+
+
+def to_bytes(cert: dict) -> bytes:
+    schemas.check(cert, schemas.CERTIFICATE, "certificate")
+    return (json.dumps(cert, sort_keys=True, indent=2, ensure_ascii=True) + "\n").encode("ascii")

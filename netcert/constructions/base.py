@@ -1,0 +1,54 @@
+"""What a construction is: a paper's theorem compiled into a network builder.
+
+A construction module provides a ``Construction`` record: its name (first
+author and year), the paper, its assumptions, a precondition check returning
+every problem, ``build(dataset, **options) -> DiGraph``, and its exact size
+formulas as sympy expressions that the certificate evaluates beside the
+measured sizes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import networkx as nx
+import sympy
+
+from netcert.dataset import Dataset
+
+
+@dataclass(frozen=True)
+class SizeClaim:
+    """Exact formulas for the measures of a built network, and their variables.
+
+    ``formulas`` maps a measure name of ``ir.measures.Measures`` to a sympy
+    expression; ``variables`` gives every symbol's integer value for one build.
+    """
+
+    formulas: Mapping[str, sympy.Expr]
+    variables: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class Theorem:
+    """The paper's statement, its rate, and its explicit bound when the paper gives one."""
+
+    statement: str
+    rate: str
+    bound: sympy.Expr | None = None
+    bound_measure: str = ""
+
+
+@dataclass(frozen=True)
+class Construction:
+    name: str
+    paper: str
+    reference: str
+    assumptions: str
+    options: Mapping[str, str]  # option name -> one-line description
+    check: Callable[[Dataset, Mapping], list[str]]
+    build: Callable[..., nx.DiGraph]
+    size: Callable[[nx.DiGraph, Dataset], SizeClaim]
+    theorem: Theorem
+    formulas_text: Mapping[str, str] = field(default_factory=dict)

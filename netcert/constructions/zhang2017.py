@@ -1,0 +1,133 @@
+"""zhang2017: one hidden layer, one ReLU per point (Zhang et al. 2017, Thm 1).
+
+Zhang, Bengio, Hardt, Recht & Vinyals, "Understanding deep learning requires
+rethinking generalization", ICLR 2017, Theorem 1: for n distinct points in R^d
+and any real labels, a one-hidden-layer ReLU network with 2n + d weights
+(direction shared) interpolates them.
+
+Built in the dyadic "zig-zag" form of classic.md section 2.2:
+
+1. project to a line: z_i = u . x_int[i] pairwise distinct (``gadgets.projection``);
+2. sort the points by z, so z_1 < ... < z_n, with labels y_1..y_n;
+3. pick the slope K = the least power of two >= max_k |m_k| over the secant
+   slopes m_k = (y_{k+1} - y_k) / (z_{k+1} - z_k) (K = 1 if n = 1 or all m_k = 0);
+4. the interpolant alternates slopes +-K: sigma_0 = +K if y_1 >= 0 else -K,
+   sigma_k = -sigma_(k-1); neuron 0 has its kink at kappa_0 = z_1 - y_1 / sigma_0
+   and output weight sigma_0, neuron k >= 1 its kink at
+   kappa_k = (y_(k+1) - y_k - sigma_k z_(k+1) + sigma_(k-1) z_k) / (sigma_(k-1) - sigma_k),
+   which lies in [z_k, z_(k+1)] because |m_k| <= K, and output weight
+   sigma_k - sigma_(k-1) = +-2K.
+
+F(x) = sum_k w_k relu(u . x_int - kappa_k) then equals y_i at every z_i. Every
+weight is dyadic when the labels are (their denominators are 2K den(y)).
+Folding the column scales into the first layer (weight u_j * scale_j on input
+j) makes the network take the original rational inputs.
+
+Size: depth 2, n hidden ReLUs, params_dense = n(d + 2) + 1, params_nonzero =
+n (nnz(u) + 1) + (number of nonzero kinks); the only assumption is that the
+points are distinct, which every loaded dataset is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import networkx as nx
+import sympy
+
+from netcert.constructions.base import Construction, SizeClaim, Theorem
+from netcert.dataset import Dataset
+from netcert.exact import Rat, mpq
+from netcert.gadgets.projection import find_projection
+from netcert.ir import keys
+from netcert.ir import network as net
+
+NAME = "zhang2017"
+PAPER = "Zhang, Bengio, Hardt, Recht, Vinyals. Understanding deep learning requires rethinking generalization. ICLR 2017, Theorem 1"
+REFERENCE = "arXiv:1611.03530, Thm 1; netcert spec classic.md section 2.2 (dyadic zig-zag)"
+
+
+def check(data: Dataset, options: Mapping) -> list[str]:
+    """Distinct points are the only assumption; loading already guarantees them."""
+    return []
+
+
+def slope_bound(z: list[int], y: list[Rat]) -> Rat:
+    """K: the least power of two (possibly 2^-e) at least every |secant slope|."""
+    m = max((abs((y[k + 1] - y[k]) / (z[k + 1] - z[k])) for k in range(len(z) - 1)), default=mpq(0))
+    if m == 0:
+        return mpq(1)
+    K = mpq(1)
+    while K < m:
+        K *= 2
+    while K / 2 >= m:
+        K /= 2
+    return K
+
+
+def zigzag(z: list[int], y: list[Rat]) -> tuple[list[Rat], list[Rat]]:
+    """Kinks kappa_k and output weights w_k of the zig-zag interpolant of sorted (z, y)."""
+    K = slope_bound(z, y)
+    sigma = [K if y[0] >= 0 else -K]
+    for _ in range(1, len(z)):
+        sigma.append(-sigma[-1])
+    kinks = [z[0] - y[0] / sigma[0]]
+    weights = [sigma[0]]
+    for k in range(1, len(z)):
+        s0, s1 = sigma[k - 1], sigma[k]
+        kinks.append((y[k] - y[k - 1] - s1 * z[k] + s0 * z[k - 1]) / (s0 - s1))
+        weights.append(s1 - s0)
+    return kinks, weights
+
+
+def build(data: Dataset, *, seed: int = 0) -> nx.DiGraph:
+    """The zig-zag network of ``data`` (module docstring); exact, dyadic for dyadic labels."""
+    proj = find_projection(data, seed)
+    order = sorted(range(data.n), key=lambda i: proj.z[i])
+    z = [proj.z[i] for i in order]
+    y = [data.labels[i] for i in order]
+    kinks, weights = zigzag(z, y)
+    inputs = [f"x[{j}]" for j in range(data.d)]
+    first = {x: mpq(a) * s for x, a, s in zip(inputs, proj.u, data.scale) if a}
+    options = {"seed": seed, "direction": [str(a) for a in proj.u], "direction_method": proj.method}
+    G = net.new_network(inputs, construction={"name": NAME, "options": options, "reference": REFERENCE},
+                        dataset=data.digest)
+    width = len(str(data.n - 1))
+    hidden = [f"h[{k:0{width}d}]" for k in range(data.n)]
+    for node, kappa in zip(hidden, kinks):
+        net.add_neuron(G, node, layer=1, activation=keys.RELU, bias=-kappa, incoming=first)
+    net.add_neuron(G, "out", layer=2, activation=keys.IDENTITY, bias=0, incoming=zip(hidden, weights))
+    net.set_outputs(G, ["out"])
+    return G
+
+
+def size(G: nx.DiGraph, data: Dataset) -> SizeClaim:
+    N, d, nnz_u, zero_kinks = sympy.symbols("N d nnz_u zero_kinks", integer=True, nonnegative=True)
+    """Exact sizes: depth 2, N + 1 neurons, N(d + 2) + 1 dense, N(nnz(u) + 2) - zero kinks nonzero."""
+    hidden = [v for v, layer in G.nodes(data=keys.LAYER) if layer == 1]
+    zero = sum(1 for v in hidden if G.nodes[v][keys.BIAS] == 0)
+    return SizeClaim(
+        formulas={"depth": sympy.Integer(2), "neurons": N + 1, "width": N,
+                  "params_dense": N * (d + 2) + 1,
+                  "params_nonzero": N * (nnz_u + 2) - zero_kinks},
+        variables={"N": data.n, "d": data.d, "nnz_u": G.in_degree(hidden[0]), "zero_kinks": zero},
+    )
+
+
+CONSTRUCTION = Construction(
+    name=NAME,
+    paper=PAPER,
+    reference=REFERENCE,
+    assumptions="distinct points (any rational labels)",
+    options={"seed": "seed of the random projection direction, used only if no coordinate axis separates the points"},
+    check=check,
+    build=build,
+    size=size,
+    theorem=Theorem(
+        statement="n distinct points in R^d with any real labels are interpolated by a depth-2 ReLU network "
+                  "with n hidden units and 2n + d weights (the direction u shared by all units)",
+        rate="O(N)",
+        bound=2 * sympy.Symbol("N", integer=True) + sympy.Symbol("d", integer=True),
+        bound_measure="weights with the projection direction shared (Zhang's count; not a formats.md measure)",
+    ),
+)

@@ -1,0 +1,319 @@
+"""Fast exact evaluation of a network on every point of a dataset.
+
+The network is compiled once into integer arithmetic (perf.md, "Design advice"):
+
+- **Integer scaling.** Every node value is h = H / s with H an integer and s a
+  positive rational fixed at compile time. For a neuron with weights w_u and
+  bias b, the pre-activation times s_v = t / g is the integer
+  Z = B + sum_u A_u H_u, where t is the lcm of the denominators of w_u / s_u and
+  b, A_u = t w_u / s_u, B = t b, and g = gcd(A, B) makes the row primitive.
+  relu and identity commute with positive scaling, so H_v = act(Z) at scale
+  s_v; threshold gives H_v = [Z >= 0] at scale 1. No gcd, no rational, no
+  normalisation happens per point.
+- **Shared affine forms.** Rows over the same sources whose integer vectors are
+  proportional share one form L, and Z = m L + B with an integer m (in the
+  networks of the papers whole layers are multiples of one projection u.x).
+- **Breakpoint tables.** A consumer c all of whose sources are ReLUs of one
+  form L sees Z_c = B_c + sum_j A_cj relu(m_j L + B_j): a piecewise-linear
+  function of the single integer L. It is compiled to sorted breakpoints with
+  prefix sums of slopes and intercepts, so evaluating it costs two binary
+  searches instead of one multiply-add per source. This is exact: the
+  breakpoints -B_j / m_j are rationals compared exactly with L.
+- **Zero skipping.** A zero activation contributes nothing and is skipped.
+- **Output comparison by cross-multiplication**: Z / s = p / q is tested as
+  Z q den(s) = p num(s), so no huge rational is ever normalised.
+
+What is exact: everything. Floats never enter. What is assumed: the network is
+valid (``ir.validate``) and has input nodes matching the dataset's columns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import gmpy2
+import networkx as nx
+
+from netcert.dataset import Dataset
+from netcert.errors import InputError
+from netcert.exact import Rat, mpq, mpz
+from netcert.ir import keys
+from netcert.ir.network import ordered_nodes
+
+_TABLE_MIN_SOURCES = 4
+_BIG_BITS = 256
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    index: int
+    expected: Rat
+    obtained: Rat
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The outcome of evaluating every distinct point."""
+
+    points_checked: int
+    mismatches: tuple[Mismatch, ...]
+    outputs_digest: str
+
+    @property
+    def exact(self) -> bool:
+        return not self.mismatches
+
+
+@dataclass(frozen=True)
+class _Form:
+    terms: tuple[tuple[int, object], ...]  # (value slot, integer coefficient)
+
+
+@dataclass(frozen=True)
+class _Node:
+    slot: int
+    activation: str
+    form: int
+    m: object
+    B: object
+
+
+@dataclass(frozen=True)
+class _Table:
+    """Z = B + const + L (slope) + intercept, from breakpoints of one form."""
+
+    slot: int
+    activation: str
+    form: int
+    B: object
+    pos_tau: list
+    pos_slope: list
+    pos_icpt: list
+    neg_tau: list
+    neg_slope: list
+    neg_icpt: list
+
+
+@dataclass(frozen=True)
+class Program:
+    """A network compiled for one set of input scales."""
+
+    n_slots: int
+    input_slots: tuple[int, ...]
+    forms: tuple[_Form, ...]
+    steps: tuple[object, ...]  # _Node | _Table, in topological order, with form markers
+    form_order: tuple[tuple[int, ...], ...]  # forms to compute before each step
+    output_slots: tuple[int, ...]
+    output_scales: tuple[Rat, ...]
+    big: bool
+
+
+# -- compile -------------------------------------------------------------------
+
+def compile_network(G: nx.DiGraph, input_scales: tuple) -> Program:
+    """Compile ``G`` for inputs given as integers over ``input_scales`` (one per input)."""
+    order = ordered_nodes(G)
+    slot = {v: k for k, v in enumerate(order)}
+    inputs = list(G.graph[keys.INPUTS])
+    if len(inputs) != len(input_scales):
+        raise InputError(f"the network has {len(inputs)} inputs but the dataset has {len(input_scales)} coordinates")
+    scale = {v: mpq(s) for v, s in zip(inputs, input_scales)}
+    rows = {}
+    for v in order:
+        if G.nodes[v][keys.ACTIVATION] != keys.INPUT:
+            rows[v], scale[v] = _integer_row(G, v, scale)
+    form_of, forms = _share_forms(rows, slot)
+    tables = _table_consumers(G, rows, form_of)
+    needed = _needed(G, order, tables, form_of, rows)
+    steps, form_order = _steps(G, order, slot, rows, form_of, forms, tables, needed)
+    outs = list(G.graph[keys.OUTPUTS])
+    big = max((abs(c).bit_length() for row in rows.values() for c in row[0].values()), default=0) > _BIG_BITS
+    return Program(len(order), tuple(slot[v] for v in inputs), tuple(_Form(tuple(f)) for f in forms),
+                   tuple(steps), tuple(form_order), tuple(slot[v] for v in outs),
+                   tuple(scale[v] for v in outs), big)
+
+
+def _integer_row(G: nx.DiGraph, v, scale: dict) -> tuple[tuple[dict, object, Rat], Rat]:
+    """(A, B, pre-activation scale) of node v, and the scale of its value."""
+    coef = {u: mpq(d[keys.WEIGHT]) / scale[u] for u, _, d in G.in_edges(v, data=True)}
+    bias = mpq(G.nodes[v][keys.BIAS])
+    t = mpz(1)
+    for c in (*coef.values(), bias):
+        t = gmpy2.lcm(t, c.denominator)
+    A = {u: c.numerator * (t // c.denominator) for u, c in coef.items()}
+    B = bias.numerator * (t // bias.denominator)
+    g = mpz(0)
+    for c in (*A.values(), B):
+        g = gmpy2.gcd(g, c)
+    g = g or mpz(1)
+    A = {u: int(c // g) for u, c in A.items()}
+    s = mpq(t, g)
+    value_scale = mpq(1) if G.nodes[v][keys.ACTIVATION] == keys.THRESHOLD else s
+    return (A, int(B // g), s), value_scale
+
+
+def _share_forms(rows: dict, slot: dict) -> tuple[dict, list]:
+    """Group proportional integer rows: node -> (form index, multiplier m)."""
+    index: dict[tuple, int] = {}
+    forms: list[list] = []
+    form_of = {}
+    for v, (A, _, _) in rows.items():
+        terms = sorted((slot[u], c) for u, c in A.items())
+        g = 0
+        for _, c in terms:
+            g = gmpy2.gcd(g, c)
+        g = int(g) or 1
+        if terms and terms[0][1] < 0:
+            g = -g
+        key = tuple((s, c // g) for s, c in terms)
+        if key not in index:
+            index[key] = len(forms)
+            forms.append(list(key))
+        form_of[v] = (index[key], g if terms else 0)
+    return form_of, forms
+
+
+def _table_consumers(G: nx.DiGraph, rows: dict, form_of: dict) -> set:
+    """Nodes whose sources are all ReLUs of one shared form (see the module docstring)."""
+    out = set()
+    for v in rows:
+        sources = list(G.predecessors(v))
+        if len(sources) < _TABLE_MIN_SOURCES:
+            continue
+        if all(G.nodes[u][keys.ACTIVATION] == keys.RELU for u in sources) \
+                and len({form_of[u][0] for u in sources}) == 1:
+            out.add(v)
+    return out
+
+
+def _needed(G, order, tables, form_of, rows) -> set:
+    """Nodes whose value some output needs, given which consumers use tables."""
+    needed = set(G.graph[keys.OUTPUTS])
+    for v in reversed(order):
+        if v not in needed or v not in rows:
+            continue
+        sources = list(G.predecessors(v))
+        if v in tables:
+            sources = list(G.predecessors(sources[0]))  # the shared form's sources
+        needed.update(sources)
+    return needed
+
+
+def _steps(G, order, slot, rows, form_of, forms, tables, needed):
+    steps, form_order, done = [], [], set()
+    for v in order:
+        if v not in rows or v not in needed:
+            continue
+        A, B, _ = rows[v]
+        act = G.nodes[v][keys.ACTIVATION]
+        if v in tables:
+            sources = list(G.predecessors(v))
+            f = form_of[sources[0]][0]
+            step = _make_table(slot[v], act, f, B, [(A[u], *form_of[u][1:], rows[u][1]) for u in sources])
+        else:
+            f, m = form_of[v]
+            step = _Node(slot[v], act, f, m, B)
+        form_order.append((f,) if f not in done else ())
+        done.add(f)
+        steps.append(step)
+    return steps, form_order
+
+
+def _make_table(slot: int, act: str, form: int, B, sources: list) -> _Table:
+    """Breakpoint table of Z = B + sum_j a_j relu(m_j L + b_j) over sources (a_j, m_j, b_j)."""
+    const = 0
+    pos, neg = [], []
+    for a, m, b in sources:
+        if m > 0:
+            pos.append((mpq(-b, m), a * m, a * b))
+        elif m < 0:
+            neg.append((mpq(-b, m), a * m, a * b))
+        elif b > 0:
+            const += a * b
+    pos.sort(key=lambda e: e[0])
+    neg.sort(key=lambda e: e[0])
+    pos_slope, pos_icpt = _prefix([e[1] for e in pos]), _prefix([e[2] for e in pos])
+    neg_slope, neg_icpt = _suffix([e[1] for e in neg]), _suffix([e[2] for e in neg])
+    return _Table(slot, act, form, B + const, [e[0] for e in pos], pos_slope, pos_icpt,
+                  [e[0] for e in neg], neg_slope, neg_icpt)
+
+
+def _prefix(values: list) -> list:
+    out = [0]
+    for v in values:
+        out.append(out[-1] + v)
+    return out
+
+
+def _suffix(values: list) -> list:
+    out = [0]
+    for v in reversed(values):
+        out.append(out[-1] + v)
+    return out[::-1]
+
+
+# -- run -------------------------------------------------------------------------
+
+def forward(program: Program, point: tuple) -> list:
+    """Integer output values H (value = H / output scale) on one point given as integers."""
+    vals = [0] * program.n_slots
+    for s, x in zip(program.input_slots, point):
+        vals[s] = mpz(x) if program.big else x
+    forms = program.forms
+    L = [0] * len(forms)
+    for step, before in zip(program.steps, program.form_order):
+        for f in before:
+            L[f] = sum(c * vals[s] for s, c in forms[f].terms if vals[s])
+        if type(step) is _Node:
+            z = step.m * L[step.form] + step.B
+        else:
+            z = _table_value(step, L[step.form])
+        act = step.activation
+        vals[step.slot] = (z if z > 0 else 0) if act == keys.RELU else (
+            z if act == keys.IDENTITY else int(z >= 0))
+    return [vals[s] for s in program.output_slots]
+
+
+def _table_value(t: _Table, L) -> object:
+    k = bisect_right(t.pos_tau, L)
+    j = bisect_left(t.neg_tau, L)
+    return t.B + L * (t.pos_slope[k] + t.neg_slope[j]) + t.pos_icpt[k] + t.neg_icpt[j]
+
+
+def run(G: nx.DiGraph, data: Dataset, progress: Progress | None = None) -> Evaluation:
+    """Evaluate ``G`` exactly on every distinct point of ``data`` and compare with the labels.
+
+    Raises ``InputError`` when the network does not have exactly one output or
+    its inputs do not match the dataset's coordinates.
+    """
+    if len(G.graph[keys.OUTPUTS]) != 1:
+        raise InputError(f"the network has {len(G.graph[keys.OUTPUTS])} outputs; scalar labels need exactly 1")
+    program = compile_network(G, data.scale)
+    scale = program.output_scales[0]
+    sn, sd = scale.numerator, scale.denominator
+    mismatches = []
+    digest = hashlib.sha256()
+    for i, (point, y) in enumerate(zip(data.num, data.labels)):
+        z = forward(program, point)[0]
+        if z * y.denominator * sd == y.numerator * sn:
+            digest.update(f"{y}\n".encode())
+        else:
+            got = mpq(z) / scale
+            mismatches.append(Mismatch(i, y, got))
+            digest.update(f"{got}\n".encode())
+        if progress is not None and (i + 1) % 256 == 0:
+            progress(256)
+    if progress is not None:
+        progress(data.n % 256)
+    return Evaluation(data.n, tuple(mismatches), digest.hexdigest())
+
+
+def outputs(G: nx.DiGraph, data: Dataset) -> list[Rat]:
+    """The exact output value on every distinct point (normalised; for tests and tools)."""
+    program = compile_network(G, data.scale)
+    scale = program.output_scales[0]
+    return [mpq(forward(program, p)[0]) / scale for p in data.num]

@@ -1,0 +1,137 @@
+"""Exact numbers: the only place netcert binds its number types.
+
+``Int`` and ``Rat`` are gmpy2's ``mpz`` and ``mpq``. This module holds
+
+- the string codec of ``specs/README.md`` section 1 (decimal or hex, lowest
+  terms, positive denominator, no ``-0``), with a size limit checked *before*
+  parsing, because a hostile file may hold a number of millions of digits;
+- the conversion of floats to the dyadic rationals they denote (never rounded);
+- the bit measures of ``formats.md``.
+
+gmpy2 parses big decimal strings in sub-quadratic time and without CPython's
+4300-digit limit, which is why no number is ever parsed with ``int(str)``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from fractions import Fraction
+
+import gmpy2
+
+from netcert.errors import NumberError
+
+Int = type(gmpy2.mpz(0))
+Rat = type(gmpy2.mpq(0))
+mpz = gmpy2.mpz
+mpq = gmpy2.mpq
+
+DEFAULT_MAX_BITS = 10**6
+"""Default limit on the bit length of a parsed numerator or denominator."""
+
+_DEC = re.compile(r"-?(?:0|[1-9][0-9]*)(?:/[1-9][0-9]*)?\Z")
+_HEX = re.compile(r"-?0x(?:0|[1-9a-f][0-9a-f]*)(?:/0x[1-9a-f][0-9a-f]*)?\Z")
+_LOG2_10 = math.log2(10)
+
+
+def max_bits() -> int:
+    """The active size limit: ``NETCERT_MAX_BITS`` if set, else the default."""
+    value = os.environ.get("NETCERT_MAX_BITS")
+    if value is None:
+        return DEFAULT_MAX_BITS
+    if not value.isdigit() or int(value) < 1:
+        raise NumberError(f"NETCERT_MAX_BITS must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _digit_bits(digits: str, hexa: bool) -> int:
+    """An upper bound on the bit length of the integer written by ``digits``."""
+    return 4 * len(digits) if hexa else math.ceil(len(digits) * _LOG2_10)
+
+
+def parse_rational(text: object, limit: int | None = None) -> Rat:
+    """Parse a canonical exact-number string (decimal or hex) into an ``mpq``.
+
+    Refuses (``NumberError``) anything that is not a string of the grammar,
+    not in lowest terms, with a denominator of 1 written out, ``-0``, or with a
+    part longer than ``limit`` bits (default: ``max_bits()``).
+    """
+    if not isinstance(text, str):
+        raise NumberError(f"expected an exact number as a string, got {type(text).__name__} {text!r:.40}")
+    hexa = text.lstrip("-").startswith("0x")
+    if not (_HEX if hexa else _DEC).match(text):
+        raise NumberError(f"not an exact number: {text!r:.60}")
+    limit = max_bits() if limit is None else limit
+    parts = text.lstrip("-").split("/")
+    for part in parts:
+        digits = part[2:] if hexa else part
+        if _digit_bits(digits, hexa) > limit + 4:
+            raise NumberError(f"number too large: {len(digits)} digits exceed the limit of {limit} bits")
+    base = 16 if hexa else 10
+    num = mpz(parts[0][2:] if hexa else parts[0], base)
+    den = mpz(parts[1][2:] if hexa else parts[1], base) if len(parts) == 2 else mpz(1)
+    if text.startswith("-"):
+        if num == 0:
+            raise NumberError("'-0' is not a canonical number")
+        num = -num
+    if max(num.bit_length(), den.bit_length()) > limit:
+        raise NumberError(f"number too large: more than {limit} bits")
+    if len(parts) == 2 and den == 1:
+        raise NumberError(f"a denominator of 1 must be omitted: {text!r:.60}")
+    if gmpy2.gcd(num, den) != 1:
+        raise NumberError(f"not in lowest terms: {text!r:.60}")
+    return mpq(num, den)
+
+
+def format_rational(q: object) -> str:
+    """The canonical decimal string of an exact number (``"p/q"`` or ``"p"``)."""
+    return str(to_rat(q))
+
+
+def to_rat(value: object) -> Rat:
+    """An exact value (int, mpz, mpq, Fraction) as ``mpq``; refuses floats."""
+    if isinstance(value, Rat):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, Int, Fraction)):
+        raise NumberError(f"not an exact number: {type(value).__name__} {value!r:.40}")
+    if isinstance(value, Fraction):
+        return mpq(value.numerator, value.denominator)
+    return mpq(value)
+
+
+def is_exact(value: object) -> bool:
+    """True for the exact scalar types netcert accepts in a network."""
+    return isinstance(value, (Rat, Int, Fraction, int)) and not isinstance(value, bool)
+
+
+def float_to_rat(x: float) -> Rat:
+    """The exact dyadic rational a finite float denotes (no rounding)."""
+    if not math.isfinite(x):
+        raise NumberError(f"not a finite number: {x!r}")
+    num, den = float(x).as_integer_ratio()
+    return mpq(num, den)
+
+
+def bitlen(n: object) -> int:
+    """Bit length of ``|n|`` (0 for 0)."""
+    return int(mpz(n).bit_length())
+
+
+def bits(q: Rat) -> int:
+    """``formats.md`` bits(p/q) = max(bitlen|p|, bitlen q)."""
+    return max(bitlen(q.numerator), bitlen(q.denominator))
+
+
+def storage_bits(q: Rat) -> int:
+    """bitlen|p| + bitlen q: the storage a nonzero number adds to total_weight_bits."""
+    return bitlen(q.numerator) + bitlen(q.denominator)
+
+
+def lcm_all(values) -> Int:
+    """Least common multiple of positive integers (1 for none)."""
+    out = mpz(1)
+    for v in values:
+        out = gmpy2.lcm(out, v)
+    return out

@@ -1,0 +1,94 @@
+"""Measures of a network, exactly as ``formats.md`` defines them.
+
+Pure functions of ``G``; ``measure(G)`` gathers them in one record, which is
+what certificates report and the kernel recomputes independently.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass
+
+import networkx as nx
+
+from netcert.exact import bits, storage_bits, to_rat
+from netcert.ir import keys
+
+
+@dataclass(frozen=True)
+class Measures:
+    depth: int
+    width: int
+    neurons: int
+    params_dense: int | None
+    params_nonzero: int
+    max_weight_bits: int
+    total_weight_bits: int
+    layered: bool
+    activations: tuple[str, ...]
+    inputs: int
+    outputs: int
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        out["activations"] = list(self.activations)
+        return out
+
+
+def layer_sizes(G: nx.DiGraph) -> dict[int, int]:
+    """Number of nodes in each layer."""
+    return dict(Counter(layer for _, layer in G.nodes(data=keys.LAYER)))
+
+
+def depth(G: nx.DiGraph) -> int:
+    """The largest node layer (= layers of weights)."""
+    return max(layer for _, layer in G.nodes(data=keys.LAYER))
+
+
+def width(G: nx.DiGraph) -> int:
+    """The largest hidden layer (layers 1..depth-1); 0 without hidden layers."""
+    sizes, top = layer_sizes(G), depth(G)
+    return max((c for layer, c in sizes.items() if 0 < layer < top), default=0)
+
+
+def neurons(G: nx.DiGraph) -> int:
+    return sum(1 for _, act in G.nodes(data=keys.ACTIVATION) if act != keys.INPUT)
+
+
+def is_layered(G: nx.DiGraph) -> bool:
+    """Every edge goes from layer l to layer l + 1."""
+    layer = G.nodes
+    return all(layer[v][keys.LAYER] == layer[u][keys.LAYER] + 1 for u, v in G.edges)
+
+
+def params_dense(G: nx.DiGraph) -> int | None:
+    """sum_l (n_(l-1) + 1) n_l over the fully connected layers; None if not layered."""
+    if not is_layered(G):
+        return None
+    sizes = layer_sizes(G)
+    return sum((sizes.get(l - 1, 0) + 1) * sizes.get(l, 0) for l in range(1, depth(G) + 1))
+
+
+def _numbers(G: nx.DiGraph):
+    """Every weight and bias of G as mpq."""
+    for _, b in G.nodes(data=keys.BIAS):
+        if b is not None:
+            yield to_rat(b)
+    for _, _, w in G.edges(data=keys.WEIGHT):
+        yield to_rat(w)
+
+
+def measure(G: nx.DiGraph) -> Measures:
+    """All measures of a valid network, in one pass over its numbers."""
+    nonzero = max_bits = total_bits = 0
+    for q in _numbers(G):
+        if q != 0:
+            nonzero += 1
+            total_bits += storage_bits(q)
+            max_bits = max(max_bits, bits(q))
+    acts = sorted({act for _, act in G.nodes(data=keys.ACTIVATION) if act != keys.INPUT})
+    return Measures(
+        depth=depth(G), width=width(G), neurons=neurons(G), params_dense=params_dense(G),
+        params_nonzero=nonzero, max_weight_bits=max_bits, total_weight_bits=total_bits,
+        layered=is_layered(G), activations=tuple(acts),
+        inputs=len(G.graph[keys.INPUTS]), outputs=len(G.graph[keys.OUTPUTS]))

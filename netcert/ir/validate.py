@@ -1,0 +1,132 @@
+"""Well-formedness of a network (``specs/README.md`` section 3.2).
+
+``validate(G)`` returns every problem at once, each naming its node or edge,
+so a user fixes a file in one pass. Errors make a network unusable; warnings
+(dead nodes) do not change what it computes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+
+from netcert.exact import is_exact
+from netcert.ir import keys
+from netcert.ir.network import NodeId
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a network: where, what, and how bad."""
+
+    where: str
+    message: str
+    severity: str = ERROR
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+def validate(G: nx.DiGraph) -> list[Problem]:
+    """Every problem of ``G``: errors first, then warnings, each in a stable order."""
+    problems = (_check_ports(G) + _check_nodes(G) + _check_edges(G) + _check_cycles(G)
+                + _check_dead(G))
+    return sorted(problems, key=lambda p: p.severity != ERROR)
+
+
+def errors(problems: list[Problem]) -> list[Problem]:
+    return [p for p in problems if p.severity == ERROR]
+
+
+def _name(node: NodeId) -> str:
+    return f"node {node!r}"
+
+
+def _is_id(node: object) -> bool:
+    return isinstance(node, (str, int)) and not isinstance(node, bool)
+
+
+def _check_ports(G: nx.DiGraph) -> list[Problem]:
+    out: list[Problem] = []
+    for key in (keys.INPUTS, keys.OUTPUTS):
+        ids = G.graph.get(key)
+        if not isinstance(ids, list) or not ids:
+            out.append(Problem(f"graph.{key}", "must be a nonempty list of node ids"))
+            continue
+        if len(set(map(repr, ids))) != len(ids):
+            out.append(Problem(f"graph.{key}", "lists a node twice"))
+        out += [Problem(f"graph.{key}", f"names {v!r}, which is not a node") for v in ids if v not in G]
+    listed_in = set(G.graph.get(keys.INPUTS) or [])
+    out += [Problem(f"graph.{keys.OUTPUTS}", f"{v!r} is an input node")
+            for v in G.graph.get(keys.OUTPUTS) or [] if v in listed_in]
+    return out
+
+
+def _check_nodes(G: nx.DiGraph) -> list[Problem]:
+    listed = set(G.graph.get(keys.INPUTS) or [])
+    out: list[Problem] = []
+    for v, attrs in G.nodes(data=True):
+        out += _check_node(G, v, attrs, v in listed)
+    return out
+
+
+def _check_node(G: nx.DiGraph, v: NodeId, attrs: dict, listed: bool) -> list[Problem]:
+    where, out = _name(v), []
+    if not _is_id(v):
+        out.append(Problem(where, "id must be a string or an integer"))
+    layer, act = attrs.get(keys.LAYER), attrs.get(keys.ACTIVATION)
+    if not isinstance(layer, int) or isinstance(layer, bool) or layer < 0:
+        out.append(Problem(where, f"layer must be an integer >= 0, got {layer!r}"))
+    if act not in keys.ACTIVATIONS:
+        out.append(Problem(where, f"unknown activation {act!r} (known: {', '.join(keys.ACTIVATIONS)})"))
+    if (act == keys.INPUT) != listed:
+        out.append(Problem(where, "input nodes must be exactly those listed in graph.inputs"))
+    if act == keys.INPUT:
+        if layer != 0:
+            out.append(Problem(where, f"an input node must be in layer 0, not {layer!r}"))
+        if keys.BIAS in attrs:
+            out.append(Problem(where, "an input node has no bias"))
+        if G.in_degree(v):
+            out.append(Problem(where, "an input node has no incoming edges"))
+    elif act in keys.ACTIVATIONS:
+        if isinstance(layer, int) and layer < 1:
+            out.append(Problem(where, "a neuron must be in layer >= 1"))
+        if not is_exact(attrs.get(keys.BIAS)):
+            out.append(Problem(where, f"bias must be an exact number, got {attrs.get(keys.BIAS)!r:.40}"))
+    return out
+
+
+def _check_edges(G: nx.DiGraph) -> list[Problem]:
+    out: list[Problem] = []
+    for u, v, attrs in G.edges(data=True):
+        where = f"edge {u!r} -> {v!r}"
+        w = attrs.get(keys.WEIGHT)
+        if not is_exact(w):
+            out.append(Problem(where, f"weight must be an exact number, got {w!r:.40}"))
+        elif w == 0:
+            out.append(Problem(where, "weight is zero (a zero weight is an absent edge)"))
+        lu, lv = G.nodes[u].get(keys.LAYER), G.nodes[v].get(keys.LAYER)
+        if isinstance(lu, int) and isinstance(lv, int) and lu >= lv:
+            out.append(Problem(where, f"goes from layer {lu} to layer {lv}; edges must go up"))
+    return out
+
+
+def _check_cycles(G: nx.DiGraph) -> list[Problem]:
+    try:
+        cycle = nx.find_cycle(G)
+    except nx.NetworkXNoCycle:
+        return []
+    return [Problem("graph", "has a cycle: " + " -> ".join(repr(u) for u, _ in cycle))]
+
+
+def _check_dead(G: nx.DiGraph) -> list[Problem]:
+    outs = [v for v in G.graph.get(keys.OUTPUTS) or [] if v in G]
+    alive = set(outs)
+    for v in outs:
+        alive |= nx.ancestors(G, v)
+    return [Problem(_name(v), "dead: no output depends on it", WARNING)
+            for v, act in G.nodes(data=keys.ACTIVATION) if v not in alive and act != keys.INPUT]

@@ -1,0 +1,25 @@
+"""netcert's trusted kernel: rechecks a certificate from the files, with its own readers and sympy's QQ.
+It imports the standard library, sympy, and numpy (numpy.load in read.py only); nothing else of netcert."""
+from dataclasses import dataclass
+
+@dataclass(frozen=True)
+class Failure:
+    where: str  # e.g. "structure.depth", "network.sha256", "output[17]", "network.validity"
+    expected: str  # what the claim says
+    found: str  # what the kernel computed
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool  # no failures
+    mode: str  # "sample" or "full"
+    seed: int
+    points_checked: int
+    outputs_agree: bool
+    structure_agrees: bool
+    hashes_agree: bool
+    dataset_agrees: bool
+    failures: tuple[Failure, ...]
+    notes: tuple[str, ...]  # honest remarks: what was not rechecked
+    recomputed: dict  # JSON-ready: network, dataset, structure, outputs (+ interpolation when full)
+
+from .check import check, check_certificate  # noqa: E402  (check.py uses the two types above)

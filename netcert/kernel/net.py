@@ -1,0 +1,147 @@
+"""Networks: validity (section 3.2), canonical digest (3.3), measures (3.4), exact evaluation (3.5)."""
+import hashlib
+import json
+from collections import Counter, defaultdict
+
+from sympy.polys.domains import QQ
+
+from .read import KernelError, dec, number
+
+CODES = {"input": 0, "relu": 1, "threshold": 2, "identity": 3}
+ZERO, ONE = QQ(0), QQ(1)
+IDS = (int, str)  # a node id is one of these; type(True) is bool, not int
+
+def tag(v):
+    return f"node {json.dumps(v)}"
+
+def validate(doc):
+    """Section 3.2: nodes {id: (layer, activation, bias)}, edges [(source, target, weight)], inputs, outputs,
+    problems [(expected, found)]. A file that is not node-link JSON at all raises (a "network file" failure)."""
+    problems, g = [], doc["graph"]
+    bad = lambda expected, found: problems.append((expected, found))  # noqa: E731
+    head = json.dumps([doc.get("directed"), doc.get("multigraph"), g.get("format"), g.get("version")])
+    if head != '[true, false, "netcert.network", 1]':
+        bad('[directed, multigraph, format, version] = [true, false, "netcert.network", 1]', head)
+    nodes = read_nodes(doc["nodes"], bad)
+    ins, outs = (listed(g.get(k), k, nodes, bad) for k in ("inputs", "outputs"))
+    inset = set(ins)
+    for v in inset & set(outs):
+        bad("outputs that are not inputs", tag(v))
+    for v, (layer, act, _) in nodes.items():
+        if (act == "input") != (v in inset) or (layer is not None and (layer == 0) != (act == "input")):
+            bad("graph.inputs are the input nodes, in layer 0; others in layer >= 1", f"{tag(v)}: {act}, layer {layer}")
+    edges = read_edges(doc["edges"], nodes, bad)
+    if len(topo(nodes, edges)) < len(nodes):
+        bad("an acyclic graph", "a cycle")
+    return nodes, edges, ins, outs, problems
+
+def exact(s, what, where, bad):
+    try:
+        return number(s)
+    except KernelError as e:
+        bad(f"an exact {what}: {e.args[1]}", f"{where}: {e.args[2]}")
+
+def read_nodes(raw, bad):
+    nodes = {}
+    for k, nd in enumerate(raw):
+        v = nd.get("id") if isinstance(nd, dict) else None
+        if type(v) not in IDS or v in nodes:
+            bad("a node with a new string or integer id", f"nodes[{k}]: id {json.dumps(v)}")
+            continue
+        layer, act = nd.get("layer"), nd.get("activation")
+        if not (type(layer) is int and layer >= 0) or act not in list(CODES):
+            bad("a layer >= 0 and a known activation", f"{tag(v)}: {json.dumps(layer)}, {json.dumps(act)}")
+            layer = layer if type(layer) is int and layer >= 0 else None
+        if act == "input" and "bias" in nd:
+            bad("no bias on an input node", tag(v))
+        nodes[v] = (layer, act, None if act == "input" else exact(nd.get("bias"), "bias", tag(v), bad))
+    return nodes
+
+def listed(ids, key, nodes, bad):
+    """graph.inputs or graph.outputs: a non-empty list of existing nodes without repeats."""
+    ok = [v for v in ids if type(v) in IDS and v in nodes] if isinstance(ids, list) else []
+    if not ok or len(ok) < len(ids) or len(set(ok)) < len(ok):
+        bad(f"graph.{key}: a non-empty list of existing nodes without repeats", json.dumps(ids)[:200])
+    return ok
+
+def read_edges(raw, nodes, bad):
+    edges, seen = [], set()
+    for e in raw:
+        s, t = (e.get("source"), e.get("target")) if isinstance(e, dict) else (None, None)
+        where = f"edge {json.dumps(s)} -> {json.dumps(t)}"
+        if not (type(s) in IDS and type(t) in IDS and s in nodes and t in nodes) or (s, t) in seen:
+            bad("edge endpoints that are nodes, each pair at most once", where)
+            continue
+        seen.add((s, t))
+        w, (ls, _, _), (lt, act, _) = exact(e.get("weight"), "weight", where, bad), nodes[s], nodes[t]
+        if w == 0 or act == "input" or (ls is not None and lt is not None and ls >= lt):
+            bad("a nonzero weight, a lower to a higher layer, not into an input", f"{where}: layers {ls} -> {lt}")
+        if w is not None:
+            edges.append((s, t, w))
+    return edges
+
+def topo(nodes, edges):
+    """Kahn's algorithm: the nodes in an order where every edge goes forward (short on a cycle)."""
+    indeg, succ = dict.fromkeys(nodes, 0), defaultdict(list)
+    for s, t, _ in edges:
+        indeg[t] += 1
+        succ[s].append(t)
+    order = [v for v, k in indeg.items() if k == 0]
+    for v in order:  # the list grows while it is read: a queue
+        for t in succ[v]:
+            indeg[t] -= 1
+            if indeg[t] == 0:
+                order.append(t)
+    return order
+
+def canonical_digest(doc, nodes):
+    """Section 3.3: sha256 of the canonical bytes; numbers are rewritten in canonical decimal form."""
+    key = lambda v: (type(v) is str, v)  # noqa: E731  (integer ids before string ids)
+    ns = [dict(nd, **({"bias": dec(number(nd["bias"]))} if "bias" in nd else {})) for nd in doc["nodes"]]
+    es = [dict(e, weight=dec(number(e["weight"]))) for e in doc["edges"]]
+    ns.sort(key=lambda nd: (nd["layer"], key(nd["id"])))
+    es.sort(key=lambda e: (nodes[e["source"]][0], key(e["source"]), nodes[e["target"]][0], key(e["target"])))
+    text = json.dumps(dict(doc, nodes=ns, edges=es), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256((text + "\n").encode("ascii")).hexdigest()
+
+def structure(nodes, edges, ins, outs):
+    """Section 3.4, on a valid network."""
+    count = Counter(layer for layer, _, _ in nodes.values())
+    depth = max(count)
+    layered = all(nodes[t][0] == nodes[s][0] + 1 for s, t, _ in edges)
+    values = [w for _, _, w in edges] + [b for _, _, b in nodes.values() if b]  # the nonzero ones
+    bits = [(abs(QQ.numer(q)).bit_length(), QQ.denom(q).bit_length()) for q in values]
+    return {"depth": depth, "width": max((count[k] for k in range(1, depth)), default=0),
+            "neurons": sum(act != "input" for _, act, _ in nodes.values()),
+            "params_dense": sum((count[k - 1] + 1) * count[k] for k in range(1, depth + 1)) if layered else None,
+            "params_nonzero": len(values), "max_weight_bits": max((max(b) for b in bits), default=0),
+            "total_weight_bits": sum(p + q for p, q in bits), "layered": layered,
+            "activations": sorted({act for _, act, _ in nodes.values() if act != "input"}),
+            "inputs": len(ins), "outputs": len(outs)}
+
+def program(nodes, edges, ins):
+    """Per non-input node in Kahn order, once: (activation, bias, ((position, weight), ...)); inputs come first."""
+    pos, preds, prog = {v: j for j, v in enumerate(ins)}, defaultdict(list), []
+    for s, t, w in edges:
+        preds[t].append((s, w))
+    for v in topo(nodes, edges):
+        if v not in pos:  # a valid network's only input nodes are graph.inputs
+            prog.append((CODES[nodes[v][1]], nodes[v][2], tuple((pos[s], w) for s, w in preds[v])))
+            pos[v] = len(pos)
+    return prog, pos
+
+def evaluate(prog, x, out):
+    """The exact value at position `out` on the point x (a tuple of QQ), scalar by scalar."""
+    vals = list(x)
+    for act, b, terms in prog:
+        z = b
+        for p, w in terms:
+            v = vals[p]
+            if v:  # a zero value contributes nothing
+                z += w * v
+        if act == 1:  # relu
+            z = z if z > ZERO else ZERO
+        elif act == 2:  # threshold
+            z = ONE if z >= ZERO else ZERO
+        vals.append(z)
+    return vals[out]

@@ -1,0 +1,131 @@
+"""The verification pipeline: files in, certificate out; and its re-check.
+
+``verify`` reads the network and the dataset, measures the network, evaluates
+it exactly on every distinct point (``evaluate``), has the independent kernel
+re-derive every claim from the files (``kernel.check``), and assembles the
+certificate. ``recheck`` re-runs all of it for a stored certificate and lists
+every field that no longer matches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from netcert import certificate, dataset, evaluate, kernel, separation
+from netcert.constructions import registry
+from netcert.errors import FormatError, InputError, NetworkError
+from netcert.formats import files, netjson, schemas
+from netcert.ir import keys, measures, validate
+
+Progress = Callable[[int], None]
+# Fields that legitimately differ between two honest runs: the versions of the
+# tools, and the kernel's bookkeeping that depends on the sampling options.
+_UNCOMPARED = ("tools", "checker.points_checked", "checker.notes", "checker.mode")
+
+
+def load_network(path: str | Path):
+    """Read a net.json and refuse it (``NetworkError``) if it is ill-formed."""
+    G = netjson.read(path)
+    errs = validate.errors(validate.validate(G))
+    if errs:
+        more = f" (and {len(errs) - 1} more problems)" if len(errs) > 1 else ""
+        raise NetworkError(f"{path}: invalid network: {errs[0]}{more}")
+    return G
+
+
+def verify(net_path: str | Path, data_path: str | Path, cert_path: str | Path, *, sample: int = 1000,
+           seed: int = 0, full: bool = False, progress: Progress | None = None,
+           kernel_progress: Progress | None = None) -> dict:
+    """The certificate of ``net_path`` on ``data_path`` (paths relative to ``cert_path``)."""
+    data = dataset.load(data_path)
+    G = load_network(net_path)
+    if len(G.graph[keys.INPUTS]) != data.d:
+        raise InputError(f"{net_path}: the network has {len(G.graph[keys.INPUTS])} inputs "
+                         f"but {data_path} has d = {data.d}")
+    found = measures.measure(G)
+    ev = evaluate.run(G, data, progress)
+    cert = {
+        "format": "netcert.certificate", "version": 1,
+        "network": {"path": certificate.relative_path(net_path, cert_path),
+                    "sha256": hashlib.sha256(Path(net_path).read_bytes()).hexdigest(),
+                    "digest": netjson.digest(G)},
+        "dataset": certificate.dataset_section(data, certificate.relative_path(data_path, cert_path),
+                                               separation.min_sq_separation(data),
+                                               separation.max_sq_norm(data)),
+        "structure": found.as_dict(),
+        "interpolation": certificate.interpolation_section(ev),
+    }
+    verdict = kernel.check(net_path, data_path, cert, sample=sample, seed=seed, full=full,
+                           progress=kernel_progress)
+    cert["checker"] = certificate.checker_section(verdict, mode="full" if full else "sample", seed=seed)
+    cert["construction"] = _construction(G, data, found)
+    cert["tools"] = certificate.tools()
+    cert["verdict"] = certificate.verdict_of(cert)
+    return cert
+
+
+def _construction(G, data, found) -> dict | None:
+    info = G.graph.get(keys.CONSTRUCTION)
+    if not info or info.get("name") not in registry.CONSTRUCTIONS:
+        return None
+    c = registry.get(info["name"])
+    return certificate.construction_section(c, info.get("options", {}), c.size(G, data), found)
+
+
+def read_certificate(path: str | Path) -> dict:
+    """A certificate file, schema-checked."""
+    try:
+        cert = json.loads(files.read_bytes(path))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise FormatError(f"{path}: not JSON ({e})") from None
+    schemas.check(cert, schemas.CERTIFICATE, str(path))
+    return cert
+
+
+def recheck(cert_path: str | Path, *, sample: int = 1000, full: bool = False,
+            progress: Progress | None = None, kernel_progress: Progress | None = None) -> list[str]:
+    """Every difference between a stored certificate and a fresh run on the files it names.
+
+    An empty list means the certificate reproduces; a reproduced certificate
+    whose verdict is not ``certified`` is reported as a difference too.
+    """
+    stored = read_certificate(cert_path)
+    base = Path(cert_path).parent
+    net_path, data_path = base / stored["network"]["path"], base / stored["dataset"]["path"]
+    for what, p in (("network", net_path), ("dataset", data_path)):
+        if not p.is_file():
+            return [f"{what}.path: {stored[what]['path']} does not exist (relative to {base})"]
+    try:
+        fresh = verify(net_path, data_path, cert_path, sample=sample, seed=stored["checker"]["seed"],
+                       full=full, progress=progress, kernel_progress=kernel_progress)
+    except InputError as e:
+        return [f"files no longer verify: {e}"]
+    diffs = _differences(stored, fresh)
+    if not diffs and stored["verdict"] != certificate.CERTIFIED:
+        diffs.append(f"verdict: {stored['verdict']} (reproduced, but not certified)")
+    return diffs
+
+
+def _differences(stored: object, fresh: object, where: str = "") -> list[str]:
+    if where in _UNCOMPARED:
+        return []
+    if isinstance(stored, dict) and isinstance(fresh, dict):
+        out = []
+        for k in sorted(set(stored) | set(fresh)):
+            sub = f"{where}.{k}" if where else k
+            if k not in stored or k not in fresh:
+                out += [] if sub in _UNCOMPARED else [f"{sub}: present in only one of stored and recomputed"]
+            else:
+                out += _differences(stored[k], fresh[k], sub)
+        return out
+    if stored != fresh:
+        return [f"{where}: stored {_short(stored)}, recomputed {_short(fresh)}"]
+    return []
+
+
+def _short(v: object) -> str:
+    s = json.dumps(v, sort_keys=True)
+    return s if len(s) <= 160 else s[:150] + "..."
