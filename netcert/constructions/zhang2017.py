@@ -123,6 +123,8 @@ CONSTRUCTION = Construction(
     check=check,
     build=build,
     size=size,
+    formulas_text={"depth": "2", "width": "N", "neurons": "N + 1", "params_dense": "N (d + 2) + 1",
+                   "params_nonzero": "N (nnz(u) + 2) - (kinks at 0)"},
     theorem=Theorem(
         statement="n distinct points in R^d with any real labels are interpolated by a depth-2 ReLU network "
                   "with n hidden units and 2n + d weights (the direction u shared by all units)",

@@ -1,0 +1,240 @@
+"""The command line: thin click commands over the library.
+
+Exit codes: 0 success / certified, 1 refuted or check failed, 2 usage error,
+3 bad input. A ``NetcertError`` becomes one line on stderr, never a traceback;
+every output file is written atomically.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import sys
+from importlib import resources
+from pathlib import Path
+
+import click
+
+from netcert import __version__, certificate, dataset, verify
+from netcert.constructions import registry
+from netcert.errors import NetcertError, PreconditionError
+from netcert.formats import files, netjson
+from netcert.ir import keys, measures, validate
+from netcert.exact import bits
+
+EXISTING = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+class _Error(click.ClickException):
+    """A NetcertError shown as one line with its own exit code."""
+
+    def __init__(self, error: NetcertError):
+        super().__init__(str(error))
+        self.exit_code = error.exit_code
+
+    def show(self, file=None) -> None:
+        click.echo(f"netcert: error: {self.message}", err=True)
+
+
+@contextlib.contextmanager
+def _errors():
+    try:
+        yield
+    except NetcertError as e:
+        raise _Error(e) from None
+
+
+@contextlib.contextmanager
+def _progress(label: str, total: int, quiet: bool):
+    """A progress bar on stderr when it is a terminal; a no-op callback otherwise."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="netcert")
+def cli() -> None:
+    """Compile memorization theorems into exact networks and certify what they compute."""
+
+
+@cli.command()
+@click.argument("data", type=EXISTING)
+@click.option("--construction", "-c", default="zhang2017", show_default=True, help="See `netcert constructions`.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random choice.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("net.json"),
+              show_default=True, help="Network file to write (.json or .json.gz).")
+def build(data: Path, construction: str, seed: int, output: Path) -> None:
+    """Build a network that interpolates DATA (.npz or .csv)."""
+    with _errors():
+        c = registry.get(construction)
+        ds = dataset.load(data)
+        problems = c.check(ds, {"seed": seed})
+        if problems:
+            raise PreconditionError(f"{data}: {c.name} cannot be built: " + "; ".join(problems))
+        G = c.build(ds, seed=seed)
+        netjson.write(G, output)
+        m = measures.measure(G)
+    merged = f", {len(ds.merged)} duplicate rows merged" if ds.merged else ""
+    click.echo(f"{output}: {c.name} on {ds.n} points (d = {ds.d}{merged}): depth {m.depth}, width {m.width}, "
+               f"{m.params_nonzero} nonzero parameters, max {m.max_weight_bits} bits per weight")
+
+
+@cli.command(name="verify")
+@click.argument("net", type=EXISTING)
+@click.option("--data", "-d", type=EXISTING, required=True, help="The dataset the network must interpolate.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Certificate to write [default: NET with .cert.json].")
+@click.option("--sample", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Points the independent kernel re-evaluates (seeded sample).")
+@click.option("--full", is_flag=True, help="Kernel re-evaluates every point (slow on large networks).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the kernel's sample.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+def verify_cmd(net: Path, data: Path, output: Path | None, sample: int, full: bool, seed: int, quiet: bool) -> None:
+    """Evaluate NET exactly on every point of DATA, re-check it independently, write a certificate."""
+    output = output or _cert_name(net)
+    with _errors():
+        n = dataset.load(data).n
+        with _progress("evaluating", n, quiet) as p1, _progress("kernel", n if full else min(n, sample), quiet) as p2:
+            cert = verify.verify(net, data, output, sample=sample, seed=seed, full=full, progress=p1,
+                                 kernel_progress=p2)
+        files.write_atomic(output, certificate.to_bytes(cert))
+    _summary(cert, output)
+    sys.exit(0 if cert["verdict"] == certificate.CERTIFIED else 1)
+
+
+def _cert_name(net: Path) -> Path:
+    name = net.name
+    for suffix in (".json.gz", ".json"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return net.with_name(name + ".cert.json")
+
+
+def _summary(cert: dict, path: Path) -> None:
+    s, i, k, ds = cert["structure"], cert["interpolation"], cert["checker"], cert["dataset"]
+    click.echo(f"{path}: {cert['verdict'].upper()}")
+    click.echo(f"  interpolation: {'exact' if i['exact'] else 'FAILS'} on {i['points_checked']} points"
+               + (f" ({i['mismatch_count']} mismatches, first at point {i['mismatches'][0]['index']}:"
+                  f" expected {i['mismatches'][0]['expected']}, obtained {i['mismatches'][0]['obtained']})"
+                  if i["mismatches"] else ""))
+    click.echo(f"  kernel ({k['mode']}, {k['points_checked']} points): "
+               + ("agrees on every output, measure and hash" if not k["failures"]
+                  else f"{len(k['failures'])} failures, first {k['failures'][0]['where']}: "
+                       f"expected {k['failures'][0]['expected']}, found {k['failures'][0]['found']}"))
+    click.echo(f"  network: depth {s['depth']}, width {s['width']}, {s['neurons']} neurons, "
+               f"{s['params_nonzero']} nonzero / {s['params_dense']} dense parameters, "
+               f"max {s['max_weight_bits']} bits, {s['total_weight_bits']} bits in all")
+    click.echo(f"  dataset: n = {ds['n']}, d = {ds['d']}, labels {ds['labels']['kind']} "
+               f"({ds['labels']['distinct']} distinct), min squared separation {_approx(ds['min_sq_separation'])}")
+    c = cert["construction"]
+    if c:
+        held = "hold" if c["size"]["holds"] else "DO NOT HOLD"
+        formulas = ", ".join(f"{m} = {v['formula']} = {v['value']}" for m, v in c["size"]["claims"].items())
+        click.echo(f"  {c['name']}: size formulas {held}: {formulas}")
+
+
+def _approx(text: str | None) -> str:
+    """A labelled float rendering of an exact value, for people only."""
+    if text is None:
+        return "none (one point)"
+    from fractions import Fraction
+    return f"~{float(Fraction(text)):.6g} (exact value in the certificate)"
+
+
+@cli.command()
+@click.argument("certs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--sample", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.option("--full", is_flag=True, help="Kernel re-evaluates every point.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+def check(certs: tuple[Path, ...], sample: int, full: bool, quiet: bool) -> None:
+    """Re-verify certificates from the files they name; exit 1 on any difference."""
+    worst = 0
+    for path in certs:
+        try:
+            diffs = verify.recheck(path, sample=sample, full=full)
+        except NetcertError as e:
+            click.echo(f"netcert: error: {e}", err=True)
+            worst = max(worst, e.exit_code if e.exit_code != 2 else 3)
+            continue
+        if diffs:
+            click.echo(f"FAIL {path}")
+            for d in diffs:
+                click.echo(f"  {d}")
+            worst = max(worst, 1)
+        else:
+            click.echo(f"OK   {path}")
+    sys.exit(worst)
+
+
+@cli.command()
+@click.argument("net", type=EXISTING)
+def inspect(net: Path) -> None:
+    """Per-layer table of NET: width, activations, weights, max bits; and its problems."""
+    with _errors():
+        G = netjson.read(net)
+        problems = validate.validate(G)
+    for p in problems:
+        click.echo(f"{p.severity}: {p}")
+    if validate.errors(problems):
+        sys.exit(3)
+    click.echo(f"{'layer':>5} {'width':>8} {'activation':<16} {'weights':>10} {'biases≠0':>9} {'max bits':>8}")
+    for layer in sorted(measures.layer_sizes(G)):
+        nodes = [v for v, l in G.nodes(data=keys.LAYER) if l == layer]
+        acts = ",".join(sorted({G.nodes[v][keys.ACTIVATION] for v in nodes}))
+        ws = [w for v in nodes for _, _, w in G.in_edges(v, data=keys.WEIGHT)]
+        bs = [G.nodes[v][keys.BIAS] for v in nodes if keys.BIAS in G.nodes[v]]
+        top = max((bits(q) for q in (*ws, *bs)), default=0)
+        click.echo(f"{layer:>5} {len(nodes):>8} {acts:<16} {len(ws):>10} {sum(1 for b in bs if b):>9} {top:>8}")
+    m = measures.measure(G)
+    click.echo(f"depth {m.depth}, width {m.width}, neurons {m.neurons}, params dense {m.params_dense}, "
+               f"nonzero {m.params_nonzero}, max bits {m.max_weight_bits}, total bits {m.total_weight_bits}, "
+               f"{'layered' if m.layered else 'not layered'}")
+    info = G.graph.get(keys.CONSTRUCTION)
+    if info:
+        click.echo(f"built by {info['name']} ({info['reference']}), options {info['options']}")
+
+
+@cli.command()
+def constructions() -> None:
+    """The constructions netcert can build: papers, assumptions, size formulas."""
+    for c in registry.CONSTRUCTIONS.values():
+        click.echo(f"{c.name}")
+        click.echo(f"  paper:       {c.paper}")
+        click.echo(f"  assumptions: {c.assumptions}")
+        click.echo(f"  theorem:     {c.theorem.statement} [{c.theorem.rate}]")
+        for name, doc in c.options.items():
+            click.echo(f"  --{name}: {doc}")
+        for name, text in c.formulas_text.items():
+            click.echo(f"  {name} = {text}")
+
+
+@cli.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("netcert-demo"),
+              show_default=True, help="Directory for the demo's files.")
+def demo(out: Path) -> None:
+    """Build, verify and summarize zhang2017 on a small bundled dataset."""
+    out.mkdir(parents=True, exist_ok=True)
+    data = out / "demo.npz"
+    with resources.as_file(resources.files("netcert") / "examples" / "demo.npz") as src:
+        shutil.copyfile(src, data)
+    net, cert = out / "net.json", out / "net.cert.json"
+    click.echo(f"$ netcert build {data} --construction zhang2017 -o {net}")
+    build.main([str(data), "--construction", "zhang2017", "-o", str(net)], standalone_mode=False)
+    click.echo(f"$ netcert verify {net} --data {data} -o {cert}")
+    with _errors():
+        c = verify.verify(net, data, cert)
+        files.write_atomic(cert, certificate.to_bytes(c))
+    _summary(c, cert)
+    sys.exit(0 if c["verdict"] == certificate.CERTIFIED else 1)
+
+
+def main() -> None:
+    cli.main(prog_name="netcert")
+
+
+if __name__ == "__main__":
+    main()
