@@ -156,6 +156,10 @@ def check(network_path, dataset_path, claims, *, sample=1000, seed=0, full=False
     data = guard(fails, "dataset file", lambda: dataset_part(dataset_path, claims, full, fails, notes, rec))
     run = lambda: outputs_part(net, data, claims, full, sample, seed, progress, fails, rec)  # noqa: E731
     k = (guard(fails, "outputs", run) if net and data else 0) or 0
+    due = part(claims, "interpolation").get("exact") is True and part(claims, "checker").get("failures") == [] \
+        and part(part(claims, "construction"), "size").get("holds", True) is True  # section 4: when certified is due
+    if claims.get("verdict") == "certified" and not due:  # a stored verdict must follow from the stored claims
+        fails.append(Failure("verdict", show("certified"), show("refuted")))
     where = {f.where for f in fails}
     clean = lambda *prefixes: not any(w.startswith(prefixes) for w in where - set(HASHES))  # noqa: E731
     read = rec["network"].get("digest") is not None and "digest" in rec["dataset"]

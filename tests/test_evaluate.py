@@ -1,0 +1,86 @@
+"""The fast evaluator against the Fraction oracle on a table of random networks."""
+
+from __future__ import annotations
+
+import random
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from netcert import dataset, evaluate, oracle
+from netcert.exact import mpq
+from netcert.ir import network as net
+from netcert.ir import validate
+
+
+def _rq(rng: random.Random, big: bool = False) -> Fraction:
+    if big:
+        return Fraction(rng.randint(-2**300, 2**300), rng.choice([1, 3, 2**200]))
+    return Fraction(rng.randint(-40, 40), rng.choice([1, 2, 3, 4, 8, 5]))
+
+
+def _random_network(seed: int, *, shared: bool, layered: bool, big: bool):
+    """Random network; ``shared`` makes layer 1 rows multiples of one direction (breakpoint tables)."""
+    rng = random.Random(seed)
+    d = rng.randint(1, 3)
+    inputs = [f"x{j}" for j in range(d)]
+    G = net.new_network(inputs)
+    u = [_rq(rng) or Fraction(1) for _ in range(d)]
+    layers = [inputs]
+    for layer in range(1, 4):
+        cur = []
+        for k in range(rng.randint(4, 9)):
+            act = "relu" if (shared and layer == 1) else rng.choice(["relu", "relu", "threshold", "identity"])
+            if shared and layer == 1:
+                m = rng.choice([1, 2, -1, -3, Fraction(1, 2)])
+                inc = {x: a * m for x, a in zip(inputs, u)}
+            else:
+                pool = layers[-1] if layered else [v for lay in layers for v in lay]
+                inc = {v: _rq(rng, big and rng.random() < 0.2) for v in pool if rng.random() < 0.8}
+            net.add_neuron(G, f"h{layer}_{k}", layer=layer, activation=act, bias=_rq(rng, big), incoming=inc)
+            cur.append(f"h{layer}_{k}")
+        layers.append(cur)
+    net.add_neuron(G, "out", layer=4, activation="identity", bias=_rq(rng),
+                   incoming={v: _rq(rng) for v in layers[-1]})
+    net.set_outputs(G, ["out"])
+    assert not validate.errors(validate.validate(G))
+    X = np.array([[rng.randint(-30, 30) / rng.choice([1, 2, 4, 1024]) for _ in range(d)] for _ in range(40)])
+    return G, dataset.from_arrays(np.unique(X, axis=0), np.zeros(len(np.unique(X, axis=0))))
+
+
+CASES = [(seed, shared, layered, big) for seed in range(12) for shared, layered, big in
+         [(True, True, False), (False, True, False), (False, False, False), (True, True, True)]]
+
+
+@pytest.mark.parametrize("seed,shared,layered,big", CASES)
+def test_evaluator_matches_fraction_oracle(seed, shared, layered, big):
+    G, data = _random_network(seed, shared=shared, layered=layered, big=big)
+    fast = evaluate.outputs(G, data)
+    for i in range(data.n):
+        x = [Fraction(int(q.numerator), int(q.denominator)) for q in data.point(i)]
+        assert Fraction(int(fast[i].numerator), int(fast[i].denominator)) == oracle.forward(G, x)[0], i
+
+
+def test_shared_layer_compiles_to_breakpoint_table():
+    G, data = _random_network(0, shared=True, layered=True, big=False)
+    program = evaluate.compile_network(G, data.scale)
+    assert any(type(s).__name__ == "_Table" for s in program.steps)
+
+
+def test_run_reports_mismatches_with_index_expected_and_obtained():
+    G = net.new_network(["x"])
+    net.add_neuron(G, "out", layer=1, activation="identity", bias=0, incoming={"x": 2})
+    net.set_outputs(G, ["out"])
+    data = dataset.from_arrays(np.array([[1.0], [2.0], [0.5]]), np.array([2.0, 5.0, 1.0]))
+    ev = evaluate.run(G, data)
+    assert not ev.exact
+    assert [(m.index, m.expected, m.obtained) for m in ev.mismatches] == [(1, mpq(5), mpq(4))]
+
+
+def test_threshold_output_at_zero_is_one():
+    G = net.new_network(["x"])
+    net.add_neuron(G, "out", layer=1, activation="threshold", bias=-1, incoming={"x": 1})
+    net.set_outputs(G, ["out"])
+    data = dataset.from_arrays(np.array([[1.0], [0.75], [3.0]]), np.array([1, 0, 1]))
+    assert evaluate.run(G, data).exact
