@@ -129,10 +129,17 @@ def compile_network(G: nx.DiGraph, input_scales: tuple) -> Program:
     form_of, forms = _share_forms(rows, slot)
     tables = _table_consumers(G, rows, form_of)
     needed = _needed(G, order, tables, form_of, rows)
+    # Value slots only for the nodes evaluated per point: a breakpoint table
+    # makes the ReLU layer it reads unnecessary, and allocating a slot per
+    # node would cost more than the whole table lookup.
+    kept = [v for v in order if v in needed or v in scale and v not in rows]
+    compact = {slot[v]: k for k, v in enumerate(kept)}
+    forms = [[(compact[s], c) for s, c in f] if all(s in compact for s, _ in f) else [] for f in forms]
+    slot = {v: compact[slot[v]] for v in kept}
     steps, form_order = _steps(G, order, slot, rows, form_of, forms, tables, needed)
     outs = list(G.graph[keys.OUTPUTS])
     big = max((abs(c).bit_length() for row in rows.values() for c in row[0].values()), default=0) > _BIG_BITS
-    return Program(len(order), tuple(slot[v] for v in inputs), tuple(_Form(tuple(f)) for f in forms),
+    return Program(len(kept), tuple(slot[v] for v in inputs), tuple(_Form(tuple(f)) for f in forms),
                    tuple(steps), tuple(form_order), tuple(slot[v] for v in outs),
                    tuple(scale[v] for v in outs), big)
 
