@@ -172,6 +172,9 @@ def _column_formatter(scale: Int):
 # -- .npz ------------------------------------------------------------------
 
 def _read_npz(path: Path) -> _Columns:
+    # np.load also reads .npy and pickle content (returning no archive): only a zip is an .npz.
+    if not zipfile.is_zipfile(path):
+        raise DatasetError("not a readable .npz file (not a zip archive)")
     try:
         with np.load(path, allow_pickle=False) as archive:
             missing = [k for k in ("X", "y") if k not in archive.files]

@@ -2,9 +2,9 @@
 
 The minimum over all pairs is found without the O(n^2) exact pass:
 
-1. every point gets a float64 image x~ with a proven error bound
-   ||x - x~|| <= e_i (zero when the data came from float arrays, whose values
-   float64 holds exactly);
+1. every point, rescaled by one positive constant so that its coordinates lie
+   in [-1, 1] (nothing overflows or underflows), gets a correctly rounded
+   float64 image x~ with a proven error bound ||x - x~|| <= e_i;
 2. some close pair is found (an approximate k-d tree query in low dimension,
    neighbours along a random projection in high dimension); its exact squared
    distance U is an upper bound of the minimum, however the pair was found;
@@ -85,45 +85,48 @@ def _sq_dist(a: list[int], b: list[int]) -> int:
 
 def _candidate_pairs(data: Dataset, rows: list[list[int]], L: Int) -> set[tuple[int, int]]:
     """A superset of the pairs at minimum distance (see the module docstring)."""
-    approx, err = _float_image(data, rows, L)
+    approx, err, e = _float_image(data, rows, L)
     if data.d <= _KDTREE_MAX_D:
-        return _kdtree_pairs(approx, err, rows, L)
-    return _gram_pairs(approx, err, rows, L)
+        return _kdtree_pairs(approx, err, rows, e)
+    return _gram_pairs(approx, err, rows, e)
 
 
-def _exact_upper(pair: tuple[int, int], rows: list[list[int]], L: Int) -> float:
-    """A float at least the true distance of ``pair`` (an upper bound of the minimum)."""
+def _exact_upper(pair: tuple[int, int], rows: list[list[int]], e: int) -> float:
+    """A float at least the distance of ``pair`` in the rescaled units of ``_float_image``."""
     i, j = pair
-    return math.sqrt(float(mpq(_sq_dist(rows[i], rows[j]), L * L))) * (1 + 1e-12)
+    return math.sqrt(float(mpq(_sq_dist(rows[i], rows[j]), 1 << (2 * e)))) * (1 + 1e-12) + 2.0**-1000
 
 
-def _kdtree_pairs(approx: np.ndarray, err: float, rows, L) -> set[tuple[int, int]]:
+def _kdtree_pairs(approx: np.ndarray, err: float, rows, e: int) -> set[tuple[int, int]]:
     """Low dimension: an approximate nearest pair bounds the minimum, then a
     bounded exact k-d tree query lists every pair within the widened radius."""
     tree = cKDTree(approx)
     dist, idx = tree.query(approx, k=2, eps=1.0)
     i0 = int(np.argmin(dist[:, 1]))
-    first = (min(i0, int(idx[i0, 1])), max(i0, int(idx[i0, 1])))
-    radius = (_exact_upper(first, rows, L) + 2 * err) * (1 + _SLACK)
+    # Distinct points may share a float image: then the query point itself need
+    # not come first among its neighbours at distance 0, so pick the other index.
+    j0 = int(idx[i0, 1]) if int(idx[i0, 1]) != i0 else int(idx[i0, 0])
+    first = (min(i0, j0), max(i0, j0))
+    radius = (_exact_upper(first, rows, e) + 2 * err) * (1 + _SLACK)
     pairs = {first}
     todo, k = np.arange(len(approx)), 8
     while len(todo):
         dist, idx = tree.query(approx[todo], k=min(k, len(approx)), distance_upper_bound=radius)
         for row, (ds, js) in zip(todo.tolist(), zip(dist.tolist(), idx.tolist())):
-            pairs.update((min(row, j), max(row, j)) for dv, j in zip(ds[1:], js[1:]) if dv <= radius and j != row)
+            pairs.update((min(row, j), max(row, j)) for dv, j in zip(ds, js) if dv <= radius and j != row)
         full = np.isfinite(dist[:, -1]) if k < len(approx) else np.zeros(len(todo), bool)
         todo, k = todo[full], 4 * k
     return pairs
 
 
-def _gram_pairs(approx: np.ndarray, err: float, rows, L, block: int = 2048) -> set[tuple[int, int]]:
+def _gram_pairs(approx: np.ndarray, err: float, rows, e: int, block: int = 2048) -> set[tuple[int, int]]:
     """High dimension: blocked ||a||^2 + ||b||^2 - 2 a.b with BLAS, keeping every
     entry within the rounding bound gamma_(d+3) * 2 (||a||^2 + ||b||^2) of the radius."""
     n, d = approx.shape
     sq = (approx * approx).sum(axis=1)
     gamma = (d + 3) * 2.0**-52
     first = _sampled_pair(approx)
-    bound = ((_exact_upper(first, rows, L) + 2 * err) * (1 + _SLACK)) ** 2
+    bound = ((_exact_upper(first, rows, e) + 2 * err) * (1 + _SLACK)) ** 2
     pairs = {first}
     for a in range(0, n, block):
         A = approx[a:a + block]
@@ -149,19 +152,17 @@ def _sampled_pair(approx: np.ndarray) -> tuple[int, int]:
     return pair
 
 
-def _float_image(data: Dataset, rows: list[list[int]], L: Int) -> tuple[np.ndarray, float]:
-    """float64 coordinates and a bound on ||x_i - x~_i|| valid for every point."""
-    if data.floats is not None:
-        return data.floats, 0.0
-    approx = np.array([[_to_float(v, L) for v in r] for r in rows], dtype=np.float64)
-    if not np.all(np.isfinite(approx)):
-        raise OverflowError("coordinates beyond the float64 range")
+def _float_image(data: Dataset, rows: list[list[int]], L: Int) -> tuple[np.ndarray, float, int]:
+    """float64 images of the points rescaled by the constant L / 2^e (so |x~| <= 1
+    and nothing overflows or underflows in squared distances), a bound on
+    ||x_i - x~_i|| in those units, and e. Rescaling by one positive constant
+    keeps the closest pairs; exact distances are always taken from ``rows``."""
+    e = max((abs(v).bit_length() for r in rows for v in r), default=0)
+    D = 1 << e
+    approx = np.array([[v / D for v in r] for r in rows], dtype=np.float64)
     # Correct rounding: |x - x~| <= 2^-53 |x~| for normal values, <= 2^-1075 below.
     per_coord = np.abs(approx) * 2.0**-52 + 2.0**-1073
     err = float(np.sqrt((per_coord**2).sum(axis=1)).max()) * (1 + 1e-6)
-    return approx, err
+    return approx, err, e
 
 
-def _to_float(v: int, L: Int) -> float:
-    """v / L correctly rounded (Python's int true division rounds correctly)."""
-    return int(v) / int(L)

@@ -1,0 +1,441 @@
+"""The command line: exit codes 0/1/2/3, one-line errors, determinism, atomic outputs.
+
+Most cases run in-process with click's CliRunner; a few run ``python -m netcert``
+in a subprocess to see the real exit code and the real stderr.
+"""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from netcert.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args, cwd=None):
+    runner = CliRunner()
+    result = runner.invoke(cli, [str(a) for a in args], catch_exceptions=True)
+    # Only SystemExit is expected: any other exception is a crash (a traceback for a user).
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise AssertionError(f"netcert {' '.join(map(str, args))} crashed") from result.exception
+    return result
+
+
+def one_line_error(result, *fragments):
+    err = result.stderr
+    lines = err.strip("\n").split("\n")
+    assert len(lines) == 1, err
+    assert lines[0].startswith("netcert: error:"), err
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in lines[0], err
+    return lines[0]
+
+
+def files_in(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir())
+
+
+# ---------------------------------------------------------------- fixtures
+
+def dataset_arrays(seed=0, n=12, d=3):
+    rng = np.random.default_rng(seed)
+    X = np.round(rng.standard_normal((n, d)) * 8) / 8
+    X[:, 0] += np.arange(n)          # distinct points
+    y = rng.integers(-2, 3, n)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory):
+    """Dataset A, its network and certificate, built once for the module."""
+    root = tmp_path_factory.mktemp("cli")
+    X, y = dataset_arrays()
+    np.savez(root / "a.npz", X=X, y=y)
+    yb = y.copy()
+    yb[5] += 1                        # dataset B: one label flipped
+    np.savez(root / "b.npz", X=X, y=yb)
+    result = run("build", root / "a.npz", "-o", root / "net.json")
+    assert result.exit_code == 0, result.output
+    result = run("verify", root / "net.json", "--data", root / "a.npz", "-o", root / "net.cert.json")
+    assert result.exit_code == 0, result.output
+    return root
+
+
+# ---------------------------------------------------------------- build, verify, check
+
+def test_build_then_verify_certifies(work, tmp_path):
+    assert (work / "net.json").is_file()
+    cert = json.loads((work / "net.cert.json").read_text())
+    assert cert["verdict"] == "certified"
+    assert cert["interpolation"]["exact"] is True
+    assert cert["dataset"]["n"] == 12 and cert["dataset"]["d"] == 3
+    assert cert["network"]["path"] == "net.json"
+    assert cert["dataset"]["path"] == "a.npz"
+    assert cert["construction"]["name"] == "zhang2017"
+    result = run("verify", work / "net.json", "--data", work / "a.npz", "-o", tmp_path / "c.cert.json")
+    assert result.exit_code == 0
+    assert "CERTIFIED" in result.stdout
+    assert result.stderr == ""
+
+
+def test_build_message(work, tmp_path):
+    result = run("build", work / "a.npz", "-o", tmp_path / "n.json")
+    assert result.exit_code == 0
+    assert "zhang2017" in result.stdout and "12 points" in result.stdout
+
+
+def test_default_certificate_name(work, tmp_path):
+    net = tmp_path / "model.json.gz"
+    assert run("build", work / "a.npz", "-o", net).exit_code == 0
+    assert run("verify", net, "--data", work / "a.npz").exit_code == 0
+    assert (tmp_path / "model.cert.json").is_file()
+
+
+def test_build_is_deterministic(work, tmp_path):
+    for name in ("one.json", "two.json"):
+        assert run("build", work / "a.npz", "-o", tmp_path / name).exit_code == 0
+    assert (tmp_path / "one.json").read_bytes() == (tmp_path / "two.json").read_bytes()
+    assert (tmp_path / "one.json").read_bytes() == (work / "net.json").read_bytes()
+    for name in ("one.json.gz", "two.json.gz"):
+        assert run("build", work / "a.npz", "-o", tmp_path / name).exit_code == 0
+    assert (tmp_path / "one.json.gz").read_bytes() == (tmp_path / "two.json.gz").read_bytes()
+
+
+def test_verify_is_deterministic(work, tmp_path):
+    net = tmp_path / "net.json"
+    net.write_bytes((work / "net.json").read_bytes())
+    data = tmp_path / "a.npz"
+    data.write_bytes((work / "a.npz").read_bytes())
+    for name in ("first.cert.json", "second.cert.json"):
+        assert run("verify", net, "--data", data, "-o", tmp_path / name).exit_code == 0
+    first = (tmp_path / "first.cert.json").read_bytes()
+    assert first == (tmp_path / "second.cert.json").read_bytes()
+    assert first == (work / "net.cert.json").read_bytes()
+
+
+def test_flipped_label_is_refuted(work, tmp_path):
+    out = tmp_path / "b.cert.json"
+    result = run("verify", work / "net.json", "--data", work / "b.npz", "-o", out)
+    assert result.exit_code == 1
+    assert "REFUTED" in result.stdout
+    cert = json.loads(out.read_text())
+    assert cert["verdict"] == "refuted"
+    assert cert["interpolation"]["exact"] is False
+    assert cert["interpolation"]["mismatch_count"] == 1
+    assert [m["index"] for m in cert["interpolation"]["mismatches"]] == [5]
+
+
+def test_check_ok_then_one_changed_byte_fails(work, tmp_path):
+    # CSV: change one digit of one value.
+    X, y = dataset_arrays(seed=1, n=10, d=2)
+    lines = [",".join(repr(float(v)) for v in row) + f",{int(label)}" for row, label in zip(X, y)]
+    data = tmp_path / "d.csv"
+    data.write_text("a,b,label\n" + "\n".join(lines) + "\n")
+    net, cert = tmp_path / "n.json", tmp_path / "n.cert.json"
+    assert run("build", data, "-o", net).exit_code == 0
+    assert run("verify", net, "--data", data, "-o", cert).exit_code == 0
+    result = run("check", cert)
+    assert result.exit_code == 0, result.output
+    assert "OK" in result.stdout
+    raw = bytearray(data.read_bytes())
+    k = raw.index(b",", raw.index(b"\n")) - 1        # last digit of the first coordinate of the first point
+    raw[k] = ord("7") if raw[k] != ord("7") else ord("3")
+    data.write_bytes(bytes(raw))
+    result = run("check", cert)
+    assert result.exit_code == 1
+    assert "FAIL" in result.stdout
+
+
+def test_check_fails_after_npz_byte_change(work, tmp_path):
+    data, net, cert = tmp_path / "a.npz", tmp_path / "net.json", tmp_path / "net.cert.json"
+    for p in (data, net, cert):
+        p.write_bytes((work / p.name).read_bytes())
+    assert run("check", cert).exit_code == 0
+    raw = bytearray(data.read_bytes())
+    X, _ = dataset_arrays()
+    k = bytes(raw).index(X.tobytes()[:16]) + 3
+    raw[k] ^= 0x01
+    data.write_bytes(bytes(raw))
+    result = run("check", cert)
+    assert result.exit_code == 1
+    assert "FAIL" in result.stdout
+
+
+def test_check_fails_after_network_byte_change(work, tmp_path):
+    data, net, cert = tmp_path / "a.npz", tmp_path / "net.json", tmp_path / "net.cert.json"
+    for p in (data, net, cert):
+        p.write_bytes((work / p.name).read_bytes())
+    text = net.read_text()
+    # Change one digit of one bias (still a valid, canonical number).
+    k = text.index('"bias":"') + len('"bias":"')
+    while not text[k].isdigit() or text[k] == "0":
+        k += 1
+    new_digit = "2" if text[k] == "1" else "1"
+    net.write_text(text[:k] + new_digit + text[k + 1:])
+    result = run("check", cert)
+    assert result.exit_code == 1
+    assert "FAIL" in result.stdout
+
+
+def test_check_non_json_certificate(tmp_path):
+    cert = tmp_path / "bad.cert.json"
+    cert.write_text("this is not JSON\n")
+    result = run("check", cert)
+    assert result.exit_code == 3
+    one_line_error(result, str(cert))
+
+
+def test_check_schema_invalid_certificate(tmp_path):
+    cert = tmp_path / "bad.cert.json"
+    cert.write_text('{"format": "netcert.certificate"}\n')
+    result = run("check", cert)
+    assert result.exit_code == 3
+    one_line_error(result, str(cert))
+
+
+def test_check_missing_certificate(tmp_path):
+    result = run("check", tmp_path / "nope.cert.json")
+    assert result.exit_code == 3
+    one_line_error(result, "nope.cert.json")
+
+
+# ---------------------------------------------------------------- bad inputs
+
+def test_nan_dataset_exit_3(tmp_path):
+    X, y = dataset_arrays()
+    X[4, 2] = np.nan
+    data = tmp_path / "nan.npz"
+    np.savez(data, X=X, y=y)
+    result = run("build", data, "-o", tmp_path / "net.json")
+    assert result.exit_code == 3
+    one_line_error(result, str(data), "X[4, 2]")
+    assert files_in(tmp_path) == ["nan.npz"]
+
+
+def test_conflicting_duplicates_exit_3(tmp_path):
+    X, y = dataset_arrays()
+    X[7] = X[2]
+    y[7] = y[2] + 1
+    data = tmp_path / "dup.npz"
+    np.savez(data, X=X, y=y)
+    result = run("build", data, "-o", tmp_path / "net.json")
+    assert result.exit_code == 3
+    one_line_error(result, str(data), "rows 2 and 7")
+    assert files_in(tmp_path) == ["dup.npz"]
+
+
+def test_unknown_construction_exit_2(work, tmp_path):
+    result = run("build", work / "a.npz", "--construction", "nope2099", "-o", tmp_path / "net.json")
+    assert result.exit_code == 2
+    one_line_error(result, "nope2099", "zhang2017")
+    assert files_in(tmp_path) == []
+
+
+def test_missing_file_exit_2(tmp_path, work):
+    result = run("build", tmp_path / "missing.npz")
+    assert result.exit_code == 2
+    assert "missing.npz" in result.stderr
+    result = run("verify", work / "net.json", "--data", tmp_path / "missing.npz")
+    assert result.exit_code == 2
+    result = run("verify", tmp_path / "missing.json", "--data", work / "a.npz")
+    assert result.exit_code == 2
+    result = run("inspect", tmp_path / "missing.json")
+    assert result.exit_code == 2
+
+
+def test_unknown_command_and_option_exit_2(work):
+    assert run("frobnicate").exit_code == 2
+    assert run("build", work / "a.npz", "--no-such-option").exit_code == 2
+    assert run("verify", work / "net.json").exit_code == 2          # --data is required
+    assert run("verify", work / "net.json", "--data", work / "a.npz", "--sample", "0").exit_code == 2
+
+
+@pytest.mark.parametrize("content, fragment", [
+    ("{not json", "JSON"),
+    ('{"directed": true}', "schema"),
+    (None, "weight"),        # a float weight
+    ("backward", "invalid network"),
+])
+def test_invalid_network_exit_3(work, tmp_path, content, fragment):
+    net = tmp_path / "bad.json"
+    doc = json.loads((work / "net.json").read_text())
+    if content is None:
+        doc["edges"][0]["weight"] = 0.5
+        net.write_text(json.dumps(doc))
+    elif content == "backward":
+        # An edge from the output back to an input: schema-valid, semantically invalid.
+        doc["edges"].append({"source": doc["graph"]["outputs"][0], "target": doc["graph"]["inputs"][0],
+                             "weight": "1"})
+        net.write_text(json.dumps(doc))
+    else:
+        net.write_text(content)
+    out = tmp_path / "bad.cert.json"
+    result = run("verify", net, "--data", work / "a.npz", "-o", out)
+    assert result.exit_code == 3
+    one_line_error(result, str(net), fragment)
+    assert not out.exists()
+    assert files_in(tmp_path) == ["bad.json"]
+
+
+def test_verify_mismatched_d_exit_3(work, tmp_path):
+    X, y = dataset_arrays(d=2)
+    data = tmp_path / "d2.npz"
+    np.savez(data, X=X, y=y)
+    out = tmp_path / "x.cert.json"
+    result = run("verify", work / "net.json", "--data", data, "-o", out)
+    assert result.exit_code == 3
+    one_line_error(result, "3 inputs", "d = 2")
+    assert not out.exists()
+
+
+def test_verify_bad_dataset_writes_nothing(work, tmp_path):
+    X, y = dataset_arrays()
+    y = y.astype(np.float64)
+    y[3] = np.inf
+    data = tmp_path / "inf.npz"
+    np.savez(data, X=X, y=y)
+    out = tmp_path / "out.cert.json"
+    result = run("verify", work / "net.json", "--data", data, "-o", out)
+    assert result.exit_code == 3
+    one_line_error(result, str(data), "y[3]")
+    assert files_in(tmp_path) == ["inf.npz"]
+
+
+def test_verify_keeps_an_existing_certificate_on_bad_input(work, tmp_path):
+    out = tmp_path / "keep.cert.json"
+    out.write_bytes(b"previous content")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("1,2,3\n4,5\n")
+    result = run("verify", work / "net.json", "--data", bad, "-o", out)
+    assert result.exit_code == 3
+    one_line_error(result, str(bad), "line 2")
+    assert out.read_bytes() == b"previous content"
+    assert files_in(tmp_path) == ["bad.csv", "keep.cert.json"]
+
+
+def test_output_into_missing_directory_exit_3(work, tmp_path):
+    result = run("build", work / "a.npz", "-o", tmp_path / "no" / "such" / "net.json")
+    assert result.exit_code == 3
+    one_line_error(result, "does not exist")
+
+
+def test_multi_output_network_refused(work, tmp_path):
+    doc = json.loads((work / "net.json").read_text())
+    out0 = doc["graph"]["outputs"][0]
+    doc["nodes"].append({"id": "second", "layer": 2, "activation": "identity", "bias": "1"})
+    doc["graph"]["outputs"] = [out0, "second"]
+    net = tmp_path / "two.json"
+    net.write_text(json.dumps(doc))
+    result = run("verify", net, "--data", work / "a.npz", "-o", tmp_path / "two.cert.json")
+    assert result.exit_code == 3
+    one_line_error(result)
+    assert not (tmp_path / "two.cert.json").exists()
+
+
+# ---------------------------------------------------------------- inspect, constructions, demo, version
+
+def test_inspect_prints_layer_table(work):
+    result = run("inspect", work / "net.json")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    header = lines[0].split()
+    assert header[:3] == ["layer", "width", "activation"]
+    rows = [line.split() for line in lines[1:4]]
+    assert [r[0] for r in rows] == ["0", "1", "2"]
+    assert rows[0][1] == "3" and rows[0][2] == "input"
+    assert rows[1][1] == "12" and rows[1][2] == "relu"
+    assert rows[2][1] == "1" and rows[2][2] == "identity"
+    assert "depth 2" in result.stdout and "width 12" in result.stdout and "layered" in result.stdout
+    assert "zhang2017" in result.stdout
+
+
+def test_inspect_invalid_network_exit_3(work, tmp_path):
+    doc = json.loads((work / "net.json").read_text())
+    doc["edges"].append({"source": doc["graph"]["outputs"][0], "target": doc["graph"]["inputs"][0],
+                         "weight": "1"})
+    net = tmp_path / "bad.json"
+    net.write_text(json.dumps(doc))
+    result = run("inspect", net)
+    assert result.exit_code == 3
+    assert "error" in result.output
+
+
+def test_constructions_lists_zhang2017():
+    result = run("constructions")
+    assert result.exit_code == 0
+    assert "zhang2017" in result.stdout
+    assert "Zhang" in result.stdout
+
+
+def test_demo(tmp_path):
+    out = tmp_path / "demo"
+    result = run("demo", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "CERTIFIED" in result.stdout
+    assert {"demo.npz", "net.json", "net.cert.json"} <= set(files_in(out))
+    cert = json.loads((out / "net.cert.json").read_text())
+    assert cert["verdict"] == "certified"
+    assert run("check", out / "net.cert.json").exit_code == 0
+
+
+def test_version_and_help():
+    result = run("--version")
+    assert result.exit_code == 0 and "netcert" in result.stdout
+    result = run("--help")
+    assert result.exit_code == 0
+    for command in ("build", "verify", "check", "inspect", "constructions", "demo"):
+        assert command in result.stdout
+
+
+# ---------------------------------------------------------------- real processes
+
+def netcert_process(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "netcert", *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_subprocess_bad_dataset_one_line_exit_3(tmp_path, work):
+    X, y = dataset_arrays()
+    X[1, 0] = np.inf
+    data = tmp_path / "bad.npz"
+    np.savez(data, X=X, y=y)
+    out = tmp_path / "c.cert.json"
+    proc = netcert_process("verify", work / "net.json", "--data", data, "-o", out, cwd=tmp_path)
+    assert proc.returncode == 3, proc.stderr
+    assert proc.stdout == ""
+    lines = proc.stderr.strip("\n").split("\n")
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("netcert: error:")
+    assert str(data) in lines[0] and "X[1, 0]" in lines[0]
+    assert "Traceback" not in proc.stderr
+    assert files_in(tmp_path) == ["bad.npz"]
+
+
+def test_subprocess_usage_errors_exit_2(tmp_path):
+    proc = netcert_process("build", tmp_path / "missing.npz", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert "missing.npz" in proc.stderr
+    proc = netcert_process("build", ROOT / "netcert" / "examples" / "demo.npz", "-c", "nope", "-o",
+                           tmp_path / "n.json", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("netcert: error:") and proc.stderr.count("\n") == 1
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "n.json").exists()
+
+
+def test_subprocess_invalid_network_exit_3(tmp_path, work):
+    net = tmp_path / "net.json"
+    net.write_text('{"directed": true, "multigraph": false, "graph": {}, "nodes": [], "edges": []}')
+    proc = netcert_process("verify", net, "--data", work / "a.npz", cwd=tmp_path)
+    assert proc.returncode == 3
+    assert proc.stderr.startswith("netcert: error:") and proc.stderr.count("\n") == 1, proc.stderr
+    assert str(net) in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert files_in(tmp_path) == ["net.json"]
