@@ -8,6 +8,7 @@ every output file is written atomically.
 from __future__ import annotations
 
 import contextlib
+from fractions import Fraction
 import shutil
 import sys
 from importlib import resources
@@ -46,12 +47,13 @@ def _errors():
 
 @contextlib.contextmanager
 def _progress(label: str, total: int, quiet: bool):
-    """A progress bar on stderr when it is a terminal; a no-op callback otherwise."""
+    """A progress bar on stderr when it is a terminal, fed by a callback that
+    receives the number of points done so far; None otherwise."""
     if quiet or not sys.stderr.isatty():
         yield None
         return
     with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
-        yield bar.update
+        yield lambda done: bar.update(done - bar.pos)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -96,10 +98,11 @@ def verify_cmd(net: Path, data: Path, output: Path | None, sample: int, full: bo
     """Evaluate NET exactly on every point of DATA, re-check it independently, write a certificate."""
     output = output or _cert_name(net)
     with _errors():
-        n = dataset.load(data).n
+        ds = dataset.load(data)
+        n = ds.n
         with _progress("evaluating", n, quiet) as p1, _progress("kernel", n if full else min(n, sample), quiet) as p2:
             cert = verify.verify(net, data, output, sample=sample, seed=seed, full=full, progress=p1,
-                                 kernel_progress=p2)
+                                 kernel_progress=p2, data=ds)
         files.write_atomic(output, certificate.to_bytes(cert))
     _summary(cert, output)
     sys.exit(0 if cert["verdict"] == certificate.CERTIFIED else 1)
@@ -141,7 +144,6 @@ def _approx(text: str | None) -> str:
     """A labelled float rendering of an exact value, for people only."""
     if text is None:
         return "none (one point)"
-    from fractions import Fraction
     return f"~{float(Fraction(text)):.6g} (exact value in the certificate)"
 
 

@@ -46,6 +46,7 @@ from netcert.ir.network import ordered_nodes
 _TABLE_MIN_SOURCES = 4
 _BIG_BITS = 256
 Progress = Callable[[int], None]
+"""Called with the number of points done so far (the kernel's convention too)."""
 
 
 @dataclass(frozen=True)
@@ -312,10 +313,8 @@ def run(G: nx.DiGraph, data: Dataset, progress: Progress | None = None) -> Evalu
             got = mpq(z) / scale
             mismatches.append(Mismatch(i, y, got))
             digest.update(f"{got}\n".encode())
-        if progress is not None and (i + 1) % 256 == 0:
-            progress(256)
-    if progress is not None:
-        progress(data.n % 256)
+        if progress is not None and ((i + 1) % 256 == 0 or i + 1 == data.n):
+            progress(i + 1)
     return Evaluation(data.n, tuple(mismatches), digest.hexdigest())
 
 

@@ -38,9 +38,12 @@ def load_network(path: str | Path):
 
 def verify(net_path: str | Path, data_path: str | Path, cert_path: str | Path, *, sample: int = 1000,
            seed: int = 0, full: bool = False, progress: Progress | None = None,
-           kernel_progress: Progress | None = None) -> dict:
-    """The certificate of ``net_path`` on ``data_path`` (paths relative to ``cert_path``)."""
-    data = dataset.load(data_path)
+           kernel_progress: Progress | None = None, data: dataset.Dataset | None = None) -> dict:
+    """The certificate of ``net_path`` on ``data_path`` (paths relative to ``cert_path``).
+
+    ``data``, if given, must be ``dataset.load(data_path)`` (saves reading it twice).
+    """
+    data = data if data is not None else dataset.load(data_path)
     G = load_network(net_path)
     if len(G.graph[keys.INPUTS]) != data.d:
         raise InputError(f"{net_path}: the network has {len(G.graph[keys.INPUTS])} inputs "
