@@ -103,8 +103,14 @@ def verify_cmd(net: Path, data: Path, output: Path | None, sample: int, full: bo
         with _progress("evaluating", n, quiet) as p1, _progress("kernel", n if full else min(n, sample), quiet) as p2:
             cert = verify.verify(net, data, output, sample=sample, seed=seed, full=full, progress=p1,
                                  kernel_progress=p2, data=ds)
-        files.write_atomic(output, certificate.to_bytes(cert))
-    _summary(cert, output)
+    _finish(cert, output)
+
+
+def _finish(cert: dict, path: Path) -> None:
+    """Write the certificate atomically, print its summary, exit 0 if certified else 1."""
+    with _errors():
+        files.write_atomic(path, certificate.to_bytes(cert))
+    _summary(cert, path)
     sys.exit(0 if cert["verdict"] == certificate.CERTIFIED else 1)
 
 
@@ -229,9 +235,7 @@ def demo(out: Path) -> None:
     click.echo(f"$ netcert verify {net} --data {data} -o {cert}")
     with _errors():
         c = verify.verify(net, data, cert)
-        files.write_atomic(cert, certificate.to_bytes(c))
-    _summary(c, cert)
-    sys.exit(0 if c["verdict"] == certificate.CERTIFIED else 1)
+    _finish(c, cert)
 
 
 def main() -> None:
