@@ -18,7 +18,7 @@ import click
 
 from netcert import __version__, certificate, dataset, verify
 from netcert.constructions import registry
-from netcert.errors import NetcertError, PreconditionError
+from netcert.errors import NetcertError, PreconditionError, UsageError
 from netcert.formats import files, netjson
 from netcert.ir import keys, measures, validate
 from netcert.exact import bits
@@ -66,17 +66,23 @@ def cli() -> None:
 @click.argument("data", type=EXISTING)
 @click.option("--construction", "-c", default="zhang2017", show_default=True, help="See `netcert constructions`.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random choice.")
+@click.option("--widths", default=None, help="Hidden widths d1,d2 (yun2019).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("net.json"),
               show_default=True, help="Network file to write (.json or .json.gz).")
-def build(data: Path, construction: str, seed: int, output: Path) -> None:
+def build(data: Path, construction: str, seed: int, widths: str | None, output: Path) -> None:
     """Build a network that interpolates DATA (.npz or .csv)."""
     with _errors():
         c = registry.get(construction)
+        options = {"seed": seed, **({"widths": widths} if widths is not None else {})}
+        unknown = sorted(set(options) - set(c.options))
+        if unknown:
+            raise UsageError(f"{c.name} has no option --{unknown[0]} (its options: "
+                             f"{', '.join('--' + o for o in c.options)})")
         ds = dataset.load(data)
-        problems = c.check(ds, {"seed": seed})
+        problems = c.check(ds, options)
         if problems:
             raise PreconditionError(f"{data}: {c.name} cannot be built: " + "; ".join(problems))
-        G = c.build(ds, seed=seed)
+        G = c.build(ds, **options)
         netjson.write(G, output)
         m = measures.measure(G)
     merged = f", {len(ds.merged)} duplicate rows merged" if ds.merged else ""

@@ -37,8 +37,9 @@ import sympy
 
 from netcert.constructions.base import Construction, SizeClaim, Theorem
 from netcert.dataset import Dataset
-from netcert.exact import Rat, mpq
+from netcert.exact import mpq
 from netcert.gadgets.projection import find_projection
+from netcert.gadgets.zigzag import zigzag
 from netcert.ir import keys
 from netcert.ir import network as net
 
@@ -50,34 +51,6 @@ REFERENCE = "arXiv:1611.03530, Thm 1; netcert spec classic.md section 2.2 (dyadi
 def check(data: Dataset, options: Mapping) -> list[str]:
     """Distinct points are the only assumption; loading already guarantees them."""
     return []
-
-
-def slope_bound(z: list[int], y: list[Rat]) -> Rat:
-    """K: the least power of two (possibly 2^-e) at least every |secant slope|."""
-    m = max((abs((y[k + 1] - y[k]) / (z[k + 1] - z[k])) for k in range(len(z) - 1)), default=mpq(0))
-    if m == 0:
-        return mpq(1)
-    K = mpq(1)
-    while K < m:
-        K *= 2
-    while K / 2 >= m:
-        K /= 2
-    return K
-
-
-def zigzag(z: list[int], y: list[Rat]) -> tuple[list[Rat], list[Rat]]:
-    """Kinks kappa_k and output weights w_k of the zig-zag interpolant of sorted (z, y)."""
-    K = slope_bound(z, y)
-    sigma = [K if y[0] >= 0 else -K]
-    for _ in range(1, len(z)):
-        sigma.append(-sigma[-1])
-    kinks = [z[0] - y[0] / sigma[0]]
-    weights = [sigma[0]]
-    for k in range(1, len(z)):
-        s0, s1 = sigma[k - 1], sigma[k]
-        kinks.append((y[k] - y[k - 1] - s1 * z[k] + s0 * z[k - 1]) / (s0 - s1))
-        weights.append(s1 - s0)
-    return kinks, weights
 
 
 def build(data: Dataset, *, seed: int = 0) -> nx.DiGraph:
