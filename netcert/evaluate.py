@@ -45,6 +45,7 @@ from netcert.ir.network import ordered_nodes
 
 _TABLE_MIN_SOURCES = 4
 _BIG_BITS = 256
+_EXPLOSION = 4  # a row whose common denominator exceeds 4x its own bits goes rational
 Progress = Callable[[int], None]
 """Called with the number of points done so far (the kernel's convention too)."""
 
@@ -81,6 +82,17 @@ class _Node:
     form: int
     m: object
     B: object
+
+
+@dataclass(frozen=True)
+class _RatNode:
+    """A node whose integer scale would explode (many unrelated denominators):
+    z = bias + sum over denominator classes q of (sum p_u H_u) / q, exact."""
+
+    slot: int
+    activation: str
+    classes: tuple[tuple[object, tuple[tuple[int, object], ...]], ...]  # (q, ((slot, p), ...))
+    bias: Rat
 
 
 @dataclass(frozen=True)
@@ -123,35 +135,46 @@ def compile_network(G: nx.DiGraph, input_scales: tuple) -> Program:
     if len(inputs) != len(input_scales):
         raise InputError(f"the network has {len(inputs)} inputs but the dataset has {len(input_scales)} coordinates")
     scale = {v: mpq(s) for v, s in zip(inputs, input_scales)}
-    rows = {}
+    rows, rational = {}, {}
     for v in order:
-        if G.nodes[v][keys.ACTIVATION] != keys.INPUT:
-            rows[v], scale[v] = _integer_row(G, v, scale)
+        if G.nodes[v][keys.ACTIVATION] == keys.INPUT:
+            continue
+        row = _integer_row(G, v, scale)
+        if row is None:
+            rational[v], scale[v] = _rational_row(G, v, scale), mpq(1)
+        else:
+            rows[v], scale[v] = row
     form_of, forms = _share_forms(rows, slot)
     tables = _table_consumers(G, rows, form_of)
     needed = _needed(G, order, tables, form_of, rows)
     # Value slots only for the nodes evaluated per point: a breakpoint table
     # makes the ReLU layer it reads unnecessary, and allocating a slot per
     # node would cost more than the whole table lookup.
-    kept = [v for v in order if v in needed or v in scale and v not in rows]
+    kept = [v for v in order if v in needed or v in scale and v not in rows and v not in rational]
     compact = {slot[v]: k for k, v in enumerate(kept)}
     forms = [[(compact[s], c) for s, c in f] if all(s in compact for s, _ in f) else [] for f in forms]
     slot = {v: compact[slot[v]] for v in kept}
-    steps, form_order = _steps(G, order, slot, rows, form_of, forms, tables, needed)
+    steps, form_order = _steps(G, order, slot, rows, rational, form_of, forms, tables, needed)
     outs = list(G.graph[keys.OUTPUTS])
-    big = max((abs(c).bit_length() for row in rows.values() for c in row[0].values()), default=0) > _BIG_BITS
+    big = bool(rational) or max((abs(c).bit_length() for row in rows.values() for c in row[0].values()),
+                                default=0) > _BIG_BITS
     return Program(len(kept), tuple(slot[v] for v in inputs), tuple(_Form(tuple(f)) for f in forms),
                    tuple(steps), tuple(form_order), tuple(slot[v] for v in outs),
                    tuple(scale[v] for v in outs), big)
 
 
-def _integer_row(G: nx.DiGraph, v, scale: dict) -> tuple[tuple[dict, object, Rat], Rat]:
-    """(A, B, pre-activation scale) of node v, and the scale of its value."""
+def _integer_row(G: nx.DiGraph, v, scale: dict) -> tuple[tuple[dict, object, Rat], Rat] | None:
+    """(A, B, pre-activation scale) of node v, and the scale of its value; None
+    when the common denominator grows far beyond the row's own numbers."""
     coef = {u: mpq(d[keys.WEIGHT]) / scale[u] for u, _, d in G.in_edges(v, data=True)}
     bias = mpq(G.nodes[v][keys.BIAS])
     t = mpz(1)
+    limit = _EXPLOSION * max((max(c.numerator.bit_length(), c.denominator.bit_length())
+                              for c in (*coef.values(), bias)), default=1) + 64
     for c in (*coef.values(), bias):
         t = gmpy2.lcm(t, c.denominator)
+        if t.bit_length() > limit:
+            return None
     A = {u: c.numerator * (t // c.denominator) for u, c in coef.items()}
     B = bias.numerator * (t // bias.denominator)
     g = mpz(0)
@@ -162,6 +185,15 @@ def _integer_row(G: nx.DiGraph, v, scale: dict) -> tuple[tuple[dict, object, Rat
     s = mpq(t, g)
     value_scale = mpq(1) if G.nodes[v][keys.ACTIVATION] == keys.THRESHOLD else s
     return (A, int(B // g), s), value_scale
+
+
+def _rational_row(G: nx.DiGraph, v, scale: dict) -> tuple[list, Rat]:
+    """Terms of v grouped by the denominator of w / s_u: [(q, [(u, p)])], and the bias."""
+    classes: dict = {}
+    for u, _, d in G.in_edges(v, data=True):
+        c = mpq(d[keys.WEIGHT]) / scale[u]
+        classes.setdefault(c.denominator, []).append((u, c.numerator))
+    return sorted(classes.items()), mpq(G.nodes[v][keys.BIAS])
 
 
 def _share_forms(rows: dict, slot: dict) -> tuple[dict, list]:
@@ -192,7 +224,7 @@ def _table_consumers(G: nx.DiGraph, rows: dict, form_of: dict) -> set:
         sources = list(G.predecessors(v))
         if len(sources) < _TABLE_MIN_SOURCES:
             continue
-        if all(G.nodes[u][keys.ACTIVATION] == keys.RELU for u in sources) \
+        if all(G.nodes[u][keys.ACTIVATION] == keys.RELU and u in form_of for u in sources) \
                 and len({form_of[u][0] for u in sources}) == 1:
             out.add(v)
     return out
@@ -202,7 +234,7 @@ def _needed(G, order, tables, form_of, rows) -> set:
     """Nodes whose value some output needs, given which consumers use tables."""
     needed = set(G.graph[keys.OUTPUTS])
     for v in reversed(order):
-        if v not in needed or v not in rows:
+        if v not in needed or G.nodes[v][keys.ACTIVATION] == keys.INPUT:
             continue
         sources = list(G.predecessors(v))
         if v in tables:
@@ -211,13 +243,19 @@ def _needed(G, order, tables, form_of, rows) -> set:
     return needed
 
 
-def _steps(G, order, slot, rows, form_of, forms, tables, needed):
+def _steps(G, order, slot, rows, rational, form_of, forms, tables, needed):
     steps, form_order, done = [], [], set()
     for v in order:
-        if v not in rows or v not in needed:
+        if v not in needed or G.nodes[v][keys.ACTIVATION] == keys.INPUT:
+            continue
+        act = G.nodes[v][keys.ACTIVATION]
+        if v in rational:
+            classes, bias = rational[v]
+            steps.append(_RatNode(slot[v], act, tuple((q, tuple((slot[u], p) for u, p in terms))
+                                                      for q, terms in classes), bias))
+            form_order.append(())
             continue
         A, B, _ = rows[v]
-        act = G.nodes[v][keys.ACTIVATION]
         if v in tables:
             sources = list(G.predecessors(v))
             f = form_of[sources[0]][0]
@@ -276,14 +314,26 @@ def forward(program: Program, point: tuple) -> list:
     for step, before in zip(program.steps, program.form_order):
         for f in before:
             L[f] = sum(c * vals[s] for s, c in forms[f].terms if vals[s])
-        if type(step) is _Node:
+        kind = type(step)
+        if kind is _Node:
             z = step.m * L[step.form] + step.B
-        else:
+        elif kind is _Table:
             z = _table_value(step, L[step.form])
+        else:
+            z = _rational_value(step, vals)
         act = step.activation
         vals[step.slot] = (z if z > 0 else 0) if act == keys.RELU else (
             z if act == keys.IDENTITY else int(z >= 0))
     return [vals[s] for s in program.output_slots]
+
+
+def _rational_value(step: _RatNode, vals: list) -> Rat:
+    z = step.bias
+    for q, terms in step.classes:
+        total = sum(p * vals[s] for s, p in terms if vals[s])
+        if total:
+            z += mpq(total, q)
+    return z
 
 
 def _table_value(t: _Table, L) -> object:

@@ -84,3 +84,27 @@ def test_threshold_output_at_zero_is_one():
     net.set_outputs(G, ["out"])
     data = dataset.from_arrays(np.array([[1.0], [0.75], [3.0]]), np.array([1, 0, 1]))
     assert evaluate.run(G, data).exact
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_unrelated_denominators_take_the_rational_path_and_stay_exact(seed):
+    """Output weights 1/p for distinct primes: the integer scale would explode (perf.md shape Ar)."""
+    rng = random.Random(seed)
+    primes = [p for p in range(1000, 3000) if all(p % q for q in range(2, 55))][:60]
+    G = net.new_network(["x0", "x1"])
+    hidden = []
+    for k, p in enumerate(primes):
+        net.add_neuron(G, f"h{k}", layer=1, activation="relu", bias=_rq(rng),
+                       incoming={"x0": _rq(rng), "x1": Fraction(rng.randint(-9, 9) or 1, p)})
+        hidden.append(f"h{k}")
+    net.add_neuron(G, "out", layer=2, activation="identity", bias=Fraction(1, 7),
+                   incoming={h: Fraction(rng.choice([-1, 1]), p) for h, p in zip(hidden, primes)})
+    net.set_outputs(G, ["out"])
+    X = np.array([[rng.randint(-30, 30) / 4, rng.randint(-30, 30) / 8] for _ in range(25)])
+    data = dataset.from_arrays(np.unique(X, axis=0), np.zeros(len(np.unique(X, axis=0))))
+    program = evaluate.compile_network(G, data.scale)
+    assert any(type(s).__name__ == "_RatNode" for s in program.steps)
+    fast = evaluate.outputs(G, data)
+    for i in range(data.n):
+        x = [Fraction(int(q.numerator), int(q.denominator)) for q in data.point(i)]
+        assert Fraction(int(fast[i].numerator), int(fast[i].denominator)) == oracle.forward(G, x)[0]
