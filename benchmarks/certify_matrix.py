@@ -1,6 +1,6 @@
-"""Certify zhang2017 over the acceptance matrix and print one row per case.
+"""Certify a construction over the acceptance matrix and print one row per case.
 
-    python benchmarks/certify_matrix.py [--n 10000] [--sample 1000]
+    python benchmarks/certify_matrix.py [--construction zhang2017] [--n 10000] [--d 1 2 10 50] [--sample 1000]
 
 Random float32 Gaussian data (float64 for d = 1), integer labels in -3..3 or
 real labels in (-1, 1), seed = n + d. Each row: build and verify times, the
@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from netcert import dataset, verify
-from netcert.constructions import zhang2017
+from netcert.constructions import registry
 from netcert.formats import netjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
@@ -27,28 +27,33 @@ from cases import random_data  # noqa: E402
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--construction", default="zhang2017")
+    ap.add_argument("--labels", nargs="+", default=["integer", "real"])
     ap.add_argument("--n", type=int, nargs="+", default=[10_000])
     ap.add_argument("--d", type=int, nargs="+", default=[1, 2, 10, 50])
     ap.add_argument("--sample", type=int, default=1000)
     args = ap.parse_args()
-    print("| n | d | labels | build s | verify s | verdict | kernel points | params nonzero | max bits |")
-    print("|---:|---:|---|---:|---:|---|---:|---:|---:|")
+    build = registry.get(args.construction).build
+    print(f"{args.construction}:")
+    print("| n | d | labels | build s | verify s | verdict | kernel points | width | neurons | params nonzero | max bits |")
+    print("|---:|---:|---|---:|---:|---|---:|---:|---:|---:|---:|")
     for n in args.n:
         for d in args.d:
-            for labels in ("integer", "real"):
+            for labels in args.labels:
                 with tempfile.TemporaryDirectory() as tmp:
                     tmp = Path(tmp)
                     X, y = random_data(n, d, labels, seed=n + d)
                     np.savez(tmp / "d.npz", X=X, y=y)
                     t0 = time.perf_counter()
-                    G = zhang2017.build(dataset.load(tmp / "d.npz"))
+                    G = build(dataset.load(tmp / "d.npz"))
                     netjson.write(G, tmp / "net.json")
                     t1 = time.perf_counter()
                     cert = verify.verify(tmp / "net.json", tmp / "d.npz", tmp / "c.cert.json", sample=args.sample)
                     t2 = time.perf_counter()
                     s = cert["structure"]
                     print(f"| {n} | {d} | {labels} | {t1 - t0:.2f} | {t2 - t1:.2f} | {cert['verdict']} | "
-                          f"{cert['checker']['points_checked']} | {s['params_nonzero']} | {s['max_weight_bits']} |",
+                          f"{cert['checker']['points_checked']} | {s['width']} | {s['neurons']} | {s['params_nonzero']} | "
+                          f"{s['max_weight_bits']} |",
                           flush=True)
 
 
