@@ -139,9 +139,11 @@ def compile_network(G: nx.DiGraph, input_scales: tuple) -> Program:
     for v in order:
         if G.nodes[v][keys.ACTIVATION] == keys.INPUT:
             continue
-        row = _integer_row(G, v, scale)
+        coef = {u: mpq(d[keys.WEIGHT]) / scale[u] for u, _, d in G.in_edges(v, data=True)}
+        bias = mpq(G.nodes[v][keys.BIAS])
+        row = _integer_row(coef, bias, G.nodes[v][keys.ACTIVATION])
         if row is None:
-            rational[v], scale[v] = _rational_row(G, v, scale), mpq(1)
+            rational[v], scale[v] = (_rational_classes(coef), bias), mpq(1)
         else:
             rows[v], scale[v] = row
     form_of, forms = _share_forms(rows, slot)
@@ -150,7 +152,7 @@ def compile_network(G: nx.DiGraph, input_scales: tuple) -> Program:
     # Value slots only for the nodes evaluated per point: a breakpoint table
     # makes the ReLU layer it reads unnecessary, and allocating a slot per
     # node would cost more than the whole table lookup.
-    kept = [v for v in order if v in needed or v in scale and v not in rows and v not in rational]
+    kept = [v for v in order if v in needed or G.nodes[v][keys.ACTIVATION] == keys.INPUT]
     compact = {slot[v]: k for k, v in enumerate(kept)}
     forms = [[(compact[s], c) for s, c in f] if all(s in compact for s, _ in f) else [] for f in forms]
     slot = {v: compact[slot[v]] for v in kept}
@@ -163,11 +165,10 @@ def compile_network(G: nx.DiGraph, input_scales: tuple) -> Program:
                    tuple(scale[v] for v in outs), big)
 
 
-def _integer_row(G: nx.DiGraph, v, scale: dict) -> tuple[tuple[dict, object, Rat], Rat] | None:
-    """(A, B, pre-activation scale) of node v, and the scale of its value; None
-    when the common denominator grows far beyond the row's own numbers."""
-    coef = {u: mpq(d[keys.WEIGHT]) / scale[u] for u, _, d in G.in_edges(v, data=True)}
-    bias = mpq(G.nodes[v][keys.BIAS])
+def _integer_row(coef: dict, bias: Rat, activation: str) -> tuple[tuple[dict, object, Rat], Rat] | None:
+    """(A, B, pre-activation scale) of a node with coefficients w_u / s_u on its
+    sources, and the scale of its value; None when the common denominator grows
+    far beyond the row's own numbers."""
     t = mpz(1)
     limit = _EXPLOSION * max((max(c.numerator.bit_length(), c.denominator.bit_length())
                               for c in (*coef.values(), bias)), default=1) + 64
@@ -183,17 +184,16 @@ def _integer_row(G: nx.DiGraph, v, scale: dict) -> tuple[tuple[dict, object, Rat
     g = g or mpz(1)
     A = {u: int(c // g) for u, c in A.items()}
     s = mpq(t, g)
-    value_scale = mpq(1) if G.nodes[v][keys.ACTIVATION] == keys.THRESHOLD else s
+    value_scale = mpq(1) if activation == keys.THRESHOLD else s
     return (A, int(B // g), s), value_scale
 
 
-def _rational_row(G: nx.DiGraph, v, scale: dict) -> tuple[list, Rat]:
-    """Terms of v grouped by the denominator of w / s_u: [(q, [(u, p)])], and the bias."""
+def _rational_classes(coef: dict) -> list:
+    """Coefficients p / q grouped by denominator: [(q, [(u, p)])]."""
     classes: dict = {}
-    for u, _, d in G.in_edges(v, data=True):
-        c = mpq(d[keys.WEIGHT]) / scale[u]
+    for u, c in coef.items():
         classes.setdefault(c.denominator, []).append((u, c.numerator))
-    return sorted(classes.items()), mpq(G.nodes[v][keys.BIAS])
+    return sorted(classes.items())
 
 
 def _share_forms(rows: dict, slot: dict) -> tuple[dict, list]:
