@@ -16,6 +16,7 @@ import networkx as nx
 import sympy
 
 from netcert.dataset import Dataset
+from netcert.exact import Rat, mpq
 
 
 @dataclass(frozen=True)
@@ -52,3 +53,19 @@ class Construction:
     size: Callable[[nx.DiGraph, Dataset], SizeClaim]
     theorem: Theorem
     formulas_text: Mapping[str, str] = field(default_factory=dict)
+
+
+def input_nodes(data: Dataset) -> list[str]:
+    """The ids of a construction's input nodes, one per coordinate."""
+    return [f"x[{j}]" for j in range(data.d)]
+
+
+def on_inputs(inputs: list[str], row, data: Dataset) -> dict[str, Rat]:
+    """Weights on the rational input nodes that compute ``row . x_int``.
+
+    Constructions work on the dataset's integer form x_int[j] = x[j] * scale[j]
+    (classic.md section 1.1); folding the column scales into the first layer,
+    weight row[j] * scale[j] on input j, makes the network take the original
+    inputs. Zero entries are left out (an absent edge).
+    """
+    return {x: mpq(a) * s for x, a, s in zip(inputs, row, data.scale) if a}

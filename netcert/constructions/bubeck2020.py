@@ -43,7 +43,7 @@ import numpy as np
 import sympy
 from sympy.polys.matrices import DomainMatrix
 
-from netcert.constructions.base import Construction, SizeClaim, Theorem
+from netcert.constructions.base import Construction, SizeClaim, Theorem, input_nodes, on_inputs
 from netcert.dataset import Dataset
 from netcert.errors import PreconditionError
 from netcert.exact import Rat, lcm_all, mpq, mpz
@@ -169,7 +169,7 @@ def _rows(g: dict) -> tuple[int, list[tuple[list[Rat], Rat]]]:
 def build(data: Dataset, *, seed: int = 0) -> nx.DiGraph:
     """The Baum/BELM network of ``data`` (module docstring)."""
     groups, splits = _groups(data, seed)
-    inputs = [f"x[{j}]" for j in range(data.d)]
+    inputs = input_nodes(data)
     options = {"seed": seed, "groups": len(groups), "splits": splits}
     G = net.new_network(inputs, construction={"name": NAME, "options": options, "reference": REFERENCE},
                         dataset=data.digest)
@@ -179,7 +179,7 @@ def build(data: Dataset, *, seed: int = 0) -> nx.DiGraph:
         M, rows = _rows(g)
         for r, ((wts, bias), sign) in enumerate(zip(rows, (1, -1, -1, 1))):
             node = f"g[{k:0{width}d}].{r}"
-            incoming = {x: mpq(a) * s for x, a, s in zip(inputs, wts, data.scale)}
+            incoming = on_inputs(inputs, wts, data)
             net.add_neuron(G, node, layer=1, activation=keys.RELU, bias=bias, incoming=incoming)
             hidden.append(node)
             out_weights.append(mpq(sign, M))

@@ -31,13 +31,13 @@ from collections.abc import Mapping
 import networkx as nx
 import sympy
 
-from netcert.constructions.base import Construction, SizeClaim, Theorem
+from netcert.constructions.base import Construction, SizeClaim, Theorem, input_nodes, on_inputs
 from netcert.dataset import Dataset
 from netcert.errors import UsageError
 from netcert.exact import mpq
 from netcert.gadgets.blocks import affine_per_block, kink_layer
 from netcert.gadgets.projection import find_projection
-from netcert.gadgets.zigzag import slope_bound, zigzag
+from netcert.gadgets.zigzag import zigzag
 from netcert.ir import keys
 from netcert.ir import network as net
 
@@ -103,9 +103,8 @@ def _slot_targets(z, y, blocks, Q):
     """targets[k][m] = (sigma, tau) of slot k on block m (sigma z + tau)."""
     targets = [[(mpq(0), mpq(0))] * len(blocks) for _ in range(Q)]
     for m, b in enumerate(blocks):
-        zb, yb = [z[i] for i in b], [y[i] for i in b]
-        K = slope_bound(zb, yb)
-        kinks, _ = zigzag(zb, yb)
+        kinks, weights = zigzag([z[i] for i in b], [y[i] for i in b])
+        K = weights[0]  # sigma_0 = +K_m, since the shifted labels are >= 0
         for k, kappa in enumerate(kinks):
             scale = K if k == 0 else 2 * K
             targets[k][m] = (scale, -scale * kappa)
@@ -126,10 +125,10 @@ def build(data: Dataset, *, seed: int = 0, widths: str | tuple | None = None) ->
     options = {"seed": seed, "widths": None if requested is None else list(requested),
                "blocks": P, "slots": Q, "label_shift": str(C),
                "direction": [str(a) for a in proj.u], "direction_method": proj.method}
-    inputs = [f"x[{j}]" for j in range(data.d)]
+    inputs = input_nodes(data)
     G = net.new_network(inputs, construction={"name": NAME, "options": options, "reference": REFERENCE},
                         dataset=data.digest)
-    first = {x: mpq(a) * s for x, a, s in zip(inputs, proj.u, data.scale) if a}
+    first = on_inputs(inputs, proj.u, data)
     l1 = [f"l1[{k:0{len(str(layer.width - 1))}d}]" for k in range(layer.width)]
     for node, kink in zip(l1, layer.kinks):
         net.add_neuron(G, node, layer=1, activation=keys.RELU, bias=-kink, incoming=first)

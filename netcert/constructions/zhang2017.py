@@ -35,9 +35,8 @@ from collections.abc import Mapping
 import networkx as nx
 import sympy
 
-from netcert.constructions.base import Construction, SizeClaim, Theorem
+from netcert.constructions.base import Construction, SizeClaim, Theorem, input_nodes, on_inputs
 from netcert.dataset import Dataset
-from netcert.exact import mpq
 from netcert.gadgets.projection import find_projection
 from netcert.gadgets.zigzag import zigzag
 from netcert.ir import keys
@@ -60,8 +59,8 @@ def build(data: Dataset, *, seed: int = 0) -> nx.DiGraph:
     z = [proj.z[i] for i in order]
     y = [data.labels[i] for i in order]
     kinks, weights = zigzag(z, y)
-    inputs = [f"x[{j}]" for j in range(data.d)]
-    first = {x: mpq(a) * s for x, a, s in zip(inputs, proj.u, data.scale) if a}
+    inputs = input_nodes(data)
+    first = on_inputs(inputs, proj.u, data)
     options = {"seed": seed, "direction": [str(a) for a in proj.u], "direction_method": proj.method}
     G = net.new_network(inputs, construction={"name": NAME, "options": options, "reference": REFERENCE},
                         dataset=data.digest)
