@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from netcert.exact import Rat, mpq
+from netcert.gadgets import zigzag
 
 
 @dataclass(frozen=True)
@@ -62,4 +63,4 @@ def affine_per_block(layer: KinkLayer, targets: Sequence[tuple[Rat, Rat]]) -> tu
 
 def value(z: int, layer: KinkLayer, weights: Sequence[Rat], bias: Rat) -> Rat:
     """phi(z), exactly, for the unit tests."""
-    return bias + sum((w * max(z - k, 0) for k, w in zip(layer.kinks, weights)), mpq(0))
+    return bias + zigzag.value(z, layer.kinks, weights)
