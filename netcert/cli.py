@@ -169,7 +169,12 @@ def check(certs: tuple[Path, ...], sample: int, full: bool, quiet: bool) -> None
     worst = 0
     for path in certs:
         try:
-            diffs = verify.recheck(path, sample=sample, full=full)
+            stored = verify.read_certificate(path)
+            n = stored["dataset"]["n"]
+            with _progress("evaluating", n, quiet) as p1, \
+                    _progress("kernel", n if full else min(n, sample), quiet) as p2:
+                diffs = verify.recheck(path, sample=sample, full=full, progress=p1, kernel_progress=p2,
+                                       stored=stored)
         except NetcertError as e:
             click.echo(f"netcert: error: {e}", err=True)
             worst = max(worst, e.exit_code if e.exit_code != 2 else 3)

@@ -89,13 +89,15 @@ def read_certificate(path: str | Path) -> dict:
 
 
 def recheck(cert_path: str | Path, *, sample: int = 1000, full: bool = False,
-            progress: Progress | None = None, kernel_progress: Progress | None = None) -> list[str]:
+            progress: Progress | None = None, kernel_progress: Progress | None = None,
+            stored: dict | None = None) -> list[str]:
     """Every difference between a stored certificate and a fresh run on the files it names.
 
     An empty list means the certificate reproduces; a reproduced certificate
     whose verdict is not ``certified`` is reported as a difference too.
+    ``stored``, if given, must be ``read_certificate(cert_path)``.
     """
-    stored = read_certificate(cert_path)
+    stored = stored if stored is not None else read_certificate(cert_path)
     base = Path(cert_path).parent
     net_path, data_path = base / stored["network"]["path"], base / stored["dataset"]["path"]
     for what, p in (("network", net_path), ("dataset", data_path)):
