@@ -67,13 +67,24 @@ def cli() -> None:
 @click.option("--construction", "-c", default="zhang2017", show_default=True, help="See `netcert constructions`.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random choice.")
 @click.option("--widths", default=None, help="Hidden widths d1,d2 (yun2019).")
+@click.option("--mode", default=None, help="vardi2022: delta (default) or plain keys.")
+@click.option("--stage2", default=None, help="vardi2022: wide (default) or narrow Stage II.")
+@click.option("--group", default=None, help="vardi2022 narrow Stage II: steps per layer (default 1).")
+@click.option("--depth", default=None, help="vardi2022: depth cap L.")
+@click.option("--gadgets", default=None, help="vardi2022: compact (default) or paper.")
+@click.option("--minimize", default=None, help="vardi2022: dense (default) or nonzero parameters.")
+@click.option("--block", default=None, help="vardi2022: points per block (default: minimize).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("net.json"),
               show_default=True, help="Network file to write (.json or .json.gz).")
-def build(data: Path, construction: str, seed: int, widths: str | None, output: Path) -> None:
-    """Build a network that interpolates DATA (.npz or .csv)."""
+def build(data: Path, construction: str, seed: int, output: Path, **chosen: str | None) -> None:
+    """Build a network that interpolates DATA (.npz or .csv).
+
+    Construction options (--widths, --mode, ...) are passed only when given;
+    `netcert constructions` lists which construction takes which.
+    """
     with _errors():
         c = registry.get(construction)
-        options = {"seed": seed, **({"widths": widths} if widths is not None else {})}
+        options = {"seed": seed, **{k: v for k, v in chosen.items() if v is not None}}
         unknown = sorted(set(options) - set(c.options))
         if unknown:
             raise UsageError(f"{c.name} has no option --{unknown[0]} (its options: "

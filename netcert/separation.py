@@ -61,8 +61,24 @@ def max_sq_norm(data: Dataset) -> Rat:
     return mpq(best, L * L)
 
 
+_LAST: dict[str, Separation] = {}
+
+
 def min_sq_separation(data: Dataset) -> Separation:
-    """The exact minimum squared distance between distinct points (None if n = 1)."""
+    """The exact minimum squared distance between distinct points (None if n = 1).
+
+    The last result is kept by dataset digest, because a verification asks
+    for it twice (the certificate and a construction's bound).
+    """
+    found = _LAST.get(data.digest)
+    if found is None:
+        found = _min_sq_separation(data)
+        _LAST.clear()
+        _LAST[data.digest] = found
+    return found
+
+
+def _min_sq_separation(data: Dataset) -> Separation:
     n = data.n
     if n < 2:
         return Separation(None, None, 0)

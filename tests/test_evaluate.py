@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from fractions import Fraction
 
@@ -108,3 +109,37 @@ def test_unrelated_denominators_take_the_rational_path_and_stay_exact(seed):
     for i in range(data.n):
         x = [Fraction(int(q.numerator), int(q.denominator)) for q in data.point(i)]
         assert Fraction(int(fast[i].numerator), int(fast[i].denominator)) == oracle.forward(G, x)[0]
+
+
+def _labelled_by_oracle(G, data, wrong=()):
+    """The same points labelled with the oracle's outputs, except indices in ``wrong`` (off by 1)."""
+    ys = []
+    for i in range(data.n):
+        x = [Fraction(int(q.numerator), int(q.denominator)) for q in data.point(i)]
+        y = oracle.forward(G, x)[0]
+        ys.append(y + 1 if i in wrong else y)
+    return dataclasses.replace(data, labels=tuple(mpq(y.numerator, y.denominator) for y in ys))
+
+
+@pytest.mark.parametrize("seed,shared,layered,big", CASES[::3])
+def test_incremental_sweep_and_events_agree_with_the_oracle(seed, shared, layered, big, monkeypatch):
+    """Reuse across points (sweep) and change propagation (events) give the oracle's values."""
+    G, data = _random_network(seed, shared=shared, layered=layered, big=big)
+    data = _labelled_by_oracle(G, data, wrong={3})
+    for calibration, sparse in ((10**9, 0.0), (2, 10.0)):  # sweep only; events from the 3rd point
+        monkeypatch.setattr(evaluate, "_CALIBRATION", calibration)
+        monkeypatch.setattr(evaluate, "_SPARSE", sparse)
+        ev = evaluate.run(G, data, jobs=1)
+        assert [m.index for m in ev.mismatches] == [3]
+        assert ev.mismatches[0].obtained == ev.mismatches[0].expected - 1
+
+
+def test_processes_give_the_same_evaluation_as_one(monkeypatch):
+    G, data = _random_network(5, shared=True, layered=True, big=True)
+    data = _labelled_by_oracle(G, data, wrong={0, 7, 19})
+    one = evaluate.run(G, data, jobs=1)
+    monkeypatch.setattr(evaluate, "_PARALLEL_MIN_POINTS", 1)
+    done = []
+    two = evaluate.run(G, data, jobs=2, progress=done.append)
+    assert two == one and [m.index for m in two.mismatches] == [0, 7, 19]
+    assert done[-1] == data.n

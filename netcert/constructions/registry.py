@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from netcert.constructions import bubeck2020, yun2019, zhang2017
+from netcert.constructions import bubeck2020, vardi2022, yun2019, zhang2017
 from netcert.constructions.base import Construction
 from netcert.errors import UsageError
 
-CONSTRUCTIONS: dict[str, Construction] = {c.name: c for c in (zhang2017.CONSTRUCTION, bubeck2020.CONSTRUCTION, yun2019.CONSTRUCTION)}
+CONSTRUCTIONS: dict[str, Construction] = {c.name: c for c in (zhang2017.CONSTRUCTION, bubeck2020.CONSTRUCTION, yun2019.CONSTRUCTION, vardi2022.CONSTRUCTION)}
 
 
 def get(name: str) -> Construction:

@@ -22,10 +22,15 @@ probability.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 
+import numpy as np
+
 from netcert.dataset import Dataset
+from netcert.exact import Rat, mpq
+from netcert.separation import common_rows
 
 RANDOM_TRIES = 8
 
@@ -84,3 +89,89 @@ def _two_axis(data: Dataset, rng: random.Random, R: int) -> Projection | None:
         if _distinct(z):
             return Projection(u, z, f"random pair (axes {i}, {j}, try {attempt})")
     return None
+
+
+@dataclass(frozen=True)
+class Line:
+    """A spread projection: t_i = s (a . x_i) + beta with t >= 2 and sorted gaps >= 2.
+
+    ``a`` is an integer direction, ``s`` a positive rational (dyadic for float
+    data), ``beta`` an integer. ``t`` holds the exact images, ``keys`` their
+    floors (pairwise at least 2 apart, all >= 2), ``order`` the points sorted
+    by t. ``draws`` counts the random directions drawn.
+    """
+
+    a: tuple[int, ...]
+    s: Rat
+    beta: int
+    t: tuple[Rat, ...]
+    keys: tuple[int, ...]
+    order: tuple[int, ...]
+    draws: int
+
+
+def spread_line(data: Dataset, seed: int = 0, tries: int = 16, keep: int = 4,
+                direction: tuple[int, ...] | None = None) -> Line:
+    """vardi.md section 4: the best of ``tries`` random integer directions in [-2^15, 2^15]^d.
+
+    Each batch of ``tries`` draws (numpy ``default_rng(seed)``, one
+    ``integers(-2^15, 2^15 + 1, size=d)`` call per draw, a zero draw skipped)
+    is scored in float64 by range / smallest gap; the ``keep`` best are then
+    computed exactly and the one with the smallest exact range / gap wins
+    (first on ties). Floats only rank candidates: the gaps of the winner are
+    exact integers, and a batch without a separating direction draws another.
+    The scale s = ceil(2^K 2 L / g) / 2^K (9 significant bits) makes every
+    gap at least 2, and beta puts min t in [2, 3).
+    """
+    rows, L = common_rows(data)
+    approx = data.floats if data.floats is not None else np.array(
+        [[float(mpq(v, L)) for v in r] for r in rows], dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    draws = 0
+    while direction is None:
+        scored = []
+        for _ in range(tries):
+            a = rng.integers(-(2**15), 2**15 + 1, size=data.d)
+            draws += 1
+            if not a.any():
+                continue
+            scored.append((_float_score(approx @ a.astype(np.float64)), len(scored), tuple(int(v) for v in a)))
+        best = None
+        for _, _, a in sorted(scored)[:keep]:
+            z = [sum(ai * v for ai, v in zip(a, r) if ai) for r in rows]
+            zs = sorted(z)
+            gap = min((q - p for p, q in zip(zs, zs[1:])), default=L)
+            if gap == 0:
+                continue
+            spread = mpq(zs[-1] - zs[0], gap)
+            if best is None or spread < best[0]:
+                best = (spread, a, z, gap)
+        if best is not None:
+            break
+    if direction is not None:
+        a = tuple(int(v) for v in direction)
+        z = [sum(ai * v for ai, v in zip(a, r) if ai) for r in rows]
+        zs = sorted(z)
+        gap = min((q - p for p, q in zip(zs, zs[1:])), default=L)
+        if gap == 0:
+            raise ValueError(f"direction {a} maps two points to one image")
+    else:
+        _, a, z, gap = best
+    K = max(0, 9 + int(gap).bit_length() - (int(2 * L).bit_length() - 1))
+    s_num = -((-(2 * L) << K) // gap)  # ceil(2^K 2L / gap)
+    den = L << K
+    beta = int(2 - (s_num * min(z)) // den)
+    s = mpq(s_num, 1 << K)
+    t = tuple(mpq(s_num * zi, den) + beta for zi in z)
+    keys = tuple(int((s_num * zi) // den + beta) for zi in z)
+    order = tuple(sorted(range(data.n), key=lambda i: z[i]))
+    return Line(a, s, beta, t, keys, order, draws)
+
+
+def _float_score(p: np.ndarray) -> float:
+    """range / smallest gap of float projections (inf on a zero gap, 0 for one point)."""
+    if len(p) < 2:
+        return 0.0
+    p = np.sort(p)
+    gap = float(np.min(np.diff(p)))
+    return float(p[-1] - p[0]) / gap if gap > 0 else math.inf
