@@ -110,8 +110,11 @@ def build(data: Path, construction: str, seed: int, output: Path, **chosen: str 
               help="Points the independent kernel re-evaluates (seeded sample).")
 @click.option("--full", is_flag=True, help="Kernel re-evaluates every point (slow on large networks).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the kernel's sample.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Processes for the exact evaluation [default: every core].")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
-def verify_cmd(net: Path, data: Path, output: Path | None, sample: int, full: bool, seed: int, quiet: bool) -> None:
+def verify_cmd(net: Path, data: Path, output: Path | None, sample: int, full: bool, seed: int, jobs: int | None,
+               quiet: bool) -> None:
     """Evaluate NET exactly on every point of DATA, re-check it independently, write a certificate."""
     output = output or _cert_name(net)
     with _errors():
@@ -119,7 +122,7 @@ def verify_cmd(net: Path, data: Path, output: Path | None, sample: int, full: bo
         n = ds.n
         with _progress("evaluating", n, quiet) as p1, _progress("kernel", n if full else min(n, sample), quiet) as p2:
             cert = verify.verify(net, data, output, sample=sample, seed=seed, full=full, progress=p1,
-                                 kernel_progress=p2, data=ds)
+                                 kernel_progress=p2, data=ds, jobs=jobs)
     _finish(cert, output)
 
 
@@ -174,8 +177,10 @@ def _approx(text: str | None) -> str:
 @click.argument("certs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--sample", type=click.IntRange(min=1), default=1000, show_default=True)
 @click.option("--full", is_flag=True, help="Kernel re-evaluates every point.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Processes for the exact evaluation [default: every core].")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
-def check(certs: tuple[Path, ...], sample: int, full: bool, quiet: bool) -> None:
+def check(certs: tuple[Path, ...], sample: int, full: bool, jobs: int | None, quiet: bool) -> None:
     """Re-verify certificates from the files they name; exit 1 on any difference."""
     worst = 0
     for path in certs:
@@ -185,7 +190,7 @@ def check(certs: tuple[Path, ...], sample: int, full: bool, quiet: bool) -> None
             with _progress("evaluating", n, quiet) as p1, \
                     _progress("kernel", n if full else min(n, sample), quiet) as p2:
                 diffs = verify.recheck(path, sample=sample, full=full, progress=p1, kernel_progress=p2,
-                                       stored=stored)
+                                       stored=stored, jobs=jobs)
         except NetcertError as e:
             click.echo(f"netcert: error: {e}", err=True)
             worst = max(worst, e.exit_code if e.exit_code != 2 else 3)

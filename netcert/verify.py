@@ -38,10 +38,13 @@ def load_network(path: str | Path):
 
 def verify(net_path: str | Path, data_path: str | Path, cert_path: str | Path, *, sample: int = 1000,
            seed: int = 0, full: bool = False, progress: Progress | None = None,
-           kernel_progress: Progress | None = None, data: dataset.Dataset | None = None) -> dict:
+           kernel_progress: Progress | None = None, data: dataset.Dataset | None = None,
+           jobs: int | None = None) -> dict:
     """The certificate of ``net_path`` on ``data_path`` (paths relative to ``cert_path``).
 
     ``data``, if given, must be ``dataset.load(data_path)`` (saves reading it twice).
+    ``jobs``: processes for the fast evaluator (default: every core); the
+    certificate does not depend on it.
     """
     data = data if data is not None else dataset.load(data_path)
     G = load_network(net_path)
@@ -49,7 +52,7 @@ def verify(net_path: str | Path, data_path: str | Path, cert_path: str | Path, *
         raise InputError(f"{net_path}: the network has {len(G.graph[keys.INPUTS])} inputs "
                          f"but {data_path} has d = {data.d}")
     found = measures.measure(G)
-    ev = evaluate.run(G, data, progress)
+    ev = evaluate.run(G, data, progress, jobs=jobs)
     cert = {
         "format": "netcert.certificate", "version": 1,
         "network": {"path": certificate.relative_path(net_path, cert_path),
@@ -90,7 +93,7 @@ def read_certificate(path: str | Path) -> dict:
 
 def recheck(cert_path: str | Path, *, sample: int = 1000, full: bool = False,
             progress: Progress | None = None, kernel_progress: Progress | None = None,
-            stored: dict | None = None) -> list[str]:
+            stored: dict | None = None, jobs: int | None = None) -> list[str]:
     """Every difference between a stored certificate and a fresh run on the files it names.
 
     An empty list means the certificate reproduces; a reproduced certificate
@@ -105,7 +108,7 @@ def recheck(cert_path: str | Path, *, sample: int = 1000, full: bool = False,
             return [f"{what}.path: {stored[what]['path']} does not exist (relative to {base})"]
     try:
         fresh = verify(net_path, data_path, cert_path, sample=sample, seed=stored["checker"]["seed"],
-                       full=full, progress=progress, kernel_progress=kernel_progress)
+                       full=full, progress=progress, kernel_progress=kernel_progress, jobs=jobs)
     except InputError as e:
         return [f"files no longer verify: {e}"]
     diffs = _differences(stored, fresh)

@@ -189,7 +189,7 @@ def _check_structure(cert: dict, stage2: str) -> None:
     assert o["built"] == "vardi2022"
     n, M, P = o["block_size"], o["blocks"], o["rho"] + o["c"]
     R = 0 if M == 1 else 1 if stage2 == "wide" else M - 1
-    assert s["depth"] == n * P + R + 4
+    assert s["depth"] == n * P + o["rho1"] - o["rho"] + R + 4
     assert o["group"] == (1 if stage2 == "narrow" else None)
     assert s["width"] <= (max(2 * M - 1, 8) if stage2 == "wide" else 8)  # narrow g = 1: constant width
     assert len(o["direction"]) == cert["dataset"]["d"] and all(abs(a) <= 2**15 for a in o["direction"])
@@ -236,7 +236,7 @@ def test_certified_with_other_options(tmp_path, N, kw):
     if "group" in kw:
         assert o["group"] == kw["group"] and cert["structure"]["width"] <= max(2 * kw["group"] + 3, 8)
     if o["blocks"] == 1:  # no staircase: depth n P + 4 (section 6)
-        assert cert["structure"]["depth"] == N * (o["rho"] + o["c"]) + 4
+        assert cert["structure"]["depth"] == N * (o["rho"] + o["c"]) + o["rho1"] - o["rho"] + 4
 
 
 # ------------------------------------------------------------------ depth caps (vardi.md section 13)
@@ -334,11 +334,11 @@ def test_counts_predict_the_measured_sizes(mode, stage2, group, C):
     for n, gadgets in itertools.product([1, 2, 3, 5, 8, 20, 60], ["paper", "compact"]):
         G = vardi2022.build(data, mode=mode, stage2=stage2, group=group, gadgets=gadgets, block=n)
         o, m = opts(G), measures.measure(G)
-        s = Shape(data.d, data.n, n, o["rho"], o["c"], mode, o["group"], gadgets)
-        assert (s.M, s.P, s.T) == (o["blocks"], o["rho"] + o["c"], n * (o["rho"] + o["c"]))
+        s = vardi2022.shape_of(o, data.d, data.n)
+        assert (s.M, s.P, s.T) == (o["blocks"], o["rho"] + o["c"], n * (o["rho"] + o["c"]) + o["rho1"] - o["rho"])
         dense, nonzero = counts(s, o["y0"])
         assert (s.depth, dense) == (m.depth, m.params_dense), (n, gadgets)
-        if mode == "delta" and n == 1:
+        if s.carries_e and n == 1:
             # documented upper bound: each zero jump W_j - W_(j-1) drops two edges, H = alpha_1 one bias;
             # with one point per block W_j = 2^c + label field, so equal neighbouring labels give zero jumps
             line = spread_line(data, 0)
@@ -365,7 +365,7 @@ def test_extrapolated_counts_match_real_builds_with_many_points_per_block(mode, 
     for n in (5, 6, 9, 13):
         G = vardi2022.build(data, mode=mode, stage2=stage2, group=group, block=n, gadgets="paper")
         o, m = opts(G), measures.measure(G)
-        s = Shape(2, 240, n, o["rho"], o["c"], mode, o["group"], "paper")
+        s = vardi2022.shape_of(o, 2, 240)
         assert counts(s, o["y0"]) == (m.params_dense, m.params_nonzero) and s.depth == m.depth, n
 
 

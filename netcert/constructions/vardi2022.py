@@ -22,9 +22,13 @@ follows the paper's three phases:
 Options: ``mode`` plain (absolute keys) or delta (key differences inside a
 block, about half the bits); ``stage2`` wide (one layer of 2(M - 1) ReLUs) or
 narrow (one step per layer, width <= 8, the paper's constant width);
-``gadgets`` paper (vardi.md exactly) or compact (netcert's improvement: the
+``gadgets`` paper (vardi.md exactly) or compact (netcert's improvements: the
 two matcher outputs are carried as one ReLU of their sum, which is >= 0, so
-label bits cost one neuron less per layer); ``depth`` L caps the depth: the
+label bits cost one neuron less per layer; and in delta mode a block's first
+key may be stored whole, rho1 = bitlen(max first key) bits instead of a
+difference from alpha_j, so that Stage II carries t instead of e and each
+block costs 2 nonzero parameters less, for about 14 per extra first-key bit
+once; the layout is chosen with the block size); ``depth`` L caps the depth: the
 block size n is then the best one with depth <= L, and the trivial
 interpolant of section 14 (depth 3) is built when it is smaller or when no n
 fits. The block size minimizes the exact dense count (``minimize=nonzero``:
@@ -96,6 +100,17 @@ class Shape:
     mode: str
     group: int | None  # steps per Stage II layer (None: wide)
     gadgets: str
+    rho1: int = 0  # key bits of a block's first chunk (0: rho)
+    first_abs: bool = False  # delta: the first key is stored whole, so Stage II carries t, not e
+
+    @property
+    def first_rho(self) -> int:
+        return self.rho1 or self.rho
+
+    @property
+    def carries_e(self) -> bool:
+        """Delta mode with e formed by the staircase (vardi.md section 6)."""
+        return self.mode == "delta" and not self.first_abs
 
     @property
     def M(self) -> int:
@@ -107,7 +122,7 @@ class Shape:
 
     @property
     def T(self) -> int:
-        return self.n * self.P
+        return self.n * self.P + self.first_rho - self.rho
 
     @property
     def stair_layers(self) -> int:
@@ -127,18 +142,19 @@ def _stage_two_widths(s: Shape) -> list[int]:
     steps = s.M - 1
     g = steps if s.group is None else s.group
     R = s.stair_layers
-    series = 1 if s.mode == "plain" else 2
+    series = 2 if s.carries_e else 1
     widths = []
     for r in range(R):
         w = 1 + 2 * min(g, steps - r * g) + (series if r > 0 else 0)
-        if r == R - 1 and R > 1 and s.mode == "delta":
+        if r == R - 1 and R > 1 and s.carries_e:
             w -= 1  # e is formed from the carried partial sum, so the last t is not read
         widths.append(w)
     return widths + [2]
 
 
 @lru_cache(maxsize=4096)
-def _stage_three(n: int, rho: int, c: int, mode: str, gadgets: str) -> tuple[tuple[int, ...], int]:
+def _stage_three(n: int, rho: int, c: int, mode: str, gadgets: str, rho1: int = 0,
+                 first_abs: bool = False) -> tuple[tuple[int, ...], int]:
     """Widths of Stage III (E_1..E_T, F, output) and its nonzero count, by a dry run.
 
     The counts include the edges out of the width-2 Stage II output. Stage III
@@ -147,7 +163,7 @@ def _stage_three(n: int, rho: int, c: int, mode: str, gadgets: str) -> tuple[tup
     """
     G = net.new_network(["t", "v"])
     out = stage_three(G, 1, n=n, rho=rho, c=c, C=2, H=1, mode=mode, gadgets=gadgets,
-                      tt=Affine.of("t"), v=Affine.of("v"), y0=0)
+                      tt=Affine.of("t"), v=Affine.of("v"), y0=0, rho1=rho1, first_abs=first_abs)
     del out
     prune(G)
     depth = max(layer for _, layer in G.nodes(data=keys.LAYER))
@@ -158,7 +174,8 @@ def _stage_three(n: int, rho: int, c: int, mode: str, gadgets: str) -> tuple[tup
     return tuple(widths[1:]), nonzero
 
 
-def stage_three_counts(n: int, rho: int, c: int, mode: str, gadgets: str) -> tuple[int, int, int]:
+def stage_three_counts(n: int, rho: int, c: int, mode: str, gadgets: str, rho1: int = 0,
+                       first_abs: bool = False) -> tuple[int, int, int]:
     """(dense, nonzero, layers) of Stage III for n points per block, exact for every n.
 
     Dry runs for n <= 4; beyond, every chunk from the third to the last but one
@@ -166,13 +183,14 @@ def stage_three_counts(n: int, rho: int, c: int, mode: str, gadgets: str) -> tup
     against full dry runs).
     """
     if n <= 4:
-        widths, nonzero = _stage_three(n, rho, c, mode, gadgets)
+        widths, nonzero = _stage_three(n, rho, c, mode, gadgets, rho1, first_abs)
         return _dense([2, *widths]), nonzero, len(widths)
-    widths, nonzero = _stage_three(4, rho, c, mode, gadgets)
-    _, nonzero3 = _stage_three(3, rho, c, mode, gadgets)
+    widths, nonzero = _stage_three(4, rho, c, mode, gadgets, rho1, first_abs)
+    _, nonzero3 = _stage_three(3, rho, c, mode, gadgets, rho1, first_abs)
     P = rho + c
-    mid = widths[2 * P:3 * P]
-    mid_dense = _dense([widths[3 * P - 1], *mid])
+    start = 2 * P + (rho1 or rho) - rho  # the third chunk's first layer
+    mid = widths[start:start + P]
+    mid_dense = _dense([widths[start + P - 1], *mid])
     extra = n - 4
     return (_dense([2, *widths]) + extra * mid_dense, nonzero + extra * (nonzero - nonzero3),
             len(widths) + extra * P)
@@ -190,13 +208,13 @@ def counts(s: Shape, y0: int = 1, zeros: int = 0) -> tuple[int, int]:
     equal to 0, 2 per jump W_j = W_(j-1), 1 if H = alpha_1 in delta mode);
     ``y0`` is the output's constant.
     """
-    dense3, nonzero3, _ = stage_three_counts(s.n, s.rho, s.c, s.mode, s.gadgets)
+    dense3, nonzero3, _ = stage_three_counts(s.n, s.rho, s.c, s.mode, s.gadgets, s.rho1, s.first_abs)
     dense = _dense([s.d, 1, *_stage_two_widths(s)]) + dense3
     steps, R = s.M - 1, s.stair_layers
     nonzero = s.d + 1  # Stage I
     if s.M == 1:
-        nonzero += 2 if s.mode == "plain" else 3  # v's bias; t (edge) or e (edge, bias)
-    elif s.mode == "plain":
+        nonzero += 3 if s.carries_e else 2  # v's bias; t (edge) or e (edge, bias)
+    elif not s.carries_e:
         nonzero += 4 * steps + (2 * steps + R) + 1 + R  # P, Q; v; output t; carried t
     else:
         nonzero += 4 * steps + (2 * steps + R) + (2 * steps + R + 1) + (R if R == 1 else R - 1)
@@ -223,11 +241,12 @@ class _DeltaRho:
         return 1
 
 
-def _systematic_zeros(n: int, mode: str, sorted_keys: Sequence[int], fields: Sequence[int]) -> int:
-    """Nonzero parameters that vanish for every data set of this kind: in delta mode with n = 1
-    every W_j is 2^c + field_j, so equal neighbouring labels give equal W_j (2 zeros each), and
-    H = 1 = alpha_1 (min t is in [2, 3)). For n >= 2 equal neighbouring blocks are not systematic."""
-    if mode != "delta" or n != 1:
+def _systematic_zeros(s: Shape, sorted_keys: Sequence[int], fields: Sequence[int]) -> int:
+    """Nonzero parameters that vanish for every data set of this kind: in delta mode (e from the
+    staircase) with n = 1 every W_j is 2^c + field_j, so equal neighbouring labels give equal W_j
+    (2 zeros each), and H = 1 = alpha_1 (min t is in [2, 3)). For n >= 2 equal neighbouring
+    blocks are not systematic."""
+    if not s.carries_e or s.n != 1:
         return 0
     return 2 * sum(1 for a, b in zip(fields, fields[1:]) if a == b) + int(sorted_keys[0] - 1 == 1)
 
@@ -244,13 +263,17 @@ def choose_shape(d: int, N: int, c: int, sorted_keys: Sequence[int], fields: Seq
         candidates = range(1, min(N, int(6 * (N / P1) ** 0.5) + 6) + 1)
     best = None
     for n in candidates:
-        s = Shape(d, N, n, rho_of(n), c, mode, group, gadgets)
-        if depth_cap is not None and s.depth > depth_cap:
-            continue
-        dense, nonzero = counts(s, y0, _systematic_zeros(n, mode, sorted_keys, fields))
-        key = (dense, nonzero) if minimize == "dense" else (nonzero, dense)
-        if best is None or key < best[0]:
-            best = (key, s)
+        shapes = [Shape(d, N, n, rho_of(n), c, mode, group, gadgets)]
+        if mode == "delta" and gadgets == "compact":
+            rho1 = max(sorted_keys[::n]).bit_length()
+            shapes.append(Shape(d, N, n, rho_of(n), c, mode, group, gadgets, rho1, True))
+        for s in shapes:
+            if depth_cap is not None and s.depth > depth_cap:
+                continue
+            dense, nonzero = counts(s, y0, _systematic_zeros(s, sorted_keys, fields))
+            key = (dense, nonzero, s.first_abs) if minimize == "dense" else (nonzero, dense, s.first_abs)
+            if best is None or key < best[0]:
+                best = (key, s)
     return None if best is None else best[1]
 
 
@@ -279,14 +302,14 @@ def pack(s: Shape, sorted_keys: Sequence[int], fields: Sequence[int]) -> Packed:
         alpha = sorted_keys[members[0]] - 1
         prev, value = alpha, 0
         for m in range(s.n):
-            z = 0
+            z, bits = 0, (s.first_rho if m == 0 else s.rho)
             if m < len(members):
                 k = sorted_keys[members[m]]
-                key = k if s.mode == "plain" else k - prev
-                assert 0 < key < 2**s.rho, "key field overflow"
+                key = k if s.mode == "plain" or (m == 0 and s.first_abs) else k - prev
+                assert 0 < key < 2**bits, "key field overflow"
                 z = (key << s.c) + fields[members[m]]
                 prev = k
-            value = (value << s.P) + z
+            value = (value << (bits + s.c)) + z
         alphas.append(alpha)
         W.append(value)
         H = max(H, int(sorted_keys[members[-1]] - alpha))
@@ -300,7 +323,7 @@ def stage_two(G: nx.DiGraph, s: Shape, packed: Packed, t: Affine) -> tuple[int, 
     """
     A, W, H = packed.alphas, packed.W, packed.H
     series = [Series("v", mpq(W[0]), [mpq(W[j] - W[j - 1]) for j in range(1, s.M)])]
-    if s.mode == "delta":
+    if s.carries_e:
         series.append(Series("e", mpq(H - A[0]), [mpq(A[j - 1] - A[j]) for j in range(1, s.M)], t_coef=mpq(1)))
     layer = 2
     if s.M > 1:
@@ -309,53 +332,62 @@ def stage_two(G: nx.DiGraph, s: Shape, packed: Packed, t: Affine) -> tuple[int, 
     else:
         values = {x.name: x.t_coef * t + x.start for x in series}
     v = carry(G, "S2.v", layer, values["v"])
-    tt = carry(G, "S2.t", layer, t) if s.mode == "plain" else carry(G, "S2.e", layer, values["e"])
+    tt = carry(G, "S2.e", layer, values["e"]) if s.carries_e else carry(G, "S2.t", layer, t)
     return layer + 1, tt, v
 
 
+def _bit_layout(n: int, rho: int, c: int, rho1: int) -> list[tuple[int, int, int, int, int]]:
+    """(m, q, key bits of chunk m, key weight, label weight) of every bit s = 1..T, MSB first.
+
+    Chunk 1 holds rho1 key bits, the others rho; each then c label bits.
+    """
+    out = []
+    for m in range(1, n + 1):
+        r = rho1 if m == 1 else rho
+        for q in range(1, r + c + 1):
+            out.append((m, q, r, 1 << (r - q) if q <= r else 0, 1 << (r + c - q) if q > r else 0))
+    return out
+
+
 def stage_three(G: nx.DiGraph, layer: int, *, n: int, rho: int, c: int, C: int, H: int, mode: str,
-                gadgets: str, tt: Affine, v: Affine, y0: object) -> str:
+                gadgets: str, tt: Affine, v: Affine, y0: object, rho1: int = 0, first_abs: bool = False) -> str:
     """Layers E_1..E_T, F and the output (vardi.md section 7); returns the output node.
 
-    Bit s (1-based, MSB first) belongs to chunk m = ceil(s / P) at position q.
-    Key bits rebuild the key (plain: kp; delta: subtracted from e); at
-    q = rho + 1 the matcher's miss port is formed from D = t - key; label bits
-    accumulate in lp; at the next chunk's q = 1 the gate adds the label field
-    to acc (through G) only on a match.
+    Bit s (1-based, MSB first) belongs to chunk m at position q. Key bits
+    rebuild the key (plain: kp; delta: subtracted from e); at q = r + 1 (r the
+    chunk's key bits) the matcher's miss port is formed from D = t - key;
+    label bits accumulate in lp; at the next chunk's q = 1 the gate adds the
+    label field to acc (through G) only on a match. With ``first_abs`` (delta
+    mode, the first key stored whole) ``tt`` is t and e = t + H starts here,
+    H bounding every key of a block minus its first image, so e stays >= 0.
     """
-    P = rho + c
-    T = n * P
+    layout = _bit_layout(n, rho, c, rho1 or rho)
+    T = len(layout)
     tag = len(str(T + 1))
     b: Affine | None = None
     rest = v
     kp = lp = missed = acc = gated = None
     zero = Affine()
-
-    def kappa(q: int) -> int:  # key weight of chunk position q
-        return 1 << (rho - q) if q <= rho else 0
-
-    def lam(q: int) -> int:  # label weight of chunk position q
-        return 1 << (P - q) if q > rho else 0
-
-    for s in range(1, T + 1):
+    prev_kappa = prev_lam = 0
+    for s, (m, q, r, kappa, lam) in enumerate(layout, start=1):
         at = layer + s - 1
         name = f"E{s:0{tag}d}"
-        m, q = (s - 1) // P + 1, (s - 1) % P + 1
-        pq = (q - 2) % P + 1  # position of the previous bit
         unit = bits.bit(G, name, at, rest, 1 << (T - s))
+        new_kp = None
         if mode == "plain":
             new_tt = carry(G, f"{name}.t", at, tt)
-            new_kp = carry(G, f"{name}.kp", at, (kp or zero) + kappa(pq) * b) if 2 <= q <= rho else None
+            new_kp = carry(G, f"{name}.kp", at, (kp or zero) + prev_kappa * b) if 2 <= q <= r else None
+        elif s == 1:
+            new_tt = carry(G, f"{name}.e", at, tt + H if first_abs else tt)
         else:
-            new_tt = carry(G, f"{name}.e", at, tt - kappa(pq) * b) if s > 1 else carry(G, f"{name}.e", at, tt)
-            new_kp = None
+            new_tt = carry(G, f"{name}.e", at, tt - prev_kappa * b)
         new_missed = new_lp = new_gated = new_acc = None
-        if q == rho + 1:
+        if q == r + 1:
             D = tt - ((kp or zero) + b) if mode == "plain" else tt - b - H
             new_missed = bits.miss(G, name, at, D)
-        elif q >= rho + 2:
+        elif q >= r + 2:
             new_missed = _carry_miss(G, name, at, missed, gadgets)
-            new_lp = carry(G, f"{name}.lp", at, (lp or zero) + lam(pq) * b)
+            new_lp = carry(G, f"{name}.lp", at, (lp or zero) + prev_lam * b)
         if q == 1 and m >= 2:
             new_gated = bits.gate(G, f"{name}.G", at, (lp or zero) + b, missed, C)
         if m >= 2 and q == 2:
@@ -364,6 +396,7 @@ def stage_three(G: nx.DiGraph, layer: int, *, n: int, rho: int, c: int, C: int, 
             new_acc = carry(G, f"{name}.acc", at, acc)
         b, rest = unit.bit, unit.rest
         tt, kp, lp, missed, gated, acc = new_tt, new_kp, new_lp, new_missed, new_gated, new_acc
+        prev_kappa, prev_lam = kappa, lam
     at = layer + T
     final = bits.gate(G, f"F{T + 1:0{tag}d}.G", at, (lp or zero) + b, missed, C)
     if acc is not None:
@@ -466,18 +499,26 @@ def build(data: Dataset, *, seed: int = 0, mode: str = "delta", stage2: str = "w
         trivial(G, line, t, y)
         return G
     packed = pack(shape, sorted_keys, fields)
-    options.update({"built": NAME, "block_size": shape.n, "blocks": shape.M, "rho": shape.rho, "c": c,
-                    "H": packed.H})
+    options.update({"built": NAME, "block_size": shape.n, "blocks": shape.M, "rho": shape.rho,
+                    "rho1": shape.first_rho, "first_key": "whole" if shape.first_abs else (
+                        "difference" if mode == "delta" else "whole"), "c": c, "H": packed.H})
     layer, tt, v = stage_two(G, shape, packed, t)
     stage_three(G, layer, n=shape.n, rho=shape.rho, c=c, C=C, H=packed.H, mode=mode, gadgets=gadgets,
-                tt=tt, v=v, y0=y0)
+                tt=tt, v=v, y0=y0, rho1=shape.first_rho, first_abs=shape.first_abs)
     prune(G)
     return G
 
 
 # -- size claims ---------------------------------------------------------------------------
 
-_n, _rho, _c, _M, _d, _R, _g = sympy.symbols("n rho c M d R g", integer=True, positive=True)
+_n, _rho, _rho1, _c, _M, _d, _R = sympy.symbols("n rho rho1 c M d R", integer=True, positive=True)
+
+
+def shape_of(opts: Mapping, d: int, N: int) -> Shape:
+    """The shape a build recorded in its options."""
+    first_abs = opts["mode"] == "delta" and opts.get("first_key") == "whole"
+    return Shape(d, N, opts["block_size"], opts["rho"], opts["c"], opts["mode"], opts["group"], opts["gadgets"],
+                 opts["rho1"] if first_abs else 0, first_abs)
 
 
 def stage_three_formulas(mode: str, gadgets: str, c: int) -> tuple[sympy.Expr, sympy.Expr]:
@@ -527,13 +568,16 @@ def size(G: nx.DiGraph, data: Dataset) -> SizeClaim:
             {"depth": sympy.Integer(3), "params_dense": 3 * Nsym + _d + 2,
              "params_nonzero": stage1 + 3 * Nsym - zero_kinks},
             {**bound_vars, "stage1_nonzero": s1, "zero_kinks": sum(G.nodes[v][keys.BIAS] == 0 for v in hidden)})
-    shape = Shape(d, N, opts["block_size"], opts["rho"], opts["c"], opts["mode"], opts["group"], opts["gadgets"])
-    variables = {**bound_vars, "n": shape.n, "M": shape.M, "rho": shape.rho, "c": shape.c, "R": shape.stair_layers,
-                 "stage1_nonzero": s1}
+    shape = shape_of(opts, d, N)
+    variables = {**bound_vars, "n": shape.n, "M": shape.M, "rho": shape.rho, "rho1": shape.first_rho, "c": shape.c,
+                 "R": shape.stair_layers, "stage1_nonzero": s1}
     dense3, nonzero3 = stage_three_formulas(shape.mode, shape.gadgets, shape.c)
+    if shape.first_abs:  # a whole first key: rho1 - rho more key bits, and e's constant H in E_1
+        dense3, nonzero3 = dense3 + 20 * (_rho1 - _rho), nonzero3 + 14 * (_rho1 - _rho) + 1
     if shape.n == 1:  # the closed form holds from n = 2; n = 1 is taken from the shape's dry run
         s3 = sympy.Symbol("stage3_dense", integer=True)
-        variables["stage3_dense"] = stage_three_counts(1, shape.rho, shape.c, shape.mode, shape.gadgets)[0]
+        variables["stage3_dense"] = stage_three_counts(1, shape.rho, shape.c, shape.mode, shape.gadgets,
+                                                       shape.rho1, shape.first_abs)[0]
         dense3 = s3
     if shape.M == 1:
         dense12 = _d + 5
@@ -543,7 +587,7 @@ def size(G: nx.DiGraph, data: Dataset) -> SizeClaim:
         s2 = sympy.Symbol("stage2_dense", integer=True)
         variables["stage2_dense"] = _dense([1, *_stage_two_widths(shape)])
         dense12 = _d + 1 + s2
-    delta = shape.mode == "delta"
+    delta = shape.carries_e
     steps = _M - 1
     if shape.M == 1:
         nonzero12 = stage1 + (3 if delta else 2)
@@ -559,7 +603,7 @@ def size(G: nx.DiGraph, data: Dataset) -> SizeClaim:
     y0 = sympy.Symbol("y0_nonzero", integer=True)
     variables["y0_nonzero"] = int(opts["y0"] != 0)
     return SizeClaim(
-        formulas={"depth": _n * (_rho + _c) + _R + 4, "params_dense": dense12 + dense3,
+        formulas={"depth": _n * (_rho + _c) + _rho1 - _rho + _R + 4, "params_dense": dense12 + dense3,
                   "params_nonzero": nonzero12 + nonzero3 + y0},
         variables=variables)
 
@@ -606,19 +650,22 @@ CONSTRUCTION = Construction(
              "group": "narrow Stage II: steps per layer (default 1, constant width <= 8)",
              "depth": "cap L on the depth: the best block size with depth <= L, or the depth-3 "
                       "interpolant when that is smaller or nothing fits",
-             "gadgets": "compact (default: the matcher's two ReLUs carried as one) or paper (vardi.md exactly)",
+             "gadgets": "compact (default: the matcher's two ReLUs carried as one; delta may store a block's first "
+                        "key whole so that Stage II carries no e) or paper (vardi.md exactly)",
              "minimize": "dense (default) or nonzero: the count the block size minimizes",
              "block": "fix the points per block n instead of minimizing"},
     check=check,
     build=build,
     size=size,
     formulas_text={
-        "depth": "n P + R + 4 (P = rho + c; R = 1 wide, ceil((M - 1)/g) narrow, 0 if M = 1)",
+        "depth": "n P + rho1 - rho + R + 4 (P = rho + c; rho1 first-key bits; R = 1 wide, ceil((M - 1)/g) narrow, "
+                 "0 if M = 1)",
         "params_dense": "d + 8M - 1 + n b + o (wide), b = 42 rho + 72c - 19 (plain), 30 rho + 72c - 9 (delta), "
                         "56c instead of 72c with compact gadgets; o as vardi.md section 11",
         "params_nonzero": "Stage I + 6(M - 1) + 2R + 1 (plain) or 8(M - 1) + 3R + 2 (delta) "
                           "+ n (16 rho + 18c + 5) - rho - 2c - 10 (plain) / n (15 rho + 18c + 8) - rho - 2c - 12 "
-                          "(delta), 17c + 1 instead of 18c with compact gadgets"},
+                          "(delta), 17c + 1 instead of 18c with compact gadgets; a whole first key in delta mode: "
+                          "Stage II as plain, Stage III + 20 (rho1 - rho) dense, + 14 (rho1 - rho) + 1 nonzero"},
     theorem=Theorem(
         statement="N points in R^d, ||x|| <= r, pairwise distance >= delta, labels in 1..C are memorized by a ReLU "
                   "network with O~(sqrt N) parameters; for L <= sqrt N, depth L and O~(N/L) parameters",
