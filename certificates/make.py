@@ -88,10 +88,12 @@ def netcert(*args: str) -> int:
     return int(code)
 
 
-def build_and_verify(directory: Path, data_name: str, *, expect: int = 0) -> dict:
-    """``netcert build`` then ``netcert verify`` in ``directory``; the certificate."""
+def build_and_verify(directory: Path, data_name: str, *, expect: int = 0,
+                     construction: tuple[str, ...] = ("zhang2017",)) -> dict:
+    """``netcert build`` (``construction``: its name, then options) then ``netcert verify`` in
+    ``directory``; the certificate."""
     data = directory / data_name
-    code = netcert("build", data, "--construction", "zhang2017", "--seed", "0", "-o", directory / NET)
+    code = netcert("build", data, "--construction", *construction, "--seed", "0", "-o", directory / NET)
     if code != 0:
         raise SystemExit(f"netcert build {data} failed ({code})")
     code = netcert("verify", directory / NET, "--data", data, "-o", directory / CERT, "--seed", "0", "--quiet")
@@ -136,20 +138,28 @@ def iris_npz(path: Path) -> None:
     write_npz(path, np.asarray(iris.data, dtype=np.float64), np.asarray(iris.target, dtype=np.int64))
 
 
+def uniform300_npz(path: Path) -> None:
+    """n = 300, d = 2, float64 uniform on [-1, 1]^2, labels 1..4 (vardi.md section 16's generator)."""
+    rng = np.random.default_rng(2022)
+    X = rng.uniform(-1, 1, (300, 2))
+    write_npz(path, X, rng.integers(1, 5, 300).astype(np.int64))
+
+
 GOOD = {
-    "blobs40": ("data.npz", blobs_npz),
-    "decimal_csv": ("data.csv", decimal_csv),
-    "iris": ("iris.npz", iris_npz),
+    "blobs40": ("data.npz", blobs_npz, ("zhang2017",)),
+    "decimal_csv": ("data.csv", decimal_csv, ("zhang2017",)),
+    "iris": ("iris.npz", iris_npz, ("zhang2017",)),
+    "vardi2022_uniform300": ("data.npz", uniform300_npz, ("vardi2022", "--mode", "delta")),
 }
 
 
 def make_good(root: Path) -> dict[str, dict]:
     certs = {}
-    for name, (data_name, make) in GOOD.items():
+    for name, (data_name, make, construction) in GOOD.items():
         directory = root / "good" / name
         directory.mkdir(parents=True)
         make(directory / data_name)
-        certs[name] = build_and_verify(directory, data_name)
+        certs[name] = build_and_verify(directory, data_name, construction=construction)
     return certs
 
 

@@ -29,9 +29,9 @@ key may be stored whole, rho1 = bitlen(max first key) bits instead of a
 difference from alpha_j, so that Stage II carries t instead of e and each
 block costs 2 nonzero parameters less, for about 14 per extra first-key bit
 once; the layout is chosen with the block size); ``depth`` L caps the depth: the
-block size n is then the best one with depth <= L, and the trivial
-interpolant of section 14 (depth 3) is built when it is smaller or when no n
-fits. The block size minimizes the exact dense count (``minimize=nonzero``:
+block size n is then the best one with depth <= L, and section 14's trivial
+depth-3 network (here the dyadic zig-zag on t, ``trivial``) is built when it
+is smaller or when no n fits. The block size minimizes the exact dense count (``minimize=nonzero``:
 the nonzero count), from a dry run of the network's shape (section 12).
 
 Assumed: distinct points (loading merges or refuses duplicates) and integer
