@@ -181,9 +181,12 @@ def _approx(text: str | None) -> str:
               help="Processes for the exact evaluation [default: every core].")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 def check(certs: tuple[Path, ...], sample: int, full: bool, jobs: int | None, quiet: bool) -> None:
-    """Re-verify certificates from the files they name; exit 1 on any difference."""
+    """Re-verify certificates from the files they name; exit 1 on any difference.
+
+    A directory stands for every *.cert.json under it.
+    """
     worst = 0
-    for path in certs:
+    for path in _certificates(certs):
         try:
             stored = verify.read_certificate(path)
             n = stored["dataset"]["n"]
@@ -203,6 +206,14 @@ def check(certs: tuple[Path, ...], sample: int, full: bool, jobs: int | None, qu
         else:
             click.echo(f"OK   {path}")
     sys.exit(worst)
+
+
+def _certificates(paths: tuple[Path, ...]) -> list[Path]:
+    """The certificate files named, a directory expanded to its *.cert.json files (sorted)."""
+    out: list[Path] = []
+    for p in paths:
+        out.extend(sorted(p.rglob("*.cert.json")) if p.is_dir() else [p])
+    return out
 
 
 @cli.command()

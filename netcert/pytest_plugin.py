@@ -1,0 +1,91 @@
+"""pytest plugin: certificates as tests.
+
+With ``--netcert`` on the command line, or ``netcert = true`` in the pytest
+configuration, every ``*.cert.json`` file pytest collects becomes one test
+item that re-checks the certificate exactly as ``netcert check`` does: it
+re-reads the network and the dataset the certificate names, recomputes every
+figure, and fails with each difference as the reason (a certificate that
+reproduces but is not ``certified`` fails too). Files pytest does not visit
+(``--ignore``, ``norecursedirs``, ``testpaths``) are not checked.
+
+Options (command line / ini): ``--netcert-sample`` / ``netcert_sample``, the
+points the kernel re-evaluates (default 1,000, like ``netcert check``);
+``--netcert-jobs`` / ``netcert_jobs``, the evaluator's processes (default:
+every core).
+
+The plugin is registered through the ``pytest11`` entry point, so installing
+netcert is enough; it imports nothing heavy until a certificate is collected.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SUFFIX = ".cert.json"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("netcert", "netcert certificates")
+    group.addoption("--netcert", action="store_true", default=None,
+                    help="collect *.cert.json files and re-check each as `netcert check` does")
+    group.addoption("--netcert-sample", type=int, default=None, help="points the kernel re-evaluates (1000)")
+    group.addoption("--netcert-jobs", type=int, default=None, help="evaluator processes (every core)")
+    parser.addini("netcert", type="bool", default=False, help="collect *.cert.json files as netcert checks")
+    parser.addini("netcert_sample", default="1000", help="points the kernel re-evaluates")
+    parser.addini("netcert_jobs", default="", help="evaluator processes (empty: every core)")
+
+
+def _enabled(config: pytest.Config) -> bool:
+    flag = config.getoption("netcert")
+    return bool(flag) if flag is not None else bool(config.getini("netcert"))
+
+
+def pytest_collect_file(parent: pytest.Collector, file_path: Path):
+    if file_path.name.endswith(SUFFIX) and _enabled(parent.config):
+        return CertificateFile.from_parent(parent, path=file_path)
+    return None
+
+
+class CertificateFile(pytest.File):
+    def collect(self):
+        yield CertificateItem.from_parent(self, name="netcert check")
+
+
+class CertificateFailed(Exception):
+    """The differences (or the error) that make a certificate fail its re-check."""
+
+    def __init__(self, reasons: list[str]):
+        super().__init__("\n".join(reasons))
+        self.reasons = reasons
+
+
+class CertificateItem(pytest.Item):
+    def _setting(self, option: str, ini: str) -> int | None:
+        value = self.config.getoption(option)
+        if value is None:
+            text = str(self.config.getini(ini)).strip()
+            value = int(text) if text else None
+        return value
+
+    def runtest(self) -> None:
+        from netcert import verify
+        from netcert.errors import NetcertError
+
+        sample = self._setting("netcert_sample", "netcert_sample") or 1000
+        jobs = self._setting("netcert_jobs", "netcert_jobs")
+        try:
+            diffs = verify.recheck(self.path, sample=sample, jobs=jobs)
+        except NetcertError as e:
+            raise CertificateFailed([f"netcert: error: {e}"]) from None
+        if diffs:
+            raise CertificateFailed(diffs)
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, CertificateFailed):
+            return "\n".join([f"FAIL {self.path}", *(f"  {r}" for r in excinfo.value.reasons)])
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self):
+        return self.path, None, f"netcert check {self.path.name}"
