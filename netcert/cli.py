@@ -11,13 +11,14 @@ import contextlib
 from fractions import Fraction
 import shutil
 import sys
+import tempfile
 from importlib import resources
 from pathlib import Path
 
 import click
 
-from netcert import __version__, certificate, dataset, verify
-from netcert.constructions import registry
+from netcert import __version__, certificate, compare, dataset, sweep, verify
+from netcert.constructions import auto, registry
 from netcert.errors import NetcertError, PreconditionError, UsageError
 from netcert.formats import files, netjson
 from netcert.ir import keys, measures, validate
@@ -64,7 +65,8 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("data", type=EXISTING)
-@click.option("--construction", "-c", default="zhang2017", show_default=True, help="See `netcert constructions`.")
+@click.option("--construction", "-c", default="auto", show_default=True,
+              help="See `netcert constructions`; auto: the fewest nonzero parameters, predicted then built.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random choice.")
 @click.option("--widths", default=None, help="Hidden widths d1,d2 (yun2019).")
 @click.option("--mode", default=None, help="vardi2022: delta (default) or plain keys.")
@@ -83,17 +85,28 @@ def build(data: Path, construction: str, seed: int, output: Path, **chosen: str 
     `netcert constructions` lists which construction takes which.
     """
     with _errors():
-        c = registry.get(construction)
         options = {"seed": seed, **{k: v for k, v in chosen.items() if v is not None}}
-        unknown = sorted(set(options) - set(c.options))
-        if unknown:
-            raise UsageError(f"{c.name} has no option --{unknown[0]} (its options: "
-                             f"{', '.join('--' + o for o in c.options)})")
-        ds = dataset.load(data)
-        problems = c.check(ds, options)
-        if problems:
-            raise PreconditionError(f"{data}: {c.name} cannot be built: " + "; ".join(problems))
-        G = c.build(ds, **options)
+        if construction == "auto":
+            if len(options) > 1:
+                raise UsageError(f"--construction auto takes no construction option (got --{sorted(options)[-1]}); "
+                                 "name a construction to pass options")
+            ds = dataset.load(data)
+            try:
+                G = auto.build(ds, seed=seed)
+            except PreconditionError as e:
+                raise PreconditionError(f"{data}: {e}") from None
+            c = registry.get(G.graph["construction"]["name"])
+        else:
+            c = registry.get(construction)
+            unknown = sorted(set(options) - set(c.options))
+            if unknown:
+                raise UsageError(f"{c.name} has no option --{unknown[0]} (its options: "
+                                 f"{', '.join('--' + o for o in c.options)})")
+            ds = dataset.load(data)
+            problems = c.check(ds, options)
+            if problems:
+                raise PreconditionError(f"{data}: {c.name} cannot be built: " + "; ".join(problems))
+            G = c.build(ds, **options)
         netjson.write(G, output)
         m = measures.measure(G)
     merged = f", {len(ds.merged)} duplicate rows merged" if ds.merged else ""
@@ -216,6 +229,96 @@ def _certificates(paths: tuple[Path, ...]) -> list[Path]:
     return out
 
 
+@cli.command(name="compare")
+@click.argument("data", type=EXISTING)
+@click.option("--only", default=None, help="Comma-separated constructions (default: all).")
+@click.option("--sample", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Points the kernel re-evaluates per network.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Evaluator processes.")
+@click.option("--budget", type=float, default=None, help="Seconds allowed per build and per verify.")
+@click.option("--keep", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Directory to keep the networks and certificates in.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def compare_cmd(data: Path, only: str | None, sample: int, jobs: int | None, budget: float | None,
+                keep: Path | None, as_json: bool) -> None:
+    """Build and certify every construction on DATA; one table, with the lower bounds."""
+    with _errors():
+        ds = dataset.load(data)
+        names = None if only is None else [registry.get(n.strip()).name for n in only.split(",") if n.strip()]
+        with contextlib.ExitStack() as stack:
+            if keep is None:
+                workdir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            else:
+                keep.mkdir(parents=True, exist_ok=True)
+                workdir = keep
+            rows = compare.compare(data.resolve(), workdir, names=names, sample=sample, jobs=jobs, budget=budget,
+                                   progress=None if as_json else (lambda n: click.echo(f"... {n}", err=True)))
+    b = compare.bounds(ds)
+    click.echo(compare.as_json(rows, b) if as_json else compare.table(rows, b), nl=not as_json)
+
+
+def _ints(text: str, what: str) -> list[int]:
+    try:
+        values = [int(float(v)) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise UsageError(f"--{what} takes comma-separated integers, got {text!r}") from None
+    if not values or min(values) < 1:
+        raise UsageError(f"--{what} takes positive integers, got {text!r}")
+    return values
+
+
+@cli.command(name="sweep")
+@click.option("--constructions", "-c", "names", default="vardi2022", show_default=True,
+              help="Comma-separated constructions.")
+@click.option("--n", "ns", default="100,1000,10000", show_default=True, help="Comma-separated N (1e5 works).")
+@click.option("--L", "Ls", default=None, help="Comma-separated depth caps for vardi2022, at the largest N.")
+@click.option("--d", "d", type=click.IntRange(min=1), default=2, show_default=True, help="Dimension (generated data).")
+@click.option("--C", "C", type=click.IntRange(min=1), default=2, show_default=True, help="Classes (generated data).")
+@click.option("--data", type=EXISTING, default=None, help="Subsample this dataset instead of generating data.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--times", is_flag=True, help="Also evaluate every point exactly and report the time.")
+@click.option("--no-plots", is_flag=True, help="Only the CSV.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("netcert-sweep"),
+              show_default=True, help="Directory for sweep.csv and the plots.")
+def sweep_cmd(names: str, ns: str, Ls: str | None, d: int, C: int, data: Path | None, seed: int, times: bool,
+              no_plots: bool, out: Path) -> None:
+    """Sizes of constructions over N (and depth caps L): CSV, fitted slopes, plots."""
+    with _errors():
+        chosen = [registry.get(n.strip()).name for n in names.split(",") if n.strip()]
+        Ns = sorted(set(_ints(ns, "n")))
+        caps = _ints(Ls, "L") if Ls else []
+        if caps and "vardi2022" not in chosen:
+            raise UsageError("--L needs vardi2022 among the constructions (the depth-L family)")
+        base = dataset.load(data) if data is not None else None
+        points = []
+        for N in Ns:
+            ds = sweep.subsample(base, N, seed) if base is not None else sweep.generated(N, d, C, seed)
+            for name in chosen:
+                p = sweep.measure_point(name, ds, seed=seed, L=None, times=times)
+                points.append(p)
+                click.echo(f"{name:11s} N = {p.N:>8,}: depth {p.depth}, {p.params_nonzero:,} nonzero, "
+                           f"{p.params_dense:,} dense, max {p.max_weight_bits} bits, build {p.build_s:.2f} s"
+                           + ("" if p.eval_s is None else f", eval {p.eval_s:.2f} s"))
+        for L in caps:
+            ds = sweep.subsample(base, Ns[-1], seed) if base is not None else sweep.generated(Ns[-1], d, C, seed)
+            p = sweep.measure_point("vardi2022", ds, seed=seed, L=L, times=times)
+            points.append(p)
+            click.echo(f"vardi2022   N = {p.N:>8,}, L = {L}: built {p.built}, depth {p.depth}, "
+                       f"{p.params_nonzero:,} nonzero")
+        out.mkdir(parents=True, exist_ok=True)
+        files.write_atomic(out / "sweep.csv", sweep.to_csv(points))
+        click.echo(f"wrote {out / 'sweep.csv'}")
+        for name, (fit, last) in sweep.slopes(points).items():
+            click.echo(f"slope of nonzero parameters vs N, {name}: {fit:.3f} (least squares), {last:.3f} "
+                       f"(between the two largest N)")
+        if not no_plots:
+            try:
+                for path in sweep.plot(points, out):
+                    click.echo(f"wrote {path}")
+            except ImportError:
+                click.echo("plots skipped: matplotlib is not installed (pip install 'netcert[plots]')", err=True)
+
+
 @cli.command()
 @click.argument("net", type=EXISTING)
 def inspect(net: Path) -> None:
@@ -256,6 +359,11 @@ def constructions() -> None:
             click.echo(f"  --{name}: {doc}")
         for name, text in c.formulas_text.items():
             click.echo(f"  {name} = {text}")
+    predicted = ", ".join(c.name for c in registry.CONSTRUCTIONS.values() if c.predict is not None)
+    click.echo("auto (the default of `netcert build`)")
+    click.echo(f"  the applicable construction with the fewest nonzero parameters: predicted from the size "
+               f"formulas of {predicted}, the best {auto.CONFIRM} built and measured; the certificate's "
+               "construction.options.auto records the choice and why")
 
 
 @cli.command()

@@ -211,6 +211,7 @@ CONSTRUCTION = Construction(
     check=check,
     build=build,
     size=size,
+    predict=lambda data, seed=0: (4 * -(-data.n // data.d) * (data.d + 2) + 1, {}),
     formulas_text={"depth": "2", "width": "4 G (G = groups with a nonzero label; ceil(N/d) in general position)",
                    "neurons": "4 G + 1", "params_dense": "4 G (d + 2) + 1"},
     theorem=Theorem(

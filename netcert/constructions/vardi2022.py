@@ -509,6 +509,24 @@ def build(data: Dataset, *, seed: int = 0, mode: str = "delta", stage2: str = "w
     return G
 
 
+def predict(data: Dataset, seed: int = 0) -> tuple[int, dict]:
+    """Nonzero parameters of the build with ``minimize=nonzero`` (exact shape counts); a large
+    number when the labels are not integers (then ``check`` refuses anyway)."""
+    options = {"mode": "delta", "minimize": "nonzero"}
+    if _integer_labels(data):
+        return 2**62, options
+    y = [int(v) for v in data.labels]
+    y0, C = min(y), max(y) - min(y) + 1
+    if C == 1:
+        return int(y0 != 0), options
+    line = spread_line(data, seed)
+    sorted_keys = [line.keys[i] for i in line.order]
+    fields = [y[i] - y0 for i in line.order]
+    shape = choose_shape(data.d, data.n, (C - 1).bit_length(), sorted_keys, fields, mode="delta", group=None,
+                         gadgets="compact", minimize="nonzero", depth_cap=None, block=None, y0=y0)
+    return counts(shape, y0, _systematic_zeros(shape, sorted_keys, fields))[1], options
+
+
 # -- size claims ---------------------------------------------------------------------------
 
 _n, _rho, _rho1, _c, _M, _d, _R = sympy.symbols("n rho rho1 c M d R", integer=True, positive=True)
@@ -657,6 +675,7 @@ CONSTRUCTION = Construction(
     check=check,
     build=build,
     size=size,
+    predict=predict,
     formulas_text={
         "depth": "n P + rho1 - rho + R + 4 (P = rho + c; rho1 first-key bits; R = 1 wide, ceil((M - 1)/g) narrow, "
                  "0 if M = 1)",

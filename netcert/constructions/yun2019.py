@@ -142,6 +142,14 @@ def build(data: Dataset, *, seed: int = 0, widths: str | tuple | None = None) ->
     return G
 
 
+def predict(data: Dataset, seed: int = 0) -> tuple[int, dict]:
+    """Nonzero parameters at the default widths: layer 1 (2P - 1)(nnz(u) + 1), layer 2 at most
+    Q (2P - 1 + 1) (each slot reads every kink of its blocks), output Q + 1; an upper bound."""
+    P, Q = shape(data.n, None)
+    nnz_u = sum(1 for a in find_projection(data, seed).u if a)
+    return (2 * P - 1) * (nnz_u + 1) + Q * 2 * P + Q + 1, {}
+
+
 def size(G: nx.DiGraph, data: Dataset) -> SizeClaim:
     """depth 3, widths (2P - 1, Q), dense d1(d + 1) + d2(d1 + 1) + d2 + 1."""
     opts = G.graph[keys.CONSTRUCTION]["options"]
@@ -172,6 +180,7 @@ CONSTRUCTION = Construction(
     check=check,
     build=build,
     size=size,
+    predict=predict,
     formulas_text={"depth": "3", "widths": "(2P - 1, Q), P = least integer with 2P^2 >= N, Q = ceil(N / P)",
                    "neurons": "2P - 1 + Q + 1",
                    "params_dense": "(2P - 1)(d + 1) + Q(2P) + Q + 1",

@@ -73,6 +73,11 @@ def build(data: Dataset, *, seed: int = 0) -> nx.DiGraph:
     return G
 
 
+def predict(data: Dataset, seed: int = 0) -> tuple[int, dict]:
+    """Nonzero parameters: N (nnz(u) + 2), an upper bound (kinks at 0 drop a bias)."""
+    return data.n * (sum(1 for a in find_projection(data, seed).u if a) + 2), {}
+
+
 def size(G: nx.DiGraph, data: Dataset) -> SizeClaim:
     N, d, nnz_u, zero_kinks = sympy.symbols("N d nnz_u zero_kinks", integer=True, nonnegative=True)
     """Exact sizes: depth 2, N + 1 neurons, N(d + 2) + 1 dense, N(nnz(u) + 2) - zero kinks nonzero."""
@@ -95,6 +100,7 @@ CONSTRUCTION = Construction(
     check=check,
     build=build,
     size=size,
+    predict=predict,
     formulas_text={"depth": "2", "width": "N", "neurons": "N + 1", "params_dense": "N (d + 2) + 1",
                    "params_nonzero": "N (nnz(u) + 2) - (kinks at 0)"},
     theorem=Theorem(
