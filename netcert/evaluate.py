@@ -33,6 +33,7 @@ import hashlib
 import multiprocessing as mp
 import os
 from bisect import bisect_left, bisect_right
+from heapq import heappop, heappush
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -440,43 +441,34 @@ class _Events:
         self.seen = [0] * (2 * len(p.steps) + 2)
 
     def __call__(self, point: tuple) -> list:
-        from heapq import heappop, heappush
         p, sw = self.p, self.s
         vals, L, readers = sw.vals, sw.L, sw.readers
         sw.round += 1
         r = sw.round
         seen, form_pos, users, rat = self.seen, self.form_pos, self.users, self.rational_readers
+        push, pop = heappush, heappop
         heap: list[int] = []
-
-        def touch(slot: int) -> None:
-            for f in readers[slot]:
-                e = form_pos[f]
-                if seen[e] != r:
-                    seen[e] = r
-                    heappush(heap, e)
-            for e in rat[slot]:
-                if seen[e] != r:
-                    seen[e] = r
-                    heappush(heap, e)
-
         for s, x in zip(p.input_slots, point):
             x = mpz(x) if p.big else x
             if x != vals[s]:
                 vals[s] = x
-                touch(s)
-        steps, forms = p.steps, p.forms
+                for e in [form_pos[f] for f in readers[s]] + rat[s]:
+                    if seen[e] != r:
+                        seen[e] = r
+                        push(heap, e)
+        steps, forms, form_order = p.steps, p.forms, p.form_order
         while heap:
-            e = heappop(heap)
-            k, is_step = divmod(e, 2)
-            if not is_step:  # the forms computed before step k
-                for f in p.form_order[k]:
+            e = pop(heap)
+            k = e >> 1
+            if not e & 1:  # the forms computed before step k
+                for f in form_order[k]:
                     new = sum(c * vals[s] for s, c in forms[f].terms if vals[s])
                     if new != L[f]:
                         L[f] = new
                         for u in users[f]:
                             if seen[u] != r:
                                 seen[u] = r
-                                heappush(heap, u)
+                                push(heap, u)
                 continue
             step = steps[k]
             kind = type(step)
@@ -488,9 +480,18 @@ class _Events:
                 z = _rational_value(step, vals)
             act = step.activation
             v = (z if z > 0 else 0) if act == keys.RELU else (z if act == keys.IDENTITY else int(z >= 0))
-            if v != vals[step.slot]:
-                vals[step.slot] = v
-                touch(step.slot)
+            slot = step.slot
+            if v != vals[slot]:
+                vals[slot] = v
+                for f in readers[slot]:
+                    e2 = form_pos[f]
+                    if seen[e2] != r:
+                        seen[e2] = r
+                        push(heap, e2)
+                for e2 in rat[slot]:
+                    if seen[e2] != r:
+                        seen[e2] = r
+                        push(heap, e2)
         return [vals[s] for s in p.output_slots]
 
 
