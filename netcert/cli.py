@@ -76,6 +76,8 @@ def cli() -> None:
 @click.option("--gadgets", default=None, help="vardi2022: compact (default) or paper.")
 @click.option("--minimize", default=None, help="vardi2022: dense (default) or nonzero parameters.")
 @click.option("--block", default=None, help="vardi2022: points per block (default: minimize).")
+@click.option("--fan-in", default=None, help="rajput2021: parity fan-in f (default 8).")
+@click.option("--variant", default=None, help="park2021: counter (default), blocks or width3.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("net.json"),
               show_default=True, help="Network file to write (.json or .json.gz).")
 def build(data: Path, construction: str, seed: int, output: Path, **chosen: str | None) -> None:
