@@ -785,7 +785,8 @@ CONSTRUCTION = Construction(
     options={"seed": "seed of the direction draws and of the shifts (two random.Random(seed), park.md 5-6)",
              "variant": "counter (default: Theorem 1, Lemma 22 decoder), blocks (Lemma 20/21 decoder) or "
                         "width3 (Theorem 2: width exactly 3, rule D)",
-             "shifts": "random (default: park.md 6's rule) or smallest (the smallest valid shift)",
+             "shifts": "random (default: park.md 6's rule) or smallest (the smallest valid shift; library only, "
+                       "no CLI flag)",
              "block": "fix the slots per word B instead of minimizing the cost model"},
     check=check,
     build=build,
