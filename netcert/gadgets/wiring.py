@@ -71,11 +71,14 @@ class Affine:
 
 
 def total(forms: Iterable[Affine]) -> Affine:
-    """The sum of several forms."""
-    out = Affine()
+    """The sum of several forms, in one pass (adding them pairwise would copy the terms each time)."""
+    terms: dict = {}
+    const = mpq(0)
     for f in forms:
-        out = out + f
-    return out
+        const += f.const
+        for node, c in f.terms.items():
+            terms[node] = terms.get(node, 0) + c
+    return Affine({node: c for node, c in terms.items() if c}, const)
 
 
 def relu(G: nx.DiGraph, node: Hashable, layer: int, form: Affine) -> Affine:
