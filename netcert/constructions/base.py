@@ -71,3 +71,12 @@ def on_inputs(inputs: list[str], row, data: Dataset) -> dict[str, Rat]:
     inputs. Zero entries are left out (an absent edge).
     """
     return {x: mpq(a) * s for x, a, s in zip(inputs, row, data.scale) if a}
+
+
+def integer_labels(data: Dataset, name: str) -> list[str]:
+    """The problem of a construction that needs integer labels: the first five that are not, named."""
+    bad = [i for i, y in enumerate(data.labels) if y.denominator != 1]
+    if not bad:
+        return []
+    shown = ", ".join(f"point {data.kept[i]} (label {data.labels[i]})" for i in bad[:5])
+    return [f"{name} needs integer labels; {len(bad)} are not: {shown}"]

@@ -60,7 +60,7 @@ import numpy as np
 import sympy
 
 from netcert import separation
-from netcert.constructions.base import Construction, SizeClaim, Theorem, input_nodes
+from netcert.constructions.base import Construction, SizeClaim, Theorem, input_nodes, integer_labels
 from netcert.dataset import Dataset
 from netcert.errors import PreconditionError, UsageError
 from netcert.exact import format_rational, mpq
@@ -84,11 +84,7 @@ RHOS = ("dense", "sparse")
 # -- labels and options ---------------------------------------------------------------------
 
 def _integer_labels(data: Dataset) -> list[str]:
-    bad = [i for i, y in enumerate(data.labels) if y.denominator != 1]
-    if not bad:
-        return []
-    shown = ", ".join(f"point {data.kept[i]} (label {data.labels[i]})" for i in bad[:5])
-    return [f"{NAME} needs integer labels; {len(bad)} are not: {shown}"]
+    return integer_labels(data, NAME)
 
 
 def check(data: Dataset, options: Mapping) -> list[str]:

@@ -49,7 +49,7 @@ import networkx as nx
 import sympy
 
 from netcert import separation
-from netcert.constructions.base import Construction, SizeClaim, Theorem, input_nodes
+from netcert.constructions.base import Construction, SizeClaim, Theorem, input_nodes, integer_labels
 from netcert.dataset import Dataset
 from netcert.errors import PreconditionError, UsageError
 from netcert.exact import mpq
@@ -74,11 +74,7 @@ MINIMIZE = ("dense", "nonzero")
 # -- labels -------------------------------------------------------------------------------
 
 def _integer_labels(data: Dataset) -> list[str]:
-    bad = [i for i, y in enumerate(data.labels) if y.denominator != 1]
-    if not bad:
-        return []
-    shown = ", ".join(f"point {data.kept[i]} (label {data.labels[i]})" for i in bad[:5])
-    return [f"{NAME} needs integer labels; {len(bad)} are not: {shown}"]
+    return integer_labels(data, NAME)
 
 
 def check(data: Dataset, options: Mapping) -> list[str]:
