@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from netcert import __version__, certificate, compare, dataset, sweep, verify
+from netcert import __version__, certificate, compare, dataset, executors, sweep, verify
 from netcert.constructions import auto, registry
 from netcert.errors import NetcertError, PreconditionError, UsageError
 from netcert.formats import files, netjson
@@ -25,6 +25,9 @@ from netcert.ir import keys, measures, validate
 from netcert.exact import bits
 
 EXISTING = click.Path(exists=True, dir_okay=False, path_type=Path)
+SCHEDULER = click.option("--scheduler", default=None, metavar="ADDRESS",
+                         help="Evaluate on the workers of this Dask scheduler, e.g. tcp://10.0.0.5:8786 "
+                              "(pip install 'netcert[dask]'); not with --jobs.")
 
 
 class _Error(click.ClickException):
@@ -127,17 +130,19 @@ def build(data: Path, construction: str, seed: int, output: Path, **chosen: str 
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the kernel's sample.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Processes for the exact evaluation [default: every core].")
+@SCHEDULER
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 def verify_cmd(net: Path, data: Path, output: Path | None, sample: int, full: bool, seed: int, jobs: int | None,
-               quiet: bool) -> None:
+               scheduler: str | None, quiet: bool) -> None:
     """Evaluate NET exactly on every point of DATA, re-check it independently, write a certificate."""
     output = output or _cert_name(net)
     with _errors():
         ds = dataset.load(data)
         n = ds.n
-        with _progress("evaluating", n, quiet) as p1, _progress("kernel", n if full else min(n, sample), quiet) as p2:
+        with executors.connect(scheduler, jobs) as ex, _progress("evaluating", n, quiet) as p1, \
+                _progress("kernel", n if full else min(n, sample), quiet) as p2:
             cert = verify.verify(net, data, output, sample=sample, seed=seed, full=full, progress=p1,
-                                 kernel_progress=p2, data=ds, jobs=jobs)
+                                 kernel_progress=p2, data=ds, executor=ex)
     _finish(cert, output)
 
 
@@ -194,12 +199,22 @@ def _approx(text: str | None) -> str:
 @click.option("--full", is_flag=True, help="Kernel re-evaluates every point.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Processes for the exact evaluation [default: every core].")
+@SCHEDULER
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
-def check(certs: tuple[Path, ...], sample: int, full: bool, jobs: int | None, quiet: bool) -> None:
+def check(certs: tuple[Path, ...], sample: int, full: bool, jobs: int | None, scheduler: str | None,
+          quiet: bool) -> None:
     """Re-verify certificates from the files they name; exit 1 on any difference.
 
     A directory stands for every *.cert.json under it.
     """
+    with _errors():
+        ex = executors.connect(scheduler, jobs)
+    with ex:
+        sys.exit(_check_all(certs, sample, full, ex, quiet))
+
+
+def _check_all(certs: tuple[Path, ...], sample: int, full: bool, ex, quiet: bool) -> int:
+    """The exit code of checking every certificate named, each reported on one line (and its differences)."""
     worst = 0
     for path in _certificates(certs):
         try:
@@ -208,7 +223,7 @@ def check(certs: tuple[Path, ...], sample: int, full: bool, jobs: int | None, qu
             with _progress("evaluating", n, quiet) as p1, \
                     _progress("kernel", n if full else min(n, sample), quiet) as p2:
                 diffs = verify.recheck(path, sample=sample, full=full, progress=p1, kernel_progress=p2,
-                                       stored=stored, jobs=jobs)
+                                       stored=stored, executor=ex)
         except NetcertError as e:
             click.echo(f"netcert: error: {e}", err=True)
             worst = max(worst, e.exit_code if e.exit_code != 2 else 3)
@@ -220,7 +235,7 @@ def check(certs: tuple[Path, ...], sample: int, full: bool, jobs: int | None, qu
             worst = max(worst, 1)
         else:
             click.echo(f"OK   {path}")
-    sys.exit(worst)
+    return worst
 
 
 def _certificates(paths: tuple[Path, ...]) -> list[Path]:

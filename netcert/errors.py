@@ -5,7 +5,8 @@ decides by message text:
 
 - 1: a claim was checked and found false (``Refuted``, ``CheckFailed``);
 - 2: the command line itself is wrong (``UsageError``);
-- 3: an input file or a dataset is unusable (``InputError`` and below).
+- 3: an input file or a dataset is unusable (``InputError`` and below), or
+  the processes or cluster meant to do the work failed (``ExecutorError``).
 
 Library code raises only these; builtins are second bases where callers may
 expect them (``FormatError`` is also a ``ValueError``).
@@ -48,6 +49,10 @@ class NetworkError(InputError):
 
 class PreconditionError(InputError):
     """A dataset breaks an assumption of the chosen construction."""
+
+
+class ExecutorError(NetcertError):
+    """The processes or the Dask cluster meant to do the work cannot be used (exit 3)."""
 
 
 class CheckFailed(NetcertError):

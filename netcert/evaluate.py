@@ -30,16 +30,16 @@ valid (``ir.validate``) and has input nodes matching the dataset's columns.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing as mp
-import os
 from bisect import bisect_left, bisect_right
 from heapq import heappop, heappush
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import gmpy2
 import networkx as nx
 
+from netcert import executors
 from netcert.dataset import Dataset
 from netcert.errors import InputError
 from netcert.exact import Rat, mpq, mpz
@@ -513,17 +513,7 @@ def _sweep_order(program: Program, data: Dataset) -> list[int]:
     return sorted(range(data.n), key=image.__getitem__)
 
 
-def default_jobs() -> int:
-    """Every core this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
-
-
 _PARALLEL_MIN_POINTS = 2000  # below this a pool costs more than it saves
-_TASKS_PER_JOB = 8
-_SHARED: tuple | None = None  # (program, data, order) inherited by forked workers
 
 
 def _evaluate_points(program: Program, data: Dataset, indices) -> tuple[int, list[tuple[int, Rat]]]:
@@ -544,30 +534,32 @@ def _evaluate_points(program: Program, data: Dataset, indices) -> tuple[int, lis
     return len(indices), wrong
 
 
-def _task(bounds: tuple[int, int]) -> tuple[int, list[tuple[int, Rat]]]:
-    program, data, order = _SHARED
+def _task(shared: tuple, bounds: tuple[int, int]) -> tuple[int, list[tuple[int, Rat]]]:
+    program, data, order = shared
     return _evaluate_points(program, data, order[bounds[0]:bounds[1]])
 
 
-def run(G: nx.DiGraph, data: Dataset, progress: Progress | None = None, jobs: int | None = None) -> Evaluation:
+def run(G: nx.DiGraph, data: Dataset, progress: Progress | None = None, jobs: int | None = None,
+        executor: executors.Local | executors.Dask | None = None) -> Evaluation:
     """Evaluate ``G`` exactly on every distinct point of ``data`` and compare with the labels.
 
     Points are evaluated in the order of ``_sweep_order``, in contiguous runs
-    (one per task) by ``_Sweep``/``_Events``; with ``jobs`` > 1 (default:
-    every core) the runs go to a pool of processes forked after compiling, so
-    the compiled program is shared, not pickled. The outcome and the outputs
-    digest are per point index, so they depend neither on the order nor on
-    the number of processes. Raises ``InputError`` when the network does not
-    have exactly one output or its inputs do not match the dataset's coordinates.
+    (one per task) by ``_Sweep``/``_Events``. The runs go to ``executor``
+    (default ``executors.Local(jobs)``: with ``jobs`` > 1, default every core,
+    a pool of processes forked after compiling, so the compiled program is
+    shared, not pickled; ``executors.Dask``: the program and the data reach
+    each worker once). The outcome and the outputs digest are per point
+    index, so they depend neither on the order nor on the executor. Raises
+    ``InputError`` when the network does not have exactly one output or its
+    inputs do not match the dataset's coordinates.
     """
-    global _SHARED
     if len(G.graph[keys.OUTPUTS]) != 1:
         raise InputError(f"the network has {len(G.graph[keys.OUTPUTS])} outputs; scalar labels need exactly 1")
     program = compile_network(G, data.scale)
     order = _sweep_order(program, data)
-    jobs = default_jobs() if jobs is None else max(1, jobs)
+    executor = executor or executors.Local(jobs)
     wrong: list[tuple[int, Rat]] = []
-    if jobs == 1 or data.n < _PARALLEL_MIN_POINTS or "fork" not in mp.get_all_start_methods():
+    if not executor.parallel(data.n, _PARALLEL_MIN_POINTS):
         chunk = 256
         for start in range(0, data.n, chunk):
             wrong += _evaluate_points(program, data, order[start:start + chunk] if progress else order[start:])[1]
@@ -575,19 +567,13 @@ def run(G: nx.DiGraph, data: Dataset, progress: Progress | None = None, jobs: in
                 break
             progress(min(start + chunk, data.n))
     else:
-        tasks = jobs * _TASKS_PER_JOB
-        bounds = [(k * data.n // tasks, (k + 1) * data.n // tasks) for k in range(tasks)]
-        _SHARED = (program, data, order)
-        try:
-            with mp.get_context("fork").Pool(jobs) as pool:
-                done = 0
-                for count, bad in pool.imap_unordered(_task, bounds):
-                    done += count
-                    wrong += bad
-                    if progress is not None:
-                        progress(done)
-        finally:
-            _SHARED = None
+        bounds = [(r.start, r.stop) for r in executors.batches(range(data.n), executor.slots)]
+        done = 0
+        for count, bad in executor.map(partial(_task, (program, data, order)), bounds):
+            done += count
+            wrong += bad
+            if progress is not None:
+                progress(done)
     obtained = dict(wrong)
     digest = hashlib.sha256()
     mismatches = []

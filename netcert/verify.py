@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
-from netcert import certificate, dataset, evaluate, kernel, separation
+from netcert import certificate, dataset, evaluate, executors, kernel, separation
 from netcert.constructions import registry
 from netcert.errors import FormatError, InputError, NetworkError
 from netcert.formats import files, netjson, schemas
@@ -22,8 +23,10 @@ from netcert.ir import keys, measures, validate
 
 Progress = Callable[[int], None]
 # Fields that legitimately differ between two honest runs: the versions of the
-# tools, and the kernel's bookkeeping that depends on the sampling options.
-_UNCOMPARED = ("tools", "checker.points_checked", "checker.notes", "checker.mode")
+# tools, where the points were evaluated, and the kernel's bookkeeping that
+# depends on the sampling options.
+_UNCOMPARED = ("tools", "executor", "checker.points_checked", "checker.notes", "checker.mode")
+_KERNEL_PARALLEL_MIN = 200  # kernel points from which a local run forks processes for them
 
 
 def load_network(path: str | Path):
@@ -39,20 +42,24 @@ def load_network(path: str | Path):
 def verify(net_path: str | Path, data_path: str | Path, cert_path: str | Path, *, sample: int = 1000,
            seed: int = 0, full: bool = False, progress: Progress | None = None,
            kernel_progress: Progress | None = None, data: dataset.Dataset | None = None,
-           jobs: int | None = None) -> dict:
+           jobs: int | None = None, executor: executors.Local | executors.Dask | None = None) -> dict:
     """The certificate of ``net_path`` on ``data_path`` (paths relative to ``cert_path``).
 
     ``data``, if given, must be ``dataset.load(data_path)`` (saves reading it twice).
-    ``jobs``: processes for the fast evaluator (default: every core); the
-    certificate does not depend on it.
+    ``executor`` evaluates the points, for the fast evaluator and the kernel
+    alike (default ``executors.Local(jobs)``: ``jobs`` processes, default every
+    core). Only the certificate's ``executor`` field depends on it: absent for
+    local processes, ``{"kind": "dask", "workers": k}`` for a Dask cluster.
+    Raises ``ExecutorError`` when the executor fails (never a refutation).
     """
     data = data if data is not None else dataset.load(data_path)
+    executor = executor or executors.Local(jobs)
     G = load_network(net_path)
     if len(G.graph[keys.INPUTS]) != data.d:
         raise InputError(f"{net_path}: the network has {len(G.graph[keys.INPUTS])} inputs "
                          f"but {data_path} has d = {data.d}")
     found = measures.measure(G)
-    ev = evaluate.run(G, data, progress, jobs=jobs)
+    ev = evaluate.run(G, data, progress, executor=executor)
     cert = {
         "format": "netcert.certificate", "version": 1,
         "network": {"path": certificate.relative_path(net_path, cert_path),
@@ -64,10 +71,15 @@ def verify(net_path: str | Path, data_path: str | Path, cert_path: str | Path, *
         "structure": found.as_dict(),
         "interpolation": certificate.interpolation_section(ev),
     }
+    executor.failure = None
     verdict = kernel.check(net_path, data_path, cert, sample=sample, seed=seed, full=full,
-                           progress=kernel_progress)
+                           progress=kernel_progress, pmap=partial(executor.map, minimum=_KERNEL_PARALLEL_MIN))
+    if executor.failure is not None:  # the kernel records every exception as a failed claim; this one is not
+        raise executor.failure
     cert["checker"] = certificate.checker_section(verdict, mode="full" if full else "sample", seed=seed)
     cert["construction"] = _construction(G, data, found)
+    if executor.record() is not None:
+        cert["executor"] = executor.record()
     cert["tools"] = certificate.tools()
     cert["verdict"] = certificate.verdict_of(cert)
     return cert
@@ -93,12 +105,14 @@ def read_certificate(path: str | Path) -> dict:
 
 def recheck(cert_path: str | Path, *, sample: int = 1000, full: bool = False,
             progress: Progress | None = None, kernel_progress: Progress | None = None,
-            stored: dict | None = None, jobs: int | None = None) -> list[str]:
+            stored: dict | None = None, jobs: int | None = None,
+            executor: executors.Local | executors.Dask | None = None) -> list[str]:
     """Every difference between a stored certificate and a fresh run on the files it names.
 
     An empty list means the certificate reproduces; a reproduced certificate
     whose verdict is not ``certified`` is reported as a difference too.
-    ``stored``, if given, must be ``read_certificate(cert_path)``.
+    ``stored``, if given, must be ``read_certificate(cert_path)``. ``jobs``,
+    ``executor``: as for ``verify``; the ``executor`` fields are not compared.
     """
     stored = stored if stored is not None else read_certificate(cert_path)
     base = Path(cert_path).parent
@@ -108,7 +122,8 @@ def recheck(cert_path: str | Path, *, sample: int = 1000, full: bool = False,
             return [f"{what}.path: {stored[what]['path']} does not exist (relative to {base})"]
     try:
         fresh = verify(net_path, data_path, cert_path, sample=sample, seed=stored["checker"]["seed"],
-                       full=full, progress=progress, kernel_progress=kernel_progress, jobs=jobs)
+                       full=full, progress=progress, kernel_progress=kernel_progress, jobs=jobs,
+                       executor=executor)
     except InputError as e:
         return [f"files no longer verify: {e}"]
     diffs = _differences(stored, fresh)

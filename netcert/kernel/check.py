@@ -2,7 +2,7 @@
 import hashlib
 import json
 import random
-from functools import reduce
+from functools import partial, reduce
 from pathlib import Path, PurePosixPath
 
 from sympy.polys.domains import QQ, ZZ
@@ -120,8 +120,8 @@ def listed_mismatches(claim, n, fails):
             fails.append(Failure("interpolation.mismatches", show(m), f"not an entry with an index 0 <= i < {n}"))
     return listed, max(listed) if listed and type(count) is int and count > len(listed) else n
 
-def outputs_part(net, data, claims, full, sample, seed, progress, fails, rec):
-    """Evaluate the checked points exactly and compare; return how many were checked."""
+def outputs_part(net, data, claims, full, sample, seed, progress, fails, rec, pmap=map):
+    """Evaluate the checked points exactly by pmap(fn, xs) (map, or a caller's process pool), compare, count."""
     (prog, out, d), (X, Y), n = net, data, len(data[0])
     if d != len(X[0]):
         fails.append(Failure("network.inputs", f"{len(X[0])} (the dataset's d)", str(d)))
@@ -130,8 +130,8 @@ def outputs_part(net, data, claims, full, sample, seed, progress, fails, rec):
     listed, limit = listed_mismatches(claim, n, fails)
     points = range(n) if full else sorted(set(random.Random(seed).sample(range(n), min(n, sample))) | set(listed))
     outputs, h = rec.setdefault("outputs", {}), hashlib.sha256()
-    for k, i in enumerate(points):
-        o, m = evaluate(prog, X[i], out), listed.get(i)
+    for k, (i, o) in enumerate(zip(points, pmap(partial(evaluate, prog, out=out), [X[i] for i in points]))):
+        m = listed.get(i)
         if o != Y[i]:
             outputs[str(i)] = dec(o)
         # claimed: a listed mismatch's "obtained" (and it is not the label), else the label (up to limit)
@@ -148,13 +148,13 @@ def outputs_part(net, data, claims, full, sample, seed, progress, fails, rec):
         compare(fails, "interpolation", rec["interpolation"], claim)
     return len(points)
 
-def check(network_path, dataset_path, claims, *, sample=1000, seed=0, full=False, progress=None):
+def check(network_path, dataset_path, claims, *, sample=1000, seed=0, full=False, progress=None, pmap=map):
     """Recheck the claims (a certificate dict) against the two files; a mismatch is a Failure, never raised."""
     claims, fails, notes, rec = claims if isinstance(claims, dict) else {}, [], [], {}
     compare(fails, "certificate", {"format": "netcert.certificate", "version": 1}, claims)
     net = guard(fails, "network file", lambda: network_part(network_path, claims, fails, rec))
     data = guard(fails, "dataset file", lambda: dataset_part(dataset_path, claims, full, fails, notes, rec))
-    run = lambda: outputs_part(net, data, claims, full, sample, seed, progress, fails, rec)  # noqa: E731
+    run = lambda: outputs_part(net, data, claims, full, sample, seed, progress, fails, rec, pmap)  # noqa: E731
     k = (guard(fails, "outputs", run) if net and data else 0) or 0
     due = part(claims, "interpolation").get("exact") is True and part(claims, "checker").get("failures") == [] \
         and part(part(claims, "construction"), "size").get("holds", True) is True  # section 4: when certified is due
