@@ -5,7 +5,8 @@
     python benchmarks/threshold.py variants [--n 10000]      fan-in 4, 8, 32 and sparse code rows (ball, d = 10)
     python benchmarks/threshold.py baum     [--n 100 1000 10000]
     python benchmarks/threshold.py digits   [--sample 20]
-    python benchmarks/threshold.py big      [--n 10000] [--d 2] [--points 4] [--kernel-points 1]
+    python benchmarks/threshold.py acceptance [--cases ball10:10000 ball2:10000] [--seeds 0 .. 7] [--sizing verified]
+    python benchmarks/threshold.py big      [--n 10000] [--d 2] [--points 4] [--kernel-points 1] [--sizing spec]
     python benchmarks/threshold.py csr      [--n 10000] [--d 2] [--batch 64]
 
 Data as in section 7: "ball" is n points uniform in the unit ball of R^d on the 2^-30 grid with labels
@@ -19,7 +20,12 @@ is scikit-learn's (n = 1797, d = 64, labels 0..9). Every network is written to n
   certificate; CPU seconds, one process) and its verdict. Rows whose nonzero count (section 7's) exceeds
   --verify-max-nonzero are built only, beyond --build-max-nonzero not even built (``big`` does those). Then section 7's rows beside ours,
   and the log-log slopes of neurons, nonzero weights and k against n.
-- ``big``: the d = 2, n = 10^4 case stage by stage, each group of stages in a fresh process, with wall
+- ``acceptance``: issue 6's check. Per case and seed, the build (and writing net.json) and then
+  ``netcert verify`` (every point by the evaluator, the kernel on --sample points), each in a fresh
+  process: k drawn / refining / kept beside k_u / k_wc, m and the row density chosen, L, depth, neurons,
+  nonzero, max bits, wall and CPU seconds, peak RSS (``os.wait4``: the largest process of the tree), the
+  verdict; then section 7's rows. ``--sizing spec`` gives threshold.md's union-bound sizes.
+- ``big``: the d = 2, n = 10^4 case stage by stage (spec sizing by default: the 1.7 M-neuron network), each group of stages in a fresh process, with wall
   time and peak resident memory (``resource.getrusage``) after every stage: plan (the random stages),
   emit (the networkx graph), measure, write; read, validate, compile, the evaluator on --points points
   (extrapolated to all n); the kernel's reading, checking and exact evaluation of --kernel-points points.
@@ -28,7 +34,8 @@ is scikit-learn's (n = 1797, d = 64, labels 0..9). Every network is written to n
   layer 1, int16 with asserted bounds after it), compared with ``evaluate.run`` for n <= 1000.
 
 ``sweep``, ``baum`` and ``digits`` report CPU seconds of one process (threshold.md reports CPU seconds too);
-``variants`` and ``big`` wall-clock seconds (shared cores skew them). Nothing is asserted.
+``variants`` and ``big`` wall-clock seconds (shared cores skew them). ``sweep``, ``variants``, ``baum`` and
+``digits`` build the default (verified sizing). Nothing is asserted.
 """
 
 from __future__ import annotations
@@ -253,16 +260,16 @@ def _stage(name: str, t0: float, log: list) -> float:
     return time.perf_counter()
 
 
-def big_build(tmp: Path, n: int, d: int) -> None:
+def big_build(tmp: Path, n: int, d: int, sizing: str) -> None:
     log: list = []
     X, y = ball(n, d)
     np.savez(tmp / "d.npz", X=X, y=y)
     t = time.perf_counter()
     data = dataset.load(tmp / "d.npz")
     P = rajput2021.plan(data, seed=0, p=rajput2021.P_BITS, rho="dense", k=None, k_mult=None, b0=None, b=None,
-                        L=None)
+                        L=None, sizing=sizing)
     t = _stage(f"plan (k = {P.k}, draws {P.planes.draws}/{P.code.draws}/{P.expansion.draws})", t, log)
-    G = rajput2021.build(data)  # the same plan again (deterministic), then the graph
+    G = rajput2021.build(data, sizing=sizing)  # the same plan again (deterministic), then the graph
     t = _stage(f"build = plan + emit ({G.number_of_nodes()} nodes, {G.number_of_edges()} edges)", t, log)
     m = measures.measure(G)
     t = _stage(f"measure (neurons {m.neurons}, nonzero {m.params_nonzero}, dense {m.params_dense:.3g}, "
@@ -405,6 +412,80 @@ def csr(args) -> None:
         print(f"netcert.evaluate.run for comparison: exact {ev.exact}, {time.perf_counter() - t:.1f} s", flush=True)
 
 
+# -- acceptance: build and `netcert verify` in fresh processes, time and peak memory of each -----------------
+
+def _measured(cmd: list[str]) -> tuple[str, float, float, float, int]:
+    """Run cmd; (stdout, wall s, CPU s, peak RSS MiB of the process, exit code). CPU and peak come from
+    wait4, so they include the child's own waited-for children (peak: the largest one, not the sum)."""
+    import os
+    t = time.perf_counter()
+    with tempfile.TemporaryFile(mode="w+") as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
+        out = proc.stdout.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        code = os.waitstatus_to_exitcode(status)
+        proc.returncode = code  # reaped by wait4
+        if code:
+            err.seek(0)
+            print(err.read()[-2000:], file=sys.stderr)
+    return out, time.perf_counter() - t, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, code
+
+
+def accept_build(tmp: Path, kind: str, n: int, seed: int, sizing: str) -> None:
+    """(in a fresh process) build and write; print the measures and options as JSON."""
+    data = dataset.load(tmp / "d.npz")
+    G = rajput2021.build(data, seed=seed, sizing=sizing)
+    netjson.write(G, tmp / "net.json")
+    m = measures.measure(G)
+    print(json.dumps({"measures": {k: getattr(m, k) for k in ("depth", "width", "neurons", "params_nonzero",
+                                                               "max_weight_bits")},
+                      "options": G.graph[keys.CONSTRUCTION]["options"]}))
+
+
+def acceptance(args) -> None:
+    print(f"rajput2021 ({args.sizing} sizing), build and `netcert verify` (every point by the evaluator, "
+          f"the kernel on {args.sample} points) each in a fresh process; wall and CPU seconds, peak RSS:")
+    print("| data | n | d | seed | k drawn / refining / kept (k_u / k_wc) | m (row density) | L (drawn) | depth | "
+          "neurons | nonzero | max bits | build s wall (CPU) | verify s wall (CPU) | peak MiB build / verify | "
+          "verdict |")
+    print("|---|---:|---:|---:|---|---|---|---:|---:|---:|---:|---:|---:|---|---|")
+    refs = set()
+    for case in args.cases:
+        kind, n = case.split(":")
+        n = int(n)
+        for seed in args.seeds:
+            with tempfile.TemporaryDirectory() as tmp:
+                tmp = Path(tmp)
+                X, y = data_of(kind, n, seed)
+                np.savez(tmp / "d.npz", X=X, y=y)
+                out, bw, bc, bm, rc = _measured([sys.executable, __file__, "_accept", str(tmp), kind, str(n),
+                                                 str(seed), args.sizing])
+                if rc:
+                    print(f"| {kind} | {n} | | {seed} | build failed ({rc}) |", flush=True)
+                    continue
+                r = json.loads(out)
+                verify_cmd = [sys.executable, "-m", "netcert", "verify", str(tmp / "net.json"), "--data",
+                              str(tmp / "d.npz"), "-o", str(tmp / "net.cert.json"), "--sample", str(args.sample),
+                              "--quiet"] + (["--jobs", str(args.jobs)] if args.jobs else [])
+                _, vw, vc, vm, rc = _measured(verify_cmd)
+                verdict = json.loads((tmp / "net.cert.json").read_text())["verdict"] if rc in (0, 1) else f"exit {rc}"
+            m, o = r["measures"], r["options"]
+            refs.add((kind, n))
+            print(f"| {kind} | {n} | {X.shape[1]} | {seed} | {o['k_drawn']} / {o['k_refining']} / {o['k']} "
+                  f"({o['k_u']} / {o['k_wc']}) | {o['m']} ({o['row_density']}) | {o['L']} ({o['L_drawn']}) | "
+                  f"{m['depth']} | {m['neurons']:,} | {m['params_nonzero']:,} | {m['max_weight_bits']} | "
+                  f"{bw:.1f} ({bc:.1f}) | {vw:.1f} ({vc:.1f}) | {bm:.0f} / {vm:.0f} | {verdict} |", flush=True)
+    print("\nthreshold.md section 7 (reference implementation; its max bits are Schrijver sizes, formats.md's + 2 "
+          "at most; its times are CPU seconds of the build and of its int64 evaluator):")
+    print("| data | n | k (k_u) | m | depth | neurons | nonzero | max bits (Schrijver) | build CPU s | eval CPU s |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for kind, n in sorted(refs):
+        ref = REFERENCE.get((kind, n))
+        if ref:
+            print(f"| {kind} | {n} | {ref[0]} | {ref[1]} | {ref[2]} | {ref[4]:,} | {ref[5]:,} | {ref[6]} | {ref[7]} | "
+                  f"{ref[8]} |")
+
+
 def big(args) -> None:
     tmp = Path(args.dir or tempfile.mkdtemp(prefix="threshold-big-"))
     tmp.mkdir(parents=True, exist_ok=True)
@@ -412,7 +493,7 @@ def big(args) -> None:
     for mode in ("build", "evaluate", "kernel"):
         t0 = time.perf_counter()
         proc = subprocess.run([sys.executable, __file__, f"_big_{mode}", str(tmp), str(args.n), str(args.d),
-                               str(args.points), str(args.kernel_points)], capture_output=True, text=True)
+                               str(args.points), str(args.kernel_points), args.sizing], capture_output=True, text=True)
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
         print(proc.stdout, end="")
         print(f"# {mode}: {time.perf_counter() - t0:.1f} s in all, peak of the processes so far {peak:.2f} GiB",
@@ -423,9 +504,12 @@ def big(args) -> None:
 
 
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "_accept":
+        accept_build(Path(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6])
+        return
     if len(sys.argv) > 1 and sys.argv[1].startswith("_big_"):
         mode, tmp, n, d, points, kpoints = sys.argv[1][5:], Path(sys.argv[2]), *map(int, sys.argv[3:7])
-        {"build": lambda: big_build(tmp, n, d), "evaluate": lambda: big_evaluate(tmp, points),
+        {"build": lambda: big_build(tmp, n, d, sys.argv[7]), "evaluate": lambda: big_evaluate(tmp, points),
          "kernel": lambda: big_kernel(tmp, kpoints)}[mode]()
         return
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -451,14 +535,22 @@ def main() -> None:
     p.add_argument("--n", type=int, default=10000)
     p.add_argument("--d", type=int, default=2)
     p.add_argument("--batch", type=int, default=64)
+    p = sub.add_parser("acceptance")
+    p.add_argument("--cases", nargs="+", default=["ball10:10000", "ball2:10000"])
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4, 5, 6, 7])
+    p.add_argument("--sizing", default="verified", choices=rajput2021.SIZINGS)
+    p.add_argument("--sample", type=int, default=1000)
+    p.add_argument("--jobs", type=int, default=None)
     p = sub.add_parser("big")
     p.add_argument("--n", type=int, default=10000)
     p.add_argument("--d", type=int, default=2)
     p.add_argument("--points", type=int, default=4)
     p.add_argument("--kernel-points", type=int, default=1)
     p.add_argument("--dir", default=None)
+    p.add_argument("--sizing", default="spec", choices=rajput2021.SIZINGS)
     args = ap.parse_args()
-    {"sweep": sweep, "variants": variants, "baum": baum, "digits": digits, "big": big, "csr": csr}[args.command](args)
+    {"sweep": sweep, "variants": variants, "baum": baum, "digits": digits, "big": big, "csr": csr,
+     "acceptance": acceptance}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -140,6 +140,23 @@ def test_real_labels_and_ties_take_the_smallest_default():
     oracle_agrees(G, data, points=5)
 
 
+@pytest.mark.parametrize("case", ["random", "collinear", "one label", "zero weights"])
+def test_predict_is_the_built_nonzero_count(case):
+    X, y = {"random": lambda: ball(300, 4, C=3, seed=2),
+            "collinear": lambda: (np.array([[t, 2 * t + 1] for t in range(12)], dtype=float), np.array([1, 2] * 6)),
+            "one label": lambda: (np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([3, 3])),
+            "zero weights": lambda: (np.array([[0, 1.0], [1, 1.0], [0.5, 2], [2, 3], [3, 0], [4, 5]]),
+                                     np.array([0, 0, 2, 2, 2, 2]))}[case]()
+    data = dataset.from_arrays(X, y)
+    for seed in (0, 1):
+        predicted, options = baum1988.predict(data, seed)
+        G = baum1988.build(data, seed=seed, **options)
+        assert predicted == measures.measure(G).params_nonzero
+    if case == "zero weights":  # the label-0 pair's line y = 1 is horizontal: a zero weight
+        assert opts(G)["zero_weights"] > 0
+    assert registry.get("baum1988").predict is baum1988.predict
+
+
 def test_same_seed_same_bytes():
     data = dataset.from_arrays(*ball(80, 3, C=3, seed=2))
     first = netjson.to_bytes(baum1988.build(data, seed=4))

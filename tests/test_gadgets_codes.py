@@ -118,3 +118,56 @@ def test_private_blocks_pick_the_first_block_no_group_member_shares():
     assert private.tolist() == [2, -1, 4, 2]
     group, private = codes.private_blocks(np.array([[0, 1], [0, 1]]), 1, 1, 1)
     assert private.tolist() == [-1, -1]
+
+
+# ------------------------------------------------------------------ verified sizing: refinement and pruning
+
+
+def test_signs_on_a_subset_of_points_match_the_full_codes():
+    rng = np.random.default_rng(5)
+    X = rng.integers(-50, 50, (30, 3)).tolist()
+    L = codes.Lift(X, 1, [1, -2, 0], 64, 1)
+    A, s = rng.integers(-4, 5, (9, 3)), [int(v) for v in rng.integers(-60, 60, 9)]
+    full = codes.signs(codes.centred(L), A, s)
+    assert (full == _brute_bits(L.centred(), A, s)).all()
+    idx = np.array([2, 3, 17, 29])
+    assert (codes.signs(codes.centred(L), A, s, idx) == full[idx]).all()
+    assert (codes.pack(full) == codes.code_bits(L, A, s)).all()
+
+
+def test_partition_refines_until_every_point_is_alone():
+    bits = np.array([[0, 0, 1], [0, 1, 1], [0, 0, 0], [1, 1, 1], [0, 0, 1]])  # rows 0 and 4 never split
+    part = codes.Partition(5)
+    assert part.refine(bits[:, 0]) and part.active.tolist() == [0, 1, 2, 4]  # point 3 alone
+    assert not part.refine(np.array([1, 1, 1, 1]))  # a constant bit splits nothing
+    assert part.refine(bits[part.active, 1]) and part.active.tolist() == [0, 2, 4]
+    assert part.refine(bits[part.active, 2]) and part.active.tolist() == [0, 4] and not part.done
+    assert part.refine(np.array([0, 1])) and part.done
+    assert codes.Partition(1).done
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_pruned_columns_keep_rows_distinct_and_each_kept_column_is_needed(seed):
+    rng = np.random.default_rng(seed)
+    bits = rng.random((60, 40)) < 0.3
+    bits = bits[np.unique(bits, axis=0, return_index=True)[1]]
+    order = rng.permutation(40).tolist()
+    keep = codes.prune_columns(bits, order)
+    assert codes.distinct(bits[:, keep])
+    for t in np.flatnonzero(keep):  # greedy: dropping any kept column now makes two rows equal
+        trial = keep.copy()
+        trial[t] = False
+        assert not codes.distinct(bits[:, trial])
+    assert keep.sum() >= 6  # 60 distinct rows need 6 bits
+    assert codes.prune_columns(bits, order).tolist() == keep.tolist()
+
+
+def test_pruning_never_drops_the_last_column():
+    assert codes.prune_columns(np.array([[True, False]]), [0, 1]).tolist() == [False, True]
+
+
+def test_equal_hashes_are_settled_by_comparing_the_rows():
+    bits = np.array([[1, 0, 1], [0, 1, 1], [1, 1, 0]], dtype=bool)
+    same = np.zeros(3, dtype=np.uint64)  # every hash equal: the rows decide
+    assert codes._distinct_given_hash(bits, np.array([True, True, False]), same)
+    assert not codes._distinct_given_hash(bits, np.array([False, False, True]), same)

@@ -92,7 +92,7 @@ def bit_strings(rows) -> list[str]:
 
 EXAMPLE_X = np.array([(1 / 2, 1 / 4), (-1 / 2, 1 / 2), (1 / 4, -3 / 4), (-1 / 4, -1 / 4), (3 / 4, -1 / 4), (0, 1 / 2)])
 EXAMPLE_Y = np.array([1, 2, 2, 1, 2, 1])
-EXAMPLE = {"seed": 3, "k": 6, "p": 2, "fan_in": 16, "b0": 1, "b": 2, "L": 2}
+EXAMPLE = {"seed": 3, "k": 6, "p": 2, "fan_in": 16, "b0": 1, "b": 2, "L": 2, "sizing": "spec"}
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +112,7 @@ def test_worked_example_sizing_and_lift():
 
 def test_worked_example_draws_and_codes():
     data = dataset.from_arrays(EXAMPLE_X, EXAMPLE_Y)
-    P = rajput2021.plan(data, seed=3, p=2, rho="dense", k=6, k_mult=None, b0=1, b=2, L=2)
+    P = rajput2021.plan(data, seed=3, p=2, rho="dense", k=6, k_mult=None, b0=1, b=2, L=2, sizing="spec", f=16)
     assert P.planes.draws == 7  # the codes collided 6 times
     bits = np.unpackbits(P.planes.bits, axis=1, bitorder="little")[:, :6]
     assert bit_strings(bits) == ["010110", "101110", "000111", "001110", "010111", "110110"]
@@ -198,7 +198,7 @@ def test_certified_on_a_separated_grid(tmp_path, n):
     cert, G, data = certify(tmp_path, *grid(n), build_with(), sample=3)
     assert_certified(cert, n)
     o = cert["construction"]["options"]
-    assert o["k"] == o["k_u"] < o["k_wc"] and o["m"] == (14 if n == 100 else 18)
+    assert o["sizing"] == "verified" and o["k"] <= o["k_refining"] <= o["k_drawn"] and o["k"] < o["k_u"] < o["k_wc"]
 
 
 def test_certified_on_digits(tmp_path):
@@ -211,15 +211,76 @@ def test_certified_on_digits(tmp_path):
     assert (o["y0"], o["C"], o["B"]) == (0, 10, 4)
 
 
-def test_sizes_at_a_thousand_points():
-    """Exact regression values (seed 0) beside threshold.md section 7's row (ball, n = 1000, d = 10:
-    k 106, m 20, depth 12, 2479 neurons, 19913 nonzero; there the expansion needed one draw, here two)."""
+def test_spec_sizes_at_a_thousand_points():
+    """Exact regression values (seed 0, sizing spec) beside threshold.md section 7's row (ball, n = 1000,
+    d = 10: k 106, m 20, depth 12, 2479 neurons, 19913 nonzero; there the expansion needed one draw, here two)."""
     data = dataset.from_arrays(*ball(1000, 10))
-    G = rajput2021.build(data)
+    G = rajput2021.build(data, sizing="spec")
     m = claims_hold(G, data)
     o = opts(G)
     assert (o["k"], o["k_u"], o["k_wc"], o["m"], o["b0"], o["b"], o["L"]) == (106, 106, 344, 20, 7, 5, 7)
     assert (m.depth, m.width, m.neurons, m.params_nonzero, m.max_weight_bits) == (14, 1114, 2622, 20803, 27)
+
+
+def test_verified_sizes_at_a_thousand_points():
+    """Exact regression values of the default (seed 0): about half of section 7's 2479 neurons and 19913
+    nonzero parameters, and of the spec sizing's build above."""
+    data = dataset.from_arrays(*ball(1000, 10))
+    G = rajput2021.build(data)
+    m = claims_hold(G, data)
+    o = opts(G)
+    assert o["sizing"] == "verified" and (o["k_u"], o["k_wc"]) == (106, 344)
+    assert (o["k"], o["k_refining"], o["k_drawn"], o["m"], o["row_density"], o["L"]) == REGRESSION_1000["options"]
+    assert (m.depth, m.width, m.neurons, m.params_nonzero, m.max_weight_bits) == REGRESSION_1000["measures"]
+    chosen = min(o["compression_candidates"], key=lambda c: c["params_nonzero"])
+    assert chosen["params_nonzero"] == m.params_nonzero and chosen["row_density"] == o["row_density"]
+    assert [c["row_density"] for c in o["compression_candidates"]] == ["1/2", "1/4", "1/8", "1/16", "1/32"]
+
+
+REGRESSION_1000 = {"options": (37, 59, 110, 17, "1/4", 5), "measures": (12, 288, 1066, 7371, 26)}
+
+
+@pytest.mark.parametrize("n,d,seed", [(300, 2, 0), (300, 10, 1)])
+def test_verified_stages_are_exact_and_minimal(n, d, seed):
+    """Codes distinct after Stage 1 and 2, and no kept hyperplane or code row can be dropped (greedy
+    pruning); every point keeps a private block in the first L blocks, and some point needs the L-th."""
+    data = dataset.from_arrays(*ball(n, d, seed=seed))
+    P = rajput2021.plan(data, seed=seed, p=16, rho="dense", k=None, k_mult=None, b0=None, b=None, L=None)
+    bits = np.unpackbits(P.planes.bits, axis=1, bitorder="little")[:, :P.k].astype(bool)
+    assert codes.distinct(bits) and P.k == len(P.planes.b1) <= P.planes.refining <= P.planes.drawn
+    for t in range(P.k):
+        assert not codes.distinct(np.delete(bits, t, axis=1))
+    C = P.code.bits.astype(bool)
+    assert codes.distinct(C) and (C == codes.parities(P.planes.bits, P.code.rows).astype(bool)).all()
+    for r in range(C.shape[1]):
+        assert not codes.distinct(np.delete(C, r, axis=1))
+    ex = P.expansion
+    assert len(ex.rows) == ex.b0 + ex.L * ex.b and ex.L <= ex.L_drawn
+    block = (ex.private - 2**ex.b0) // 2**ex.b + 1
+    assert block.min() >= 1 and block.max() == ex.L
+    assert P.k < P.k_u
+
+
+@pytest.mark.parametrize("n,d,C,seed", [(1, 2, 2, 0), (60, 3, 5, 4), (250, 10, 2, 2), (250, 2, 3, 1)])
+def test_predict_is_the_built_nonzero_count(n, d, C, seed):
+    X, y = ball(n, d, C=C, seed=seed)
+    data = dataset.from_arrays(X, y - 2)  # labels from -1: the offset y0 counts too
+    predicted, options = rajput2021.predict(data, seed)
+    assert options == {}
+    G = rajput2021.build(data, seed=seed)
+    assert predicted == measures.measure(G).params_nonzero
+    assert registry.get("rajput2021").predict is rajput2021.predict
+
+
+def test_predict_refuses_non_integer_labels_with_a_large_count():
+    data = dataset.from_arrays(np.array([[0.0], [1.0]]), np.array([0.5, 1.0]))
+    assert rajput2021.predict(data, 0)[0] == 2**62
+
+
+def test_verified_sizing_beats_the_spec_sizing():
+    data = dataset.from_arrays(*ball(400, 4, seed=6))
+    spec, verified = (measures.measure(rajput2021.build(data, sizing=z)) for z in ("spec", "verified"))
+    assert verified.neurons < spec.neurons and verified.params_nonzero < spec.params_nonzero
 
 
 # ------------------------------------------------------------------ options
@@ -243,7 +304,7 @@ def test_fan_in_trades_depth_for_weights(small, f):
 
 
 def test_sparse_code_rows_with_oversampled_k(small):
-    G = rajput2021.build(small, rho="sparse", k_mult=4)
+    G = rajput2021.build(small, rho="sparse", k_mult=4, sizing="spec")
     m = claims_hold(G, small)
     o = opts(G)
     assert o["k"] == 4 * o["k_u"] and o["rho"] == "sparse" and o["min_hamming"] >= 1
@@ -255,13 +316,15 @@ def test_sparse_code_rows_with_oversampled_k(small):
 def test_k_too_small_is_refused_after_a_hundred_draws():
     data = dataset.from_arrays(*ball(40, 2, seed=2))
     with pytest.raises(PreconditionError, match="2 hyperplanes gave no distinct codes in 100 draws"):
-        rajput2021.build(data, k=2)
+        rajput2021.build(data, k=2, sizing="spec")
 
 
 def test_bad_options_are_usage_errors(small):
     for kw, text in [({"fan_in": 1}, "--fan-in takes an integer >= 2, got 1"), ({"fan_in": "x"}, "--fan-in"),
                      ({"k": 0}, "--k takes"), ({"k_mult": "-1"}, "--k-mult"), ({"rho": "half"}, "--rho must be"),
-                     ({"k": 5, "k_mult": 2}, "exclude each other"), ({"L": 0}, "--L takes")]:
+                     ({"k": 5, "k_mult": 2}, "exclude each other"), ({"L": 0}, "--L takes"),
+                     ({"sizing": "union"}, "--sizing must be one of verified, spec"),
+                     ({"k": 5}, "need --sizing spec"), ({"rho": "sparse"}, "need --sizing spec")]:
         with pytest.raises(UsageError, match=text):
             rajput2021.build(small, **kw)
 

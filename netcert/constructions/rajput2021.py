@@ -11,12 +11,11 @@ construction and by exact verification, not necessarily the paper's own wiring.
    height h; the point x is seen as u(x) = (x - c, h), so hyperplanes through
    the origin of R^(d+1) are affine hyperplanes of R^d, and no sphere
    assumption is needed;
-1. ``stage_one``: k random hyperplanes z_t = step(A_t.x + b1_t / 2^q), A_t
-   the Gaussians rounded to 2^-p (integers after scaling by 2^p); k is the
-   data-dependent union bound k_u of the pairwise angles
-   (``gadgets.codes.union_k``);
-2. ``stage_two``: m = ceil(log2(n(n-1)/(2 eta))) parities of random subsets
-   of the k code bits (a random linear code) compress the codes to m bits;
+1. Stage 1: k random hyperplanes z_t = step(A_t.x + b1_t / 2^q), A_t the
+   Gaussians rounded to 2^-p (integers after scaling by 2^p), giving every
+   point a distinct k-bit code;
+2. Stage 2: m parities of random subsets of the k code bits (a random linear
+   code) compress the codes to m distinct bits;
 3. ``stage_three``: b0 + L b further parities (the expansion), read as a
    group chunk of b0 bits and L blocks of b bits, and decoded one-hot;
 4. memorization: one neuron per group and label bit, gated by its group's
@@ -26,19 +25,55 @@ construction and by exact verification, not necessarily the paper's own wiring.
 5. the affine readout F = y0 + sum_(g,l) 2^l h_(g,l).
 
 Every random stage is drawn from one ``numpy.random.default_rng(seed)`` in
-that order, then verified exactly (distinct codes, distinct compressed codes,
-a private coordinate for every point) and redrawn on failure, at most 100
-times; the draws are reported. The data side of every stage (codes, parities,
-private coordinates) is ``gadgets.codes``; the neurons are ``gadgets.threshold``.
-All weights after layer 1 are small integers.
+that order and verified exactly (distinct codes, distinct compressed codes,
+a private coordinate for every point). The data side of every stage (codes,
+parities, private coordinates) is ``gadgets.codes``; the neurons are
+``gadgets.threshold``. All weights after layer 1 are small integers.
+
+Sizing. ``sizing="verified"`` (the default) lets the exact checks choose
+the sizes; ``sizing="spec"`` is threshold.md section 2 to the letter and
+reproduces its section 7 (k = k_u, the data-dependent union bound of the
+pairwise angles, ``gadgets.codes.union_k``; m = ceil(log2(n(n-1)/(2 eta)))
+dense rows; each stage redrawn whole on failure, at most 100 times).
+Verified sizing:
+
+* ``separate``: hyperplanes are drawn PLANE_BLOCK at a time, and each one
+  that splits a class of points with equal codes so far is kept, until every
+  point is alone; then every kept hyperplane without which the codes stay
+  distinct is dropped (greedy, in draw order). k_u is sized so that a *fixed*
+  k fails for no pair with probability 1/2; stopping at the first k that
+  works, and keeping only the hyperplanes that split something, needs fewer:
+  at n = 10^4, d = 10, about 60 hyperplanes kept of 150 to 200 drawn
+  (k_u = 181); at d = 2, about 10^3 kept of 1.6 10^5 drawn (k_u = 97,187),
+  since only a few close pairs need many draws.
+* ``compress``, at each row density 1/2, 1/4, ..., 1/32: rows drawn one
+  at a time and kept when they split a class of equal compressed codes, then
+  the rows without which the codes stay distinct are dropped, longest first.
+  Each density gives a complete plan (Stage 3 drawn too), whose nonzero
+  count is computed exactly from its rows (``params_nonzero``, the size
+  formula); the smallest is built (the densest on ties). Dense rows cost
+  about 11.6 nonzero parameters per item of a row at f = 8, and a row of
+  density rho has about rho k items, so sparse rows win until their extra
+  rows (each one also lengthens the ~(b0 + L b) expansion rows) cost more;
+  1/8 or 1/16 wins at n = 10^4.
+* ``fewest_blocks``: of the L blocks drawn for Stage 3, only the first L'
+  are kept, L' the largest block in which some point has its first private
+  coordinate.
+
+The options record k_drawn, k_refining (before pruning), k, k_u and k_wc;
+m, m_refining, rows_drawn and every density tried with its exact nonzero
+count; L and L_drawn. The result is deterministic: same data, options and
+seed give the same network bytes. At n = 10^4, d = 10 this halves
+threshold.md section 7's 6,080 neurons and 52,838 nonzero parameters.
 
 Options (library): ``seed``; ``fan_in`` f of the parity trees (8; trades
 depth 2 log_f k against about f k m / 2 weights, threshold.md section 7);
-``k`` (fixed) or ``k_mult`` (k = ceil(k_mult k_u)); ``p`` (16) fractional
-bits of the Gaussians; ``rho`` = "dense" (rows of density 1/2) or "sparse"
-(rows from the exact minimum Hamming distance of the codes, the paper's
-route); ``b0``, ``b``, ``L`` force Stage 3's parameters (L still grows on a
-failed draw). The command line offers --seed and --fan-in.
+``sizing`` ("verified" or "spec"); with ``sizing="spec"`` only: ``k``
+(fixed) or ``k_mult`` (k = ceil(k_mult k_u)) and ``rho`` = "dense" (rows
+of density 1/2) or "sparse" (rows from the exact minimum Hamming distance
+of the codes, the paper's route); ``p`` (16) fractional bits of the
+Gaussians; ``b0``, ``b``, ``L`` force Stage 3's parameters (L still grows on
+a failed draw). The command line offers --seed and --fan-in.
 
 Assumed: distinct points (loading merges or refuses duplicates) and integer
 labels; the labels are shifted by y0 = min y, C = max y - y0 + 1,
@@ -49,6 +84,7 @@ size its leading term would have on the data.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -79,6 +115,9 @@ P_BITS = 16
 FAN_IN = 8
 MAX_DRAWS = 100
 RHOS = ("dense", "sparse")
+SIZINGS = ("verified", "spec")
+PLANE_BLOCK = 64  # hyperplanes per call of the generator in verified sizing
+DENSITIES = tuple(Fraction(1, 2**j) for j in range(1, 6))  # the code row densities verified sizing tries
 
 
 # -- labels and options ---------------------------------------------------------------------
@@ -124,6 +163,12 @@ class Hyperplanes:
     b1: list[int]  # biases in units of 1/D
     bits: np.ndarray  # the packed codes of the points (gadgets.codes.code_bits)
     draws: int
+    drawn: int  # hyperplanes drawn in all
+    refining: int  # verified sizing: hyperplanes that split a class when drawn (before pruning)
+
+
+def _biases(L: codes.Lift, A: np.ndarray, s: list[int]) -> list[int]:
+    return [st - sum(int(a) * c for a, c in zip(row, L.centre)) for st, row in zip(s, A)]
 
 
 def stage_one(rng: np.random.Generator, L: codes.Lift, k: int, p: int) -> Hyperplanes:
@@ -136,10 +181,39 @@ def stage_one(rng: np.random.Generator, L: codes.Lift, k: int, p: int) -> Hyperp
         s = [int(v) * L.h for v in beta]
         bits = codes.code_bits(L, A, s)
         if codes.distinct(bits):
-            b1 = [st - sum(int(a) * c for a, c in zip(row, L.centre)) for st, row in zip(s, A)]
-            return Hyperplanes(A, b1, bits, draw)
+            return Hyperplanes(A, _biases(L, A, s), bits, draw, draw * k, k)
     raise PreconditionError(f"{NAME}: {k} hyperplanes gave no distinct codes in {MAX_DRAWS} draws; "
                             "k is too small for this data")
+
+
+def separate(rng: np.random.Generator, L: codes.Lift, p: int, cap: int) -> Hyperplanes:
+    """Verified Stage 1: hyperplanes drawn PLANE_BLOCK at a time (the block's Gaussians, then its offsets, as
+    in ``stage_one``); each one that splits a class of points with equal codes so far is kept, until every
+    class is one point; then ``codes.prune_columns`` drops, in draw order, each kept hyperplane without
+    which the codes stay distinct. At most ``cap`` hyperplanes are drawn."""
+    P = codes.centred(L)
+    d = len(L.centre)
+    part = codes.Partition(len(P.rows))
+    A_kept, s_kept, drawn = [], [], 0
+    while not part.done or not s_kept:
+        if drawn >= cap:
+            raise PreconditionError(f"{NAME}: {cap} hyperplanes drawn one by one left points with equal codes")
+        A = np.rint(rng.standard_normal((PLANE_BLOCK, d)) * 2.0**p).astype(np.int64)
+        s = [int(v) * L.h for v in np.rint(rng.standard_normal(PLANE_BLOCK) * 2.0**p).astype(np.int64)]
+        idx = part.active
+        block = codes.signs(P, A, s, idx)
+        for t in range(PLANE_BLOCK):
+            drawn += 1
+            if part.refine(block[np.searchsorted(idx, part.active), t]) or not s_kept:
+                A_kept.append(A[t])
+                s_kept.append(s[t])
+            if part.done and s_kept:
+                break
+    A = np.array(A_kept, dtype=np.int64)
+    bits = codes.signs(P, A, s_kept)
+    keep = codes.prune_columns(bits, range(len(s_kept)))
+    A, s = A[keep], [v for v, kept in zip(s_kept, keep) if kept]
+    return Hyperplanes(A, _biases(L, A, s), codes.pack(bits[:, keep]), 1, drawn, len(s_kept))
 
 
 def code_length(n: int, rho: str, bits: np.ndarray) -> tuple[int, float, int | None]:
@@ -162,6 +236,8 @@ class Code:
     density: float
     w: int | None
     draws: int
+    drawn: int  # rows drawn in all
+    refining: int  # verified sizing: rows that split a class when drawn (before pruning)
 
 
 def stage_two(rng: np.random.Generator, bits: np.ndarray, k: int, n: int, rho: str) -> Code:
@@ -171,8 +247,33 @@ def stage_two(rng: np.random.Generator, bits: np.ndarray, k: int, n: int, rho: s
         rows = codes.draw_rows(rng, k, m, density)
         compressed = codes.parities(bits, rows)
         if codes.distinct(compressed):
-            return Code(rows, compressed, density, w, draw)
+            return Code(rows, compressed, density, w, draw, draw * m, m)
     raise PreconditionError(f"{NAME}: {m} parities gave no distinct compressed codes in {MAX_DRAWS} draws")
+
+
+def compress(rng: np.random.Generator, bits: np.ndarray, k: int, n: int, density: Fraction) -> Code:
+    """Verified Stage 2 at one row density: rows S = {i : U_i < density} (U = rng.random(k), one call per
+    row) drawn one at a time, each kept when its parity splits a class of points with equal compressed codes
+    so far, until the compressed codes are distinct; then the rows without which they stay distinct are
+    dropped, longest first (``codes.prune_columns``).
+
+    A row splits a given pair with probability (1 - (1 - 2 rho)^w)/2 >= rho, so
+    ``cap`` rows leave a pair together with probability below e^-70 / n^2."""
+    cap = math.ceil((2 * math.log(max(n, 2)) + 70) / density)
+    part = codes.Partition(n)
+    rows: list[np.ndarray] = []
+    for drawn in range(1, cap + 1):
+        S = np.flatnonzero(rng.random(k) < density)
+        if S.size and (part.refine(codes.parities(bits[part.active], [S])[:, 0]) or not rows):
+            rows.append(S)
+        if part.done and rows:
+            break
+    else:
+        raise PreconditionError(f"{NAME}: {cap} code rows of density {density} left points with equal codes")
+    C = codes.parities(bits, rows).astype(bool)
+    keep = codes.prune_columns(C, sorted(range(len(rows)), key=lambda r: (-len(rows[r]), r)))
+    return Code([S for S, kept in zip(rows, keep) if kept], C[:, keep].astype(np.uint8), float(density), None, 1,
+                drawn, len(rows))
 
 
 def lift_parameters(n: int, B: int) -> tuple[int, int, int]:
@@ -193,6 +294,7 @@ class Expansion:
     group: np.ndarray  # group of each point
     private: np.ndarray  # one-hot coordinate of each point's first private block
     draws: int
+    L_drawn: int  # the blocks of the last draw (verified sizing keeps the first L of them)
 
 
 def stage_three(rng: np.random.Generator, comp: np.ndarray, b0: int, b: int, L: int) -> Expansion:
@@ -203,12 +305,19 @@ def stage_three(rng: np.random.Generator, comp: np.ndarray, b0: int, b: int, L: 
         E = np.stack([comp[:, S].sum(axis=1, dtype=np.int64) & 1 for S in rows], axis=1)
         group, private = codes.private_blocks(E, b0, b, L)
         if (private >= 0).all():
-            return Expansion(rows, b0, b, L, group, private, draw)
+            return Expansion(rows, b0, b, L, group, private, draw, L)
         L += 1
     raise PreconditionError(f"{NAME}: no private coordinates for every point in {MAX_DRAWS} expansion draws")
 
 
-# -- build -----------------------------------------------------------------------------------------------
+def fewest_blocks(ex: Expansion) -> Expansion:
+    """Verified Stage 3: only the first L' blocks, L' the largest block any point's first private block is in.
+    A block's privacy depends only on the group and that block, so every point keeps its private coordinate."""
+    used = int(((ex.private - 2**ex.b0) // 2**ex.b).max()) + 1
+    return Expansion(ex.rows[:ex.b0 + used * ex.b], ex.b0, ex.b, used, ex.group, ex.private, ex.draws, ex.L)
+
+
+# -- the plan: every random or data-dependent choice ------------------------------------------------------
 
 @dataclass(frozen=True)
 class Plan:
@@ -224,10 +333,12 @@ class Plan:
     y: list[int]
     y0: int
     B: int
+    sizing: str = "spec"
+    candidates: tuple = ()  # verified sizing: (row density, m, rows drawn, params_nonzero) of each one tried
 
 
 def plan(data: Dataset, *, seed: int, p: int, rho: str, k: int | None, k_mult: Fraction | None,
-         b0: int | None, b: int | None, L: int | None) -> Plan:
+         b0: int | None, b: int | None, L: int | None, sizing: str = "verified", f: int = FAN_IN) -> Plan:
     """Stages 0-3: sizes, draws and exact checks (no network yet)."""
     y = [int(v) for v in data.labels]
     y0 = min(y)
@@ -240,14 +351,25 @@ def plan(data: Dataset, *, seed: int, p: int, rho: str, k: int | None, k_mult: F
             k_u, k_wc = codes.union_k(angles.counts, ETA), codes.worst_k(angles.theta_min, data.n, ETA)
     except PreconditionError as e:
         raise PreconditionError(f"{NAME}: {e}") from None
+    rng = np.random.default_rng(seed)
+    b0, b, L = (v if v is not None else a for v, a in zip((b0, b, L), lift_parameters(data.n, B)))
+    if sizing == "verified":
+        planes = separate(rng, lifted, p, MAX_DRAWS * max(k_u or 1, PLANE_BLOCK))
+        best, tried = None, []
+        for density in DENSITIES:
+            code = compress(rng, planes.bits, len(planes.b1), data.n, density)
+            expansion = fewest_blocks(stage_three(rng, code.bits, b0, b, L))
+            P = Plan(lifted, len(planes.b1), k_u, k_wc, planes, code, expansion, y, y0, B, sizing)
+            nonzero = params_nonzero(P, data, f)
+            tried.append((str(density), len(code.rows), code.drawn, nonzero))
+            if best is None or nonzero < best[1]:
+                best = (P, nonzero)
+        return dataclasses.replace(best[0], candidates=tuple(tried))
     if k is None:
         base = k_u or 1
         k = base if k_mult is None else math.ceil(k_mult * base)
-    rng = np.random.default_rng(seed)
     planes = stage_one(rng, lifted, k, p)
     code = stage_two(rng, planes.bits, k, data.n, rho)
-    auto = lift_parameters(data.n, B)
-    b0, b, L = (v if v is not None else a for v, a in zip((b0, b, L), auto))
     expansion = stage_three(rng, code.bits, b0, b, L)
     return Plan(lifted, k, k_u, k_wc, planes, code, expansion, y, y0, B)
 
@@ -288,21 +410,26 @@ def emit(G: nx.DiGraph, P: Plan, inputs: list[str], f: int) -> None:
     net.set_outputs(G, ["out"])
 
 
-def build(data: Dataset, *, seed: int = 0, fan_in=None, k=None, k_mult=None, p=None, rho: str = "dense",
-          b0=None, b=None, L=None) -> nx.DiGraph:
+def build(data: Dataset, *, seed: int = 0, fan_in=None, sizing: str = "verified", k=None, k_mult=None, p=None,
+          rho=None, b0=None, b=None, L=None) -> nx.DiGraph:
     """The threshold network of ``data`` (module docstring)."""
     f = _int_option(fan_in, "fan-in", 2) or FAN_IN
     p = P_BITS if p in (None, "") else _int_option(p, "p", 0)
-    if rho not in RHOS:
+    if sizing not in SIZINGS:
+        raise UsageError(f"--sizing must be one of {', '.join(SIZINGS)}, got {sizing!r}")
+    if rho not in (None, "", *RHOS):
         raise UsageError(f"--rho must be one of {', '.join(RHOS)}, got {rho!r}")
     k, k_mult = _int_option(k, "k", 1), _mult_option(k_mult)
     if k is not None and k_mult is not None:
         raise UsageError("--k and --k-mult exclude each other")
+    if sizing == "verified" and (k is not None or k_mult is not None or rho):
+        raise UsageError("--k, --k-mult and --rho size the union-bound stages: they need --sizing spec")
+    rho = rho or "dense"
     b0, b, L = (_int_option(v, name, 1) for v, name in ((b0, "b0"), (b, "b"), (L, "L")))
     problems = _integer_labels(data)
     if problems:
         raise PreconditionError(problems[0])
-    P = plan(data, seed=seed, p=p, rho=rho, k=k, k_mult=k_mult, b0=b0, b=b, L=L)
+    P = plan(data, seed=seed, p=p, rho=rho, k=k, k_mult=k_mult, b0=b0, b=b, L=L, sizing=sizing, f=f)
     options = _record(P, data, seed=seed, f=f, p=p, rho=rho, k_mult=k_mult)
     inputs = input_nodes(data)
     G = net.new_network(inputs, construction={"name": NAME, "options": options, "reference": REFERENCE},
@@ -311,23 +438,41 @@ def build(data: Dataset, *, seed: int = 0, fan_in=None, k=None, k_mult=None, p=N
     return G
 
 
+def predict(data: Dataset, seed: int = 0) -> tuple[int, dict]:
+    """The nonzero parameters of the default build: the plan's draws and checks, then the exact size formula
+    (no network is emitted); a large number when the labels are not integers (``check`` refuses then)."""
+    if _integer_labels(data):
+        return 2**62, {}
+    P = plan(data, seed=seed, p=P_BITS, rho="dense", k=None, k_mult=None, b0=None, b=None, L=None,
+             sizing="verified", f=FAN_IN)
+    return params_nonzero(P, data, FAN_IN), {}
+
+
 def _record(P: Plan, data: Dataset, *, seed: int, f: int, p: int, rho: str, k_mult) -> dict:
     """The options and every drawn or derived quantity, for reproducibility (JSON-ready, exact)."""
-    ex, code = P.expansion, P.code
+    ex, code, planes = P.expansion, P.code, P.planes
     sep = separation.min_sq_separation(data).value
     r_sq = separation.max_sq_norm(data)
-    return {
-        "seed": seed, "fan_in": f, "p": p, "eta": "1/2", "rho": rho, "k_mult": None if k_mult is None else str(k_mult),
-        "k": P.k, "k_u": P.k_u, "k_wc": P.k_wc, "m": len(code.rows), "row_density": str(Fraction(code.density)),
-        "min_hamming": code.w,
-        "draws": {"hyperplanes": P.planes.draws, "compression": code.draws, "expansion": ex.draws},
-        "b0": ex.b0, "b": ex.b, "L": ex.L, "lifted_dim": 2**ex.b0 + ex.L * 2**ex.b, "B": P.B, "y0": P.y0,
+    verified = P.sizing == "verified"
+    out = {
+        "seed": seed, "fan_in": f, "p": p, "eta": "1/2", "sizing": P.sizing, "rho": None if verified else rho,
+        "k_mult": None if k_mult is None else str(k_mult),
+        "k": P.k, "k_drawn": planes.drawn, "k_refining": planes.refining, "k_u": P.k_u, "k_wc": P.k_wc,
+        "m": len(code.rows), "m_refining": code.refining, "rows_drawn": code.drawn,
+        "row_density": str(Fraction(code.density)), "min_hamming": code.w,
+        "draws": {"hyperplanes": planes.draws, "compression": code.draws, "expansion": ex.draws},
+        "b0": ex.b0, "b": ex.b, "L": ex.L, "L_drawn": ex.L_drawn, "lifted_dim": 2**ex.b0 + ex.L * 2**ex.b,
+        "B": P.B, "y0": P.y0,
         "C": max(P.y) - P.y0 + 1, "denominator": str(P.lift.D), "centre": [str(c) for c in P.lift.centre],
         "height": str(P.lift.h), "compress_rows": [len(S) for S in code.rows],
         "expand_rows": [len(S) for S in ex.rows],
         "delta_sq": None if sep is None else format_rational(sep), "r_sq": format_rational(r_sq),
         "vershynin2020": vershynin_note(sep, r_sq),
     }
+    if verified:
+        out["compression_candidates"] = [{"row_density": dens, "m": m, "rows_drawn": drawn, "params_nonzero": nz}
+                                         for dens, m, drawn, nz in P.candidates]
+    return out
 
 
 def vershynin_note(delta_sq, r_sq) -> str:
@@ -369,24 +514,39 @@ def size_formulas() -> dict[str, sympy.Expr]:
     }
 
 
-def size(G: nx.DiGraph, data: Dataset) -> SizeClaim:
-    """The formulas of ``size_formulas`` with this build's variables."""
-    o = G.graph[keys.CONSTRUCTION]["options"]
-    f, k, m = o["fan_in"], o["k"], o["m"]
-    comp, expd = tree_shape(o["compress_rows"], f), tree_shape(o["expand_rows"], f)
-    layer1 = [v for v, layer in G.nodes(data=keys.LAYER) if layer == 1]
-    y0 = o["y0"]
-    variables = {
-        "N": data.n, "d": data.d, "k": k, "m": m, "b0": o["b0"], "b": o["b"], "L": o["L"], "B": o["B"],
-        "lambda_c": comp.levels, "lambda_e": expd.levels,
-        "layer1_nonzero": sum(G.in_degree(v) + (G.nodes[v][keys.BIAS] != 0) for v in layer1),
+def _variables(data: Dataset, *, f: int, k: int, m: int, compress_rows, expand_rows, b0: int, b: int, L: int,
+               B: int, y0: int, layer1_nonzero: int) -> dict[str, int]:
+    """The size formulas' variables, from the row sizes and lift parameters of one build."""
+    comp, expd = tree_shape(compress_rows, f), tree_shape(expand_rows, f)
+    return {
+        "N": data.n, "d": data.d, "k": k, "m": m, "b0": b0, "b": b, "L": L, "B": B,
+        "lambda_c": comp.levels, "lambda_e": expd.levels, "layer1_nonzero": layer1_nonzero,
         "compress_neurons": comp.neurons, "compress_nonzero": comp.nonzero, "compress_dense": comp.dense(k),
         "compress_width": max(comp.widths), "expand_neurons": expd.neurons, "expand_nonzero": expd.nonzero,
         "expand_dense": expd.dense(m), "expand_width": max(expd.widths),
         "label_bits_set": sum(int(v - y0).bit_count() for v in data.labels), "y0_nonzero": int(y0 != 0),
-        "r_over_delta": r_over_delta(o.get("delta_sq"), o.get("r_sq")),
     }
+
+
+def size(G: nx.DiGraph, data: Dataset) -> SizeClaim:
+    """The formulas of ``size_formulas`` with this build's variables."""
+    o = G.graph[keys.CONSTRUCTION]["options"]
+    layer1 = [v for v, layer in G.nodes(data=keys.LAYER) if layer == 1]
+    variables = _variables(data, f=o["fan_in"], k=o["k"], m=o["m"], compress_rows=o["compress_rows"],
+                           expand_rows=o["expand_rows"], b0=o["b0"], b=o["b"], L=o["L"], B=o["B"], y0=o["y0"],
+                           layer1_nonzero=sum(G.in_degree(v) + (G.nodes[v][keys.BIAS] != 0) for v in layer1))
+    variables["r_over_delta"] = r_over_delta(o.get("delta_sq"), o.get("r_sq"))
     return SizeClaim(size_formulas(), variables)
+
+
+def params_nonzero(P: Plan, data: Dataset, f: int) -> int:
+    """The nonzero parameters the network of plan P will have (the size formula, before any neuron exists)."""
+    ex = P.expansion
+    variables = _variables(data, f=f, k=P.k, m=len(P.code.rows), compress_rows=[len(S) for S in P.code.rows],
+                           expand_rows=[len(S) for S in ex.rows], b0=ex.b0, b=ex.b, L=ex.L, B=P.B, y0=P.y0,
+                           layer1_nonzero=int(np.count_nonzero(P.planes.A)) + sum(v != 0 for v in P.planes.b1))
+    formula = size_formulas()["params_nonzero"]
+    return int(formula.subs({s: variables[s.name] for s in formula.free_symbols}))
 
 
 def r_over_delta(delta_sq: str | None, r_sq: str | None) -> int:
@@ -409,15 +569,19 @@ CONSTRUCTION = Construction(
     paper=PAPER,
     reference=REFERENCE,
     assumptions="distinct points, integer labels (shifted to 0..C-1); no sphere or general-position assumption: "
-                "every random stage is verified exactly and redrawn. Vershynin 2020's e^(1/delta^2) construction "
-                "is not offered (each build records the size its leading term would need on the data)",
+                "every random stage is verified exactly, and the exact checks choose the sizes (hyperplanes and "
+                "code rows drawn until the codes are distinct, then pruned; the library's sizing='spec' gives "
+                "threshold.md's union-bound sizes). Vershynin 2020's e^(1/delta^2) construction is not offered "
+                "(each build records the size its leading term would need on the data)",
     options={"seed": "seed of every random stage (numpy default_rng: hyperplanes, code rows, expansion rows)",
              "fan_in": "(--fan-in) parity fan-in f >= 2 (default 8): depth 4 + 2 ceil(log_f(longest code row, about "
-                       "k/2)) + 2 ceil(log_f(longest expansion row, about m/2)); the compression trees have about "
-                       "(f + 1)/(f - 1) m k/2 neurons and (f + 2 + 1/f) f/(f - 1) m k/2 weights"},
+                       "rho k)) + 2 ceil(log_f(longest expansion row, about m/2)); the compression trees have about "
+                       "(f + 1)/(f - 1) rho m k neurons and (f + 2 + 1/f) f/(f - 1) rho m k weights (rho: the "
+                       "row density chosen)"},
     check=check,
     build=build,
     size=size,
+    predict=predict,
     formulas_text={
         "depth": "4 + 2 lambda_c + 2 lambda_e (lambda = levels of the fan-in f parity trees)",
         "neurons": "k + compress + expand + (2^b0 + L 2^b) + 2^b0 B + 1 (parity block of t items: t + 1 neurons)",

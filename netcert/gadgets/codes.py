@@ -10,8 +10,11 @@ is checked on the data before a neuron is emitted:
   angles between the lifted points (X_i - c_X, h_X), binned down to 4000
   log-spaced edges, and the number k of random hyperplanes for which the
   expected number of unseparated pairs is <= eta;
-- ``code_bits`` (Stage 1 check): bit t of point i is
+- ``code_bits``/``signs`` (Stage 1 check): bit t of point i is
   [A_t.(X_i - c_X) + s_t >= 0], the sign of an exact integer;
+- ``Partition`` (verified sizing): the classes of points whose bits agree so
+  far, refined one bit at a time until every class is a single point;
+  ``prune_columns``: drop bits greedily while the rows stay distinct;
 - ``draw_rows``/``parities``/``min_hamming`` (Stages 2 and 3): random subsets
   of code bits and the parity of each, on codes packed 64 to a word;
 - ``private_blocks`` (Stage 3 check): a point's first block whose value no
@@ -183,26 +186,53 @@ def worst_k(theta_min: float, n: int, eta: float) -> int:
 
 # -- Stage 1: exact codes -------------------------------------------------------------------------------------
 
-def code_bits(L: Lift, A: np.ndarray, s: Sequence[int]) -> np.ndarray:
-    """Packed codes, n x 8 ceil(k/64) bytes (little bit order): bit t of point i is
-    [A_t.(X_i - c_X) + s_t >= 0], exactly.
+@dataclass(frozen=True)
+class Centred:
+    """The centred rows X_i - c_X as Python integers, with int64 and float64 copies for the sign tests."""
+
+    rows: list[list[int]]
+    f64: np.ndarray
+    i64: np.ndarray | None  # None when an entry reaches 2^62
+    top: int  # the largest |entry|
+
+
+def centred(L: Lift) -> Centred:
+    rows = L.centred()
+    top = max(abs(v) for row in rows for v in row)
+    return Centred(rows, floats(rows, "coordinates"), np.array(rows, dtype=np.int64) if top < 2**62 else None, top)
+
+
+def signs(P: Centred, A: np.ndarray, s: Sequence[int], points: np.ndarray | None = None) -> np.ndarray:
+    """[A_t.(X_i - c_X) + s_t >= 0] for the points i (all by default) and rows t of A, exactly (bool).
 
     int64 when every value is below 2^62; otherwise a float64 filter with a
     proven error bound, and Python integers for the entries it cannot decide.
     """
-    Xc = L.centred()
-    n, k = len(Xc), A.shape[0]
-    out = np.zeros((n, 8 * (-(-k // 64))), dtype=np.uint8)
-    top = max(abs(v) for row in Xc for v in row) * int(np.abs(A).sum(axis=1).max()) + max(abs(v) for v in s)
-    small = top < 2**62
-    X64 = np.array(Xc, dtype=np.int64) if small else floats(Xc, "coordinates")
+    idx = np.arange(len(P.rows)) if points is None else points
+    top = P.top * int(np.abs(A).sum(axis=1).max(initial=0)) + max((abs(int(v)) for v in s), default=0)
+    if top < 2**62 and P.i64 is not None:
+        return P.i64[idx] @ A.T + np.array(s, dtype=np.int64)[None, :] >= 0
+    return filtered_signs([P.rows[i] for i in idx.tolist()], P.f64[idx], A, s)
+
+
+def code_bits(L: Lift, A: np.ndarray, s: Sequence[int]) -> np.ndarray:
+    """Packed codes, n x 8 ceil(k/64) bytes (little bit order): bit t of point i is
+    [A_t.(X_i - c_X) + s_t >= 0], exactly (``signs``)."""
+    P = centred(L)
+    k = A.shape[0]
+    out = np.zeros((len(P.rows), 8 * (-(-k // 64))), dtype=np.uint8)
     for t0 in range(0, k, _CODE_CHUNK):
         t1 = min(k, t0 + _CODE_CHUNK)
-        if small:
-            bits = X64 @ A[t0:t1].T + np.array(s[t0:t1], dtype=np.int64)[None, :] >= 0
-        else:
-            bits = filtered_signs(Xc, X64, A[t0:t1], s[t0:t1])
+        bits = signs(P, A[t0:t1], s[t0:t1])
         out[:, t0 // 8: t0 // 8 + -(-(t1 - t0) // 8)] = np.packbits(bits, axis=1, bitorder="little")
+    return out
+
+
+def pack(bits: np.ndarray) -> np.ndarray:
+    """A boolean n x k matrix packed as ``code_bits`` packs codes."""
+    n, k = bits.shape
+    out = np.zeros((n, 8 * (-(-k // 64))), dtype=np.uint8)
+    out[:, :-(-k // 8)] = np.packbits(bits, axis=1, bitorder="little")
     return out
 
 
@@ -223,6 +253,72 @@ def filtered_signs(Xc: Sequence[Sequence[int]], Xf: np.ndarray, A: np.ndarray, s
 def distinct(rows: np.ndarray) -> bool:
     """No two rows are equal."""
     return np.unique(rows, axis=0).shape[0] == rows.shape[0]
+
+
+# -- verified sizing: refine until distinct, then prune ------------------------------------------------------
+
+class Partition:
+    """The classes of n points whose bits agree so far; ``active`` (increasing) holds the points whose
+    class has two or more members, ``cls`` their class numbers 0..classes-1."""
+
+    def __init__(self, n: int):
+        self.active = np.arange(n) if n > 1 else np.arange(0)
+        self.cls = np.zeros(self.active.size, dtype=np.int64)
+        self.classes = int(n > 1)
+
+    @property
+    def done(self) -> bool:
+        """Every class is a single point."""
+        return not self.active.size
+
+    def refine(self, bits: np.ndarray) -> bool:
+        """Split every class by one more bit of its active points (in the order of ``active``); whether
+        some class split. Points left alone in their class leave ``active``."""
+        u, inv, counts = np.unique(self.cls * 2 + bits, return_inverse=True, return_counts=True)
+        if u.size == self.classes:
+            return False
+        multi = counts[inv] > 1
+        self.active = self.active[multi]
+        u, self.cls = np.unique(inv[multi], return_inverse=True)
+        self.classes = u.size
+        return True
+
+
+def prune_columns(bits: np.ndarray, order: Sequence[int]) -> np.ndarray:
+    """Greedy and exact: in ``order``, drop each column of the boolean matrix whose removal leaves its
+    (pairwise distinct) rows pairwise distinct; at least one column stays. The kept columns (mask).
+
+    A linear hash of each row (the xor of fixed 64-bit keys over its set bits)
+    only speeds the test up: distinct hashes prove distinct rows, and the rows
+    of equal hashes are compared bit by bit, so the keys never change the answer.
+    """
+    n, k = bits.shape
+    keys = np.random.default_rng(20210607).integers(1, 2**63, size=k, dtype=np.uint64)
+    H = np.zeros(n, dtype=np.uint64)
+    for t0 in range(0, k, 256):
+        H ^= np.bitwise_xor.reduce(np.where(bits[:, t0:t0 + 256], keys[None, t0:t0 + 256], np.uint64(0)), axis=1)
+    keep = np.ones(k, dtype=bool)
+    for t in order:
+        if keep.sum() == 1:
+            break
+        trial = H ^ np.where(bits[:, t], keys[t], np.uint64(0))
+        keep[t] = False
+        if _distinct_given_hash(bits, keep, trial):
+            H = trial
+        else:
+            keep[t] = True
+    return keep
+
+
+def _distinct_given_hash(bits: np.ndarray, keep: np.ndarray, H: np.ndarray) -> bool:
+    """Whether the rows of bits[:, keep] are pairwise distinct, given their hashes H."""
+    order = np.argsort(H, kind="stable")
+    same = H[order[1:]] == H[order[:-1]]
+    if not same.any():
+        return True
+    suspects = np.unique(np.concatenate([order[1:][same], order[:-1][same]]))
+    sub = bits[np.ix_(suspects, keep)]
+    return distinct(np.packbits(sub, axis=1)) if sub.shape[1] else suspects.size < 2
 
 
 # -- Stages 2 and 3: parities of random subsets --------------------------------------------------------------
