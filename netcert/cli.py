@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from netcert import __version__, certificate, compare, dataset, executors, sweep, verify
+from netcert import __version__, certificate, compare, dataset, evaluate, executors, sweep, verify
 from netcert.constructions import auto, registry
 from netcert.errors import NetcertError, PreconditionError, UsageError
 from netcert.formats import files, netjson
@@ -338,7 +338,9 @@ def sweep_cmd(names: str, ns: str, Ls: str | None, d: int, C: int, data: Path | 
 
 @cli.command()
 @click.argument("net", type=EXISTING)
-def inspect(net: Path) -> None:
+@click.option("--plan", "show_plan", is_flag=True, help="The exact evaluator's plan: the engine of every layer and why.")
+@click.option("--data", "-d", type=EXISTING, default=None, help="With --plan: plan for this dataset.")
+def inspect(net: Path, show_plan: bool, data: Path | None) -> None:
     """Per-layer table of NET: width, activations, weights, max bits; and its problems."""
     with _errors():
         G = netjson.read(net)
@@ -347,6 +349,10 @@ def inspect(net: Path) -> None:
         click.echo(f"{p.severity}: {p}")
     if validate.errors(problems):
         sys.exit(3)
+    if show_plan:
+        with _errors():
+            _print_plan(evaluate.evaluation_plan(G, None if data is None else dataset.load(data)), data)
+        return
     click.echo(f"{'layer':>5} {'width':>8} {'activation':<16} {'weights':>10} {'biases≠0':>9} {'max bits':>8}")
     for layer in sorted(measures.layer_sizes(G)):
         nodes = [v for v, l in G.nodes(data=keys.LAYER) if l == layer]
@@ -362,6 +368,18 @@ def inspect(net: Path) -> None:
     info = G.graph.get(keys.CONSTRUCTION)
     if info:
         click.echo(f"built by {info['name']} ({info['reference']}), options {info['options']}")
+
+
+def _print_plan(plan, data: Path | None) -> None:
+    """One row per layer: engine, width, nonzeros, bits of the proved bound on |Z|, and why."""
+    click.echo(f"plan on {data if data else 'integer inputs of at most 53 bits (no --data)'}: "
+               f"{'batch' if plan.batched else 'per point'}"
+               + (f", {plan.chunk} points per chunk" if plan.batched else "") + f": {plan.why}")
+    click.echo(f"{'layer':>5} {'engine':<34} {'width':>8} {'nonzeros':>9} {'bits':>5}  why")
+    for p in plan.layers:
+        alone = plan.batched or p.engine in ("sweep", "rational fallback")
+        engine, why = (p.label, p.why) if alone else ("sweep", f"batch would be {p.label}; {p.why}")
+        click.echo(f"{p.layer:>5} {engine:<34} {p.width:>8} {p.nonzeros:>9} {p.bits or '-':>5}  {why}")
 
 
 @cli.command()

@@ -23,7 +23,13 @@ The network is compiled once into integer arithmetic (perf.md, "Design advice"):
 - **Output comparison by cross-multiplication**: Z / s = p / q is tested as
   Z q den(s) = p num(s), so no huge rational is ever normalised.
 
-What is exact: everything. Floats never enter. What is assumed: the network is
+- **Batch path.** Layered networks whose values provably stay within int64 or
+  float64-exact integers (limb-split when they do not) are evaluated many points
+  at a time by ``batch``, when its cost estimate beats the per-point path's;
+  ``evaluation_plan`` (``netcert inspect --plan``) tells which path and why.
+
+What is exact: everything. Floats enter only in ``batch``, on integers proved
+to be below 2^53. What is assumed: the network is
 valid (``ir.validate``) and has input nodes matching the dataset's columns.
 """
 
@@ -38,8 +44,9 @@ from functools import partial
 
 import gmpy2
 import networkx as nx
+import numpy as np
 
-from netcert import executors
+from netcert import batch, executors
 from netcert.dataset import Dataset
 from netcert.errors import InputError
 from netcert.exact import Rat, mpq, mpz
@@ -133,7 +140,13 @@ class Program:
 def compile_network(G: nx.DiGraph, input_scales: tuple) -> Program:
     """Compile ``G`` for inputs given as integers over ``input_scales`` (one per input)."""
     order = ordered_nodes(G)
-    slot = {v: k for k, v in enumerate(order)}
+    return _program(G, order, *integer_rows(G, order, input_scales))
+
+
+def integer_rows(G: nx.DiGraph, order: list, input_scales: tuple) -> tuple[dict, dict, dict]:
+    """(rows, rational, scale): node -> (A, B, pre-activation scale) with integer A (source -> int)
+    and B, for inputs given as integers over ``input_scales``; node -> rational classes for the
+    nodes whose scale would explode; node -> the scale of its integer value."""
     inputs = list(G.graph[keys.INPUTS])
     if len(inputs) != len(input_scales):
         raise InputError(f"the network has {len(inputs)} inputs but the dataset has {len(input_scales)} coordinates")
@@ -149,6 +162,12 @@ def compile_network(G: nx.DiGraph, input_scales: tuple) -> Program:
             rational[v], scale[v] = (_rational_classes(coef), bias), mpq(1)
         else:
             rows[v], scale[v] = row
+    return rows, rational, scale
+
+
+def _program(G: nx.DiGraph, order: list, rows: dict, rational: dict, scale: dict) -> Program:
+    slot = {v: k for k, v in enumerate(order)}
+    inputs = list(G.graph[keys.INPUTS])
     form_of, forms = _share_forms(rows, slot)
     tables = _table_consumers(G, rows, form_of)
     needed = _needed(G, order, tables, form_of, rows)
@@ -534,16 +553,152 @@ def _evaluate_points(program: Program, data: Dataset, indices) -> tuple[int, lis
     return len(indices), wrong
 
 
+# -- choosing the engine; the batch path -------------------------------------------
+
+ENGINES = ("auto", "batch", "point")
+
+
+def _layers(G: nx.DiGraph, rational: dict) -> tuple[list[list], str | None]:
+    """The nodes the output needs, by layer (layer 0: every input, in order), and why the batch
+    engine cannot take them (None when it can: every edge among them goes from layer l to l + 1)."""
+    outs = list(G.graph[keys.OUTPUTS])
+    needed = set(outs).union(*(nx.ancestors(G, v) for v in outs))
+    by_layer: dict[int, list] = {}
+    for v in ordered_nodes(G):
+        if v in needed and G.nodes[v][keys.ACTIVATION] != keys.INPUT:
+            by_layer.setdefault(G.nodes[v][keys.LAYER], []).append(v)
+    top = max(by_layer, default=0)
+    layers = [list(G.graph[keys.INPUTS])] + [by_layer.get(k, []) for k in range(1, top + 1)]
+    if rational:
+        return layers, f"{len(rational)} nodes' integer scales explode (rational fallback)"
+    if len(outs) != 1 or not all(layers[1:]) or G.nodes[outs[0]][keys.LAYER] != top:
+        return layers, "the output is not alone in the last of consecutive layers"
+    for k, nodes in enumerate(layers[1:], start=1):
+        if any(G.nodes[u][keys.LAYER] != k - 1 for v in nodes for u in G.predecessors(v)):
+            return layers, f"not layered: layer {k} reads a layer other than {k - 1}"
+    return layers, None
+
+
+def _batch_rows(G: nx.DiGraph, layers: list[list], rows: dict) -> list[list[batch.Row]]:
+    """The integer rows of every layer, sources as positions in the layer before."""
+    out = []
+    for prev, nodes in zip(layers, layers[1:]):
+        index = {u: j for j, u in enumerate(prev)}
+        layer = []
+        for v in nodes:
+            A, B, _ = rows[v]
+            items = sorted((index[u], int(a)) for u, a in A.items())
+            layer.append(batch.Row(tuple(j for j, _ in items), tuple(a for _, a in items), int(B),
+                                   G.nodes[v][keys.ACTIVATION]))
+        out.append(layer)
+    return out
+
+
+def _point_ns(program: Program) -> float:
+    """The per-point path's cost estimate: one Python operation per form term and per step, two
+    binary searches per breakpoint table, one operation per term of a rational node."""
+    ops = sum(len(f.terms) for f in program.forms) + len(program.steps)
+    for step in program.steps:
+        if type(step) is _Table:
+            ops += 2 * (len(step.pos_tau) + len(step.neg_tau) + 1).bit_length()
+        elif type(step) is _RatNode:
+            ops += sum(len(t) for _, t in step.classes)
+    return ops * batch.NS_PER_POINT_OP
+
+
+def _per_point_plan(G: nx.DiGraph, layers: list[list], rational: dict, why: str) -> batch.Plan:
+    """Every layer on the per-point path (sweep, or rational fallback for exploding nodes)."""
+    out = []
+    for k, nodes in enumerate(layers[1:], start=1):
+        rat = sum(1 for v in nodes if v in rational)
+        acts = ",".join(sorted({G.nodes[v][keys.ACTIVATION] for v in nodes}))
+        out.append(batch.LayerPlan(k, len(nodes), sum(G.in_degree(v) for v in nodes),
+                                   max((G.in_degree(v) for v in nodes), default=0), acts, 0,
+                                   "rational fallback" if rat else "sweep",
+                                   why=f"{rat} nodes with exploding scales" if rat else why))
+    return batch.Plan(tuple(out), False, 0, why)
+
+
+def _input_bounds(data: Dataset) -> list[int]:
+    """The exact maximum |numerator| of every input column."""
+    return [max((abs(row[j]) for row in data.num), default=0) for j in range(data.d)]
+
+
+def _choose(G: nx.DiGraph, scales: tuple, bounds: list[int], n: int, engine: str):
+    """(plan, batch layers or None, program or None, value scales): the batch path when ``engine``
+    allows it and (auto) it is estimated cheaper than the per-point path."""
+    if engine not in ENGINES:
+        raise InputError(f"unknown engine {engine!r} (one of {', '.join(ENGINES)})")
+    order = ordered_nodes(G)
+    rows, rational, scale = integer_rows(G, order, scales)
+    layers, blocked = _layers(G, rational)
+    program = None if engine == "batch" and not blocked else _program(G, order, rows, rational, scale)
+    if engine == "point" or blocked:
+        return _per_point_plan(G, layers, rational, blocked or "the per-point path was asked for"), None, \
+            program, scale
+    brows = _batch_rows(G, layers, rows)
+    chosen = batch.plan(brows, bounds, n, None if program is None else _point_ns(program))
+    if not chosen.batched:
+        return chosen, None, program or _program(G, order, rows, rational, scale), scale
+    return chosen, batch.build(chosen, brows, [len(nodes) for nodes in layers[:-1]]), program, scale
+
+
+def evaluation_plan(G: nx.DiGraph, data: Dataset | None = None, *, engine: str = "auto") -> batch.Plan:
+    """How ``run`` evaluates ``G`` on ``data``, layer by layer, and why. Without data the inputs are
+    taken as integers (scale 1) of at most 53 bits, and 10,000 points."""
+    if data is None:
+        d = len(G.graph[keys.INPUTS])
+        return _choose(G, (1,) * d, [batch.FLOAT_EXACT - 1] * d, 10**4, engine)[0]
+    return _choose(G, data.scale, _input_bounds(data), data.n, engine)[0]
+
+
+def _prepare(G: nx.DiGraph, data: Dataset, engine: str) -> tuple:
+    """What every range of points needs: ("batch", layers, data, output scale, chunk, wide inputs)
+    or ("point", program, data, sweep order)."""
+    bounds = _input_bounds(data)
+    chosen, layers, program, scale = _choose(G, data.scale, bounds, data.n, engine)
+    if layers is not None:
+        wide = max(bounds, default=0) >= batch.INT64_EXACT
+        return ("batch", layers, data, mpq(scale[G.graph[keys.OUTPUTS][0]]), chosen.chunk, wide)
+    return ("point", program, data, _sweep_order(program, data))
+
+
+def _evaluate_range(shared: tuple, lo: int, hi: int) -> tuple[int, list[tuple[int, Rat]]]:
+    """Points lo..hi-1 (of the sweep order on the per-point path); (count, mismatches)."""
+    if shared[0] == "point":
+        _, program, data, order = shared
+        return _evaluate_points(program, data, order[lo:hi])
+    return _evaluate_batch(*shared[1:], lo, hi)
+
+
+def _evaluate_batch(layers: tuple, data: Dataset, scale: Rat, chunk: int, wide: bool,
+                    lo: int, hi: int) -> tuple[int, list[tuple[int, Rat]]]:
+    """Points lo..hi-1 through the batch engine, ``chunk`` at a time (inputs as object arrays when
+    some numerator needs 63 bits or more); mismatches exactly as ``_evaluate_points`` reports them."""
+    sn, sd = scale.numerator, scale.denominator
+    wrong = []
+    for a in range(lo, hi, chunk):
+        b = min(hi, a + chunk)
+        X = np.array(data.num[a:b], dtype=object if wide else np.int64).reshape(b - a, data.d).T
+        for i, z in zip(range(a, b), batch.to_ints(*batch.forward(layers, X))):
+            y = data.labels[i]
+            if z * y.denominator * sd != y.numerator * sn:
+                wrong.append((i, mpq(z) / scale))
+    return hi - lo, wrong
+
+
 def _task(shared: tuple, bounds: tuple[int, int]) -> tuple[int, list[tuple[int, Rat]]]:
-    program, data, order = shared
-    return _evaluate_points(program, data, order[bounds[0]:bounds[1]])
+    return _evaluate_range(shared, *bounds)
 
 
 def run(G: nx.DiGraph, data: Dataset, progress: Progress | None = None, jobs: int | None = None,
-        executor: executors.Local | executors.Dask | None = None) -> Evaluation:
+        executor: executors.Local | executors.Dask | None = None, *, engine: str = "auto") -> Evaluation:
     """Evaluate ``G`` exactly on every distinct point of ``data`` and compare with the labels.
 
-    Points are evaluated in the order of ``_sweep_order``, in contiguous runs
+    Layered networks whose values provably fit the batch kernels go through
+    ``batch`` in chunks of points when that is estimated cheaper (``engine``:
+    "auto"; "batch" whenever exact; "point" never; ``evaluation_plan`` says
+    which and why). Otherwise points are evaluated in the order of ``_sweep_order``, in contiguous runs
     (one per task) by ``_Sweep``/``_Events``. The runs go to ``executor``
     (default ``executors.Local(jobs)``: with ``jobs`` > 1, default every core,
     a pool of processes forked after compiling, so the compiled program is
@@ -555,21 +710,20 @@ def run(G: nx.DiGraph, data: Dataset, progress: Progress | None = None, jobs: in
     """
     if len(G.graph[keys.OUTPUTS]) != 1:
         raise InputError(f"the network has {len(G.graph[keys.OUTPUTS])} outputs; scalar labels need exactly 1")
-    program = compile_network(G, data.scale)
-    order = _sweep_order(program, data)
+    shared = _prepare(G, data, engine)
     executor = executor or executors.Local(jobs)
     wrong: list[tuple[int, Rat]] = []
     if not executor.parallel(data.n, _PARALLEL_MIN_POINTS):
         chunk = 256
         for start in range(0, data.n, chunk):
-            wrong += _evaluate_points(program, data, order[start:start + chunk] if progress else order[start:])[1]
+            wrong += _evaluate_range(shared, start, min(start + chunk, data.n) if progress else data.n)[1]
             if progress is None:
                 break
             progress(min(start + chunk, data.n))
     else:
         bounds = [(r.start, r.stop) for r in executors.batches(range(data.n), executor.slots)]
         done = 0
-        for count, bad in executor.map(partial(_task, (program, data, order)), bounds):
+        for count, bad in executor.map(partial(_task, shared), bounds):
             done += count
             wrong += bad
             if progress is not None:

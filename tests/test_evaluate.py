@@ -129,7 +129,7 @@ def test_incremental_sweep_and_events_agree_with_the_oracle(seed, shared, layere
     for calibration, sparse in ((10**9, 0.0), (2, 10.0)):  # sweep only; events from the 3rd point
         monkeypatch.setattr(evaluate, "_CALIBRATION", calibration)
         monkeypatch.setattr(evaluate, "_SPARSE", sparse)
-        ev = evaluate.run(G, data, jobs=1)
+        ev = evaluate.run(G, data, jobs=1, engine="point")  # not the batch engine (tests/test_batch.py)
         assert [m.index for m in ev.mismatches] == [3]
         assert ev.mismatches[0].obtained == ev.mismatches[0].expected - 1
 
@@ -137,9 +137,9 @@ def test_incremental_sweep_and_events_agree_with_the_oracle(seed, shared, layere
 def test_processes_give_the_same_evaluation_as_one(monkeypatch):
     G, data = _random_network(5, shared=True, layered=True, big=True)
     data = _labelled_by_oracle(G, data, wrong={0, 7, 19})
-    one = evaluate.run(G, data, jobs=1)
+    one = evaluate.run(G, data, jobs=1, engine="point")
     monkeypatch.setattr(evaluate, "_PARALLEL_MIN_POINTS", 1)
     done = []
-    two = evaluate.run(G, data, jobs=2, progress=done.append)
+    two = evaluate.run(G, data, jobs=2, progress=done.append, engine="point")
     assert two == one and [m.index for m in two.mismatches] == [0, 7, 19]
     assert done[-1] == data.n
