@@ -208,7 +208,8 @@ def variants(args) -> None:
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     data = dataset.from_arrays(*ball(args.n, 10))
     for name, kw in [("f = 4", {"fan_in": 4}), ("f = 8", {}), ("f = 32", {"fan_in": 32}),
-                     ("sparse rows, k x4", {"rho": "sparse", "k_mult": 4})]:
+                     ("spec sizing, f = 8", {"sizing": "spec"}),
+                     ("spec sizing, sparse rows, k x4", {"rho": "sparse", "k_mult": 4, "sizing": "spec"})]:
         t0 = time.perf_counter()
         G = rajput2021.build(data, **kw)
         t = time.perf_counter() - t0

@@ -1,6 +1,7 @@
-"""rajput2021 end to end: threshold.md's worked example (section 9) draw by draw, certification on random,
-grid and digits data, the exact size formulas, fan-in and sparse-code variants, degenerate data,
-determinism and the CLI."""
+"""rajput2021 end to end: threshold.md's worked example (section 9) draw by draw (spec sizing), certification
+on random, grid and digits data, the exact size formulas, the verified sizing (every kept hyperplane and code
+row needed, the smallest candidate built, predictions equal to the built count), fan-in and sparse-code
+variants, degenerate data, determinism and the CLI."""
 
 from __future__ import annotations
 

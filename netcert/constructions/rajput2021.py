@@ -75,6 +75,10 @@ of the codes, the paper's route); ``p`` (16) fractional bits of the
 Gaussians; ``b0``, ``b``, ``L`` force Stage 3's parameters (L still grows on
 a failed draw). The command line offers --seed and --fan-in.
 
+The module is longer than netcert's usual 400 lines because it holds both
+sizings of the same stages; they share the plan, the record and the size
+formulas.
+
 Assumed: distinct points (loading merges or refuses duplicates) and integer
 labels; the labels are shifted by y0 = min y, C = max y - y0 + 1,
 B = max(1, ceil(log2 C)) label bits. Not offered: Vershynin 2020's
