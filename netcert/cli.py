@@ -49,6 +49,11 @@ def _errors():
         raise _Error(e) from None
 
 
+def _flag(option: str) -> str:
+    """The command-line spelling of a construction option (``fan_in`` -> ``--fan-in``)."""
+    return "--" + option.replace("_", "-")
+
+
 @contextlib.contextmanager
 def _progress(label: str, total: int, quiet: bool):
     """A progress bar on stderr when it is a terminal, fed by a callback that
@@ -80,6 +85,7 @@ def cli() -> None:
 @click.option("--minimize", default=None, help="vardi2022: dense (default) or nonzero parameters.")
 @click.option("--block", default=None, help="vardi2022: points per block (default: minimize).")
 @click.option("--fan-in", default=None, help="rajput2021: parity fan-in f (default 8).")
+@click.option("--sizing", default=None, help="rajput2021: verified (default) or spec (threshold.md's union bounds).")
 @click.option("--variant", default=None, help="park2021: counter (default), blocks or width3.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("net.json"),
               show_default=True, help="Network file to write (.json or .json.gz).")
@@ -93,7 +99,7 @@ def build(data: Path, construction: str, seed: int, output: Path, **chosen: str 
         options = {"seed": seed, **{k: v for k, v in chosen.items() if v is not None}}
         if construction == "auto":
             if len(options) > 1:
-                raise UsageError(f"--construction auto takes no construction option (got --{sorted(options)[-1]}); "
+                raise UsageError(f"--construction auto takes no construction option (got {_flag(sorted(options)[-1])}); "
                                  "name a construction to pass options")
             ds = dataset.load(data)
             try:
@@ -105,8 +111,8 @@ def build(data: Path, construction: str, seed: int, output: Path, **chosen: str 
             c = registry.get(construction)
             unknown = sorted(set(options) - set(c.options))
             if unknown:
-                raise UsageError(f"{c.name} has no option --{unknown[0]} (its options: "
-                                 f"{', '.join('--' + o for o in c.options)})")
+                raise UsageError(f"{c.name} has no option {_flag(unknown[0])} (its options: "
+                                 f"{', '.join(_flag(o) for o in c.options)})")
             ds = dataset.load(data)
             problems = c.check(ds, options)
             if problems:
@@ -391,7 +397,7 @@ def constructions() -> None:
         click.echo(f"  assumptions: {c.assumptions}")
         click.echo(f"  theorem:     {c.theorem.statement} [{c.theorem.rate}]")
         for name, doc in c.options.items():
-            click.echo(f"  --{name}: {doc}")
+            click.echo(f"  {_flag(name)}: {doc}")
         for name, text in c.formulas_text.items():
             click.echo(f"  {name} = {text}")
     predicted = ", ".join(c.name for c in registry.CONSTRUCTIONS.values() if c.predict is not None)

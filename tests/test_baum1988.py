@@ -178,4 +178,4 @@ def test_registered_and_built_from_the_command_line(tmp_path):
     cert = json.loads((tmp_path / "net.cert.json").read_text())
     assert cert["verdict"] == "certified" and cert["construction"]["name"] == "baum1988"
     result = runner.invoke(cli, ["build", str(tmp_path / "data.npz"), "-c", "baum1988", "--fan-in", "4"])
-    assert result.exit_code == 2 and "baum1988 has no option --fan_in" in result.stderr
+    assert result.exit_code == 2 and "baum1988 has no option --fan-in" in result.stderr

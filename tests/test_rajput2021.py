@@ -417,7 +417,7 @@ def _run(*args):
 
 def test_registered_with_its_options_and_the_vershynin_note():
     c = registry.get("rajput2021")
-    assert c is rajput2021.CONSTRUCTION and set(c.options) == {"seed", "fan_in"}
+    assert c is rajput2021.CONSTRUCTION and set(c.options) == {"seed", "fan_in", "sizing"}
     result = _run("constructions")
     assert "rajput2021" in result.output and "vershynin2020 = not offered" in result.output
     note = rajput2021.vershynin_note(mpq(1, 16), mpq(1))  # delta/r = 1/4: e^16
@@ -445,5 +445,21 @@ def test_cli_bad_fan_in_is_a_one_line_usage_error(tmp_path):
     assert result.exit_code == 2
     assert result.stderr.strip("\n").split("\n") == ["netcert: error: --fan-in takes an integer >= 2, got '1'"]
     result = _run("build", tmp_path / "data.npz", "-c", "zhang2017", "--fan-in", "4", "-o", tmp_path / "n.json")
-    assert result.exit_code == 2 and "has no option --fan_in" in result.stderr
+    assert result.exit_code == 2 and "has no option --fan-in (its options: --seed)" in result.stderr
     assert not (tmp_path / "n.json").exists()
+
+
+def test_cli_sizing_spec_gives_the_union_bound_stages(tmp_path):
+    X, y = ball(60, 3, seed=4)
+    np.savez(tmp_path / "data.npz", X=X, y=y)
+    nets = {}
+    for sizing in ("verified", "spec"):
+        out = tmp_path / f"{sizing}.json"
+        result = _run("build", tmp_path / "data.npz", "-c", "rajput2021", "--sizing", sizing, "-o", out)
+        assert result.exit_code == 0, result.output
+        nets[sizing] = opts(netjson.read(out))
+    assert nets["verified"]["sizing"] == "verified" and nets["spec"]["sizing"] == "spec"
+    assert nets["spec"]["k"] == nets["spec"]["k_u"] and nets["verified"]["k"] < nets["spec"]["k"]
+    result = _run("build", tmp_path / "data.npz", "-c", "rajput2021", "--sizing", "tight", "-o", tmp_path / "n.json")
+    assert result.exit_code == 2
+    assert result.stderr.strip("\n").split("\n") == ["netcert: error: --sizing must be one of verified, spec, got 'tight'"]

@@ -574,14 +574,16 @@ CONSTRUCTION = Construction(
     reference=REFERENCE,
     assumptions="distinct points, integer labels (shifted to 0..C-1); no sphere or general-position assumption: "
                 "every random stage is verified exactly, and the exact checks choose the sizes (hyperplanes and "
-                "code rows drawn until the codes are distinct, then pruned; the library's sizing='spec' gives "
+                "code rows drawn until the codes are distinct, then pruned; --sizing spec gives "
                 "threshold.md's union-bound sizes). Vershynin 2020's e^(1/delta^2) construction is not offered "
                 "(each build records the size its leading term would need on the data)",
     options={"seed": "seed of every random stage (numpy default_rng: hyperplanes, code rows, expansion rows)",
-             "fan_in": "(--fan-in) parity fan-in f >= 2 (default 8): depth 4 + 2 ceil(log_f(longest code row, about "
+             "fan_in": "parity fan-in f >= 2 (default 8): depth 4 + 2 ceil(log_f(longest code row, about "
                        "rho k)) + 2 ceil(log_f(longest expansion row, about m/2)); the compression trees have about "
                        "(f + 1)/(f - 1) rho m k neurons and (f + 2 + 1/f) f/(f - 1) rho m k weights (rho: the "
-                       "row density chosen)"},
+                       "row density chosen)",
+             "sizing": "verified (default: the exact checks choose k, the code rows and the blocks, then prune) "
+                       "or spec (threshold.md section 2's union-bound sizes, to reproduce its section 7)"},
     check=check,
     build=build,
     size=size,
