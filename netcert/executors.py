@@ -134,14 +134,15 @@ class Dask:
             raise ExecutorError(f"cannot reach the Dask scheduler at {address}: {_one_line(e)}") from None
         self.address, self.failure = address, None
         quiet = logging.getLogger("distributed")
-        level, quiet.level = quiet.level, logging.CRITICAL  # a failed connection is reported once, below
+        level = quiet.level
+        quiet.setLevel(logging.CRITICAL)  # a failed connection is reported once, below
         try:
             self.client = Client(address, timeout=CONNECT_TIMEOUT if timeout is None else timeout,
                                  set_as_default=False)
         except Exception as e:  # OSError, TimeoutError, ValueError (a malformed address), ...
             raise ExecutorError(f"cannot reach the Dask scheduler at {address}: {_one_line(e)}") from None
         finally:
-            quiet.level = level
+            quiet.setLevel(level)
         try:
             threads = self.client.nthreads()
             versions = self.client.run(_netcert_version) if threads else {}
