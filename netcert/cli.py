@@ -333,7 +333,7 @@ def sweep_cmd(names: str, ns: str, Ls: str | None, d: int, C: int, data: Path | 
         click.echo(f"wrote {out / 'sweep.csv'}")
         for name, (fit, last) in sweep.slopes(points).items():
             click.echo(f"slope of nonzero parameters vs N, {name}: {fit:.3f} (least squares), {last:.3f} "
-                       f"(between the two largest N)")
+                       f"(last decade, N >= {max(p.N for p in points) // 10:,})")
         if not no_plots:
             try:
                 for path in sweep.plot(points, out):

@@ -131,3 +131,16 @@ def test_sweep_rejects_bad_lists(tmp_path):
     assert r.exit_code == 2 and "--n takes comma-separated integers" in r.output
     r = CliRunner().invoke(cli, ["sweep", "-c", "zhang2017", "--L", "10", "--out", str(tmp_path)])
     assert r.exit_code == 2 and "--L needs vardi2022" in r.output
+
+
+def test_sweep_slopes_fit_all_n_and_the_last_decade():
+    def point(N: int, nonzero: int, L: int | None = None) -> sweep.Point:
+        return sweep.Point("c", N, 2, 2, L, "c", 2, 1, 1, nonzero, nonzero, 1, 1, 0.0, None)
+
+    # nonzero = N up to 10^3, then 1000 * (N / 1000)^(1/2): the last decade (N >= 1,000) has slope 1/2
+    points = [point(10, 10), point(100, 100), point(1000, 1000), point(4000, 2000), point(10**4, 3162),
+              point(10**4, 5, L=3)]  # capped runs do not enter the slopes
+    fit, last = sweep.slopes(points)["c"]
+    assert abs(last - 0.5) < 1e-3
+    assert 0.5 < fit < 1
+    assert sweep.slopes([point(10, 10), point(1000, 10**6)])["c"] == pytest.approx((2.5, 2.5))  # 10^5 over 10^2
