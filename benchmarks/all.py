@@ -20,7 +20,9 @@ Parts:
   differ from the label). Both on a seeded sample of points sized to about
   ``--baseline-seconds``; the sample size is printed beside the rate.
   "x Fraction" and "x float64" are the evaluator's points/s over theirs, in
-  the same run. "bound" is perf.md's arithmetic lower bound for the network
+  the same run; "x Fraction, CPU" the same ratio in points per CPU second
+  (the evaluator's CPU counted until its pool of processes is reaped), which
+  a busy machine skews less. "bound" is perf.md's arithmetic lower bound for the network
   ("Where the physical limit is"): the limb products and limb additions of
   the integer-scaled formulation with shared forms (netcert's compiled
   program, no reuse across points), at GMP's 0.67 ns per limb product and
@@ -120,6 +122,15 @@ def stage_verify(data: str, net: str, jobs: int | None, scheduler: str | None = 
         if done >= ds.n and "eval" not in marks:
             marks["eval"] = time.perf_counter()
 
+    if scheduler is None:  # the evaluator's CPU, its forked workers included: until its map ends
+        local_map, u0 = ex.map, _usage()["cpu"]
+
+        def evaluator_map(fn, items, **kw):
+            yield from local_map(fn, items, **kw)
+            marks.setdefault("eval_cpu", _usage()["cpu"] - u0)
+
+        ex.map = evaluator_map
+
     def run():
         marks["start"] = time.perf_counter()
         return verify.verify(net, data, Path(net).with_suffix(".cert.json"), data=ds, progress=progress,
@@ -127,7 +138,8 @@ def stage_verify(data: str, net: str, jobs: int | None, scheduler: str | None = 
 
     cert, wall, cpu, peak = _timed(run)
     out = {"verify_s": wall, "verify_cpu": cpu, "verify_mb": peak, "verdict": cert["verdict"],
-           "eval_s": marks.get("eval", time.perf_counter()) - marks["start"], "n": ds.n}
+           "eval_s": marks.get("eval", time.perf_counter()) - marks["start"], "n": ds.n,
+           "eval_cpu": marks.get("eval_cpu")}
     if scheduler is not None:
         out["worker_cpu"] = sum(ex.client.run(_worker_cpu).values())
     ex.close()
@@ -148,14 +160,15 @@ def stage_baselines(data: str, net: str, seconds: float) -> dict:
     random.Random(0).shuffle(order)
     out = {}
     # (a) Fraction, one point at a time until the budget is spent
-    done, t0 = 0, time.perf_counter()
+    done, t0, c0 = 0, time.perf_counter(), time.process_time()
     while done < ds.n and (done == 0 or time.perf_counter() - t0 < seconds):
         i = order[done]
         y = oracle.forward(G, [Fraction(int(q.numerator), int(q.denominator)) for q in ds.point(i)])[0]
         if y != ds.labels[i]:
             raise SystemExit(f"the Fraction evaluator disagrees with the label at point {i}")
         done += 1
-    out.update(fraction_pps=done / (time.perf_counter() - t0), fraction_points=done)
+    out.update(fraction_pps=done / (time.perf_counter() - t0), fraction_points=done,
+               fraction_cpu_pps=done / (time.process_time() - c0))
     # (b) float64, a block of points at a time until the budget is spent
     layers = float_layers(G)
     X = np.array([[float(q) for q in ds.point(i)] for i in order[:min(ds.n, 50_000)]])
@@ -325,7 +338,7 @@ def _f(v, spec: str = ",.1f") -> str:
 def table_part(args, tmp: Path) -> list[str]:
     head = ["construction", "N", "depth", "nonzero", "max bits", "build s", "verify s (cpu)", "eval s",
             "points/s", "peak MB build / verify", "Fraction pts/s (sample)", "x Fraction",
-            "float64 pts/s (sample, wrong)", "x float64", "bound pts/s/core", "bound / measured per core", "load"]
+            "x Fraction, CPU", "float64 pts/s (sample, wrong)", "x float64", "bound pts/s/core", "bound / measured per core", "load"]
     lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 2) + "---|"]
     print("\n".join(lines), flush=True)
     for N in args.n:
@@ -347,6 +360,8 @@ def table_part(args, tmp: Path) -> list[str]:
                      f"{_f(b.get('build_mb'), ',.0f')} / {_f(v.get('verify_mb'), ',.0f')}",
                      f"{_f(z.get('fraction_pps'), ',.2f')} ({_f(z.get('fraction_points'), ',')})",
                      _f(pps / z["fraction_pps"] if pps and "fraction_pps" in z else None, ",.0f") + "x",
+                     _f(N / v["eval_cpu"] / z["fraction_cpu_pps"] if v.get("eval_cpu") and "fraction_cpu_pps" in z
+                        else None, ",.0f") + "x",
                      f"{_f(z.get('float_pps'), ',.0f')} ({_f(z.get('float_points'), ',')}, {_f(z.get('float_wrong'), ',')})",
                      _f(pps / z["float_pps"] if pps and "float_pps" in z else None, ",.3f") + "x",
                      _f(z.get("bound_pps"), ",.0f"),
