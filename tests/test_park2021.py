@@ -401,6 +401,18 @@ def test_same_seed_same_bytes(variant):
 def test_registered_with_its_options():
     c = registry.get("park2021")
     assert c is park2021.CONSTRUCTION and set(c.options) == {"seed", "variant", "shifts", "block"}
+    assert c.predict is park2021.predict
+
+
+@pytest.mark.parametrize("N, d, C, seed", [(60, 2, 2, 0), (300, 3, 5, 4)])
+def test_predict_is_the_default_builds_nonzero_count(N, d, C, seed):
+    X, y, _ = reference_data(N, d, C)
+    data = dataset.from_arrays(X, y)
+    predicted, options = park2021.predict(data, seed)
+    assert options == {}
+    assert predicted == measures.measure(park2021.build(data, seed=seed)).params_nonzero
+    real = dataset.from_arrays(X, y + 0.5)
+    assert park2021.predict(real)[0] == 2**62 and park2021.check(real, {})  # refused by check anyway
 
 
 def test_cli_builds_and_verifies_the_width3_variant(tmp_path):
