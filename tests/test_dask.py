@@ -71,6 +71,20 @@ def test_a_mismatching_network_gives_the_same_mismatches_both_ways(work, cluster
     assert _without_executor(remote) == local
 
 
+def test_the_batch_engine_on_a_cluster_gives_the_same_certificate(work, cluster, tmp_path):
+    from netcert import dataset, evaluate
+    from netcert.formats import netjson
+
+    assert run("build", work / "a.npz", "-c", "yun2019", "-o", tmp_path / "net.json").exit_code == 0
+    plan = evaluate.evaluation_plan(netjson.read(tmp_path / "net.json"), dataset.load(work / "a.npz"))
+    assert plan.batched  # the runs the workers get are batch-engine ranges, not sweeps
+    local, remote = tmp_path / "local.cert.json", tmp_path / "dask.cert.json"
+    for out, how in ((local, ["--jobs", "2"]), (remote, ["--scheduler", cluster])):
+        assert run("verify", tmp_path / "net.json", "--data", work / "a.npz", "-o", out, "--sample", "100",
+                   *how).exit_code == 0
+    assert _without_executor(json.loads(remote.read_text())) == local.read_bytes()
+
+
 def test_the_kernel_full_mode_is_sharded_too(work, cluster, tmp_path):
     small = tmp_path / "small.npz"
     with np.load(work / "a.npz") as f:  # the kernel's sympy evaluation is slow: 300 points suffice
