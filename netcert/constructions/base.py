@@ -9,13 +9,14 @@ measured sizes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import networkx as nx
 import sympy
 
 from netcert.dataset import Dataset
+from netcert.errors import UsageError
 from netcert.exact import Rat, mpq
 
 
@@ -80,3 +81,23 @@ def integer_labels(data: Dataset, name: str) -> list[str]:
         return []
     shown = ", ".join(f"point {data.kept[i]} (label {data.labels[i]})" for i in bad[:5])
     return [f"{name} needs integer labels; {len(bad)} are not: {shown}"]
+
+
+def choice_option(value: object, allowed: Sequence[str], name: str) -> str:
+    """A construction option that must be one of ``allowed`` (a UsageError naming the flag otherwise)."""
+    if value not in allowed:
+        raise UsageError(f"--{name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def positive_option(value: object, name: str) -> int | None:
+    """A positive integer option, given as an int or as the command line's string; None when unset."""
+    if value in (None, ""):
+        return None
+    try:
+        v = int(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"--{name} takes a positive integer, got {value!r}") from None
+    if v < 1:
+        raise UsageError(f"--{name} takes a positive integer, got {v}")
+    return v

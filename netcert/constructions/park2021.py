@@ -58,7 +58,8 @@ import networkx as nx
 import numpy as np
 import sympy
 
-from netcert.constructions.base import Construction, SizeClaim, Theorem, input_nodes, integer_labels
+from netcert.constructions.base import (Construction, SizeClaim, Theorem, choice_option, input_nodes,
+                                       integer_labels, positive_option)
 from netcert.dataset import Dataset
 from netcert.errors import NetcertError, PreconditionError, UsageError
 from netcert.exact import Rat, mpq
@@ -82,13 +83,9 @@ SHIFT_TRIES = 200
 
 # -- labels (section 3.2) -----------------------------------------------------------------
 
-def _integer_labels(data: Dataset) -> list[str]:
-    return integer_labels(data, NAME)
-
-
 def check(data: Dataset, options: Mapping) -> list[str]:
     """Integer labels are the only assumption beyond distinct points."""
-    return _integer_labels(data)
+    return integer_labels(data, NAME)
 
 
 # -- S1: projection (section 5) -----------------------------------------------------------
@@ -485,22 +482,6 @@ def blocks_bit(G: nx.DiGraph, at: int, v: Affine, xi: Affine, bit: Bit, B: int, 
 
 # -- build ------------------------------------------------------------------------------------
 
-def _option(value: str, allowed: Sequence[str], name: str) -> str:
-    if value not in allowed:
-        raise UsageError(f"--{name} must be one of {', '.join(allowed)}, got {value!r}")
-    return value
-
-
-def _positive(value: object, name: str) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        v = int(value)
-    except (TypeError, ValueError):
-        raise UsageError(f"--{name} takes a positive integer, got {value!r}") from None
-    if v < 1:
-        raise UsageError(f"--{name} takes a positive integer, got {v}")
-    return v
 
 
 @dataclass(frozen=True)
@@ -540,10 +521,10 @@ def plan(data: Dataset, fields: Sequence[int], D: int, *, seed: int, variant: st
 def build(data: Dataset, *, seed: int = 0, variant: str = "counter", shifts: str = "random", block=None,
           direction: Sequence[int] | None = None) -> nx.DiGraph:
     """The memorizing network of ``data`` (module docstring); every choice is in its construction options."""
-    variant = _option(variant, VARIANTS, "variant")
-    shifts = _option(shifts, SHIFTS, "shifts")
-    block = _positive(block, "block")
-    problems = _integer_labels(data)
+    variant = choice_option(variant, VARIANTS, "variant")
+    shifts = choice_option(shifts, SHIFTS, "shifts")
+    block = positive_option(block, "block")
+    problems = integer_labels(data, NAME)
     if problems:
         raise PreconditionError(problems[0])
     y = [int(v) for v in data.labels]
@@ -759,7 +740,7 @@ def predict(data: Dataset, seed: int = 0) -> tuple[int, dict]:
     """Nonzero parameters of the default build, by building it: the closed forms of ``size`` need
     facts only the emitted network has (the biases that come out 0), and the build costs little more
     than its plan. A large number when the labels are not integers (``check`` refuses then)."""
-    if _integer_labels(data):
+    if integer_labels(data, NAME):
         return 2**62, {}
     return measures.measure(build(data, seed=seed)).params_nonzero, {}
 

@@ -100,7 +100,7 @@ import numpy as np
 import sympy
 
 from netcert import separation
-from netcert.constructions.base import Construction, SizeClaim, Theorem, input_nodes, integer_labels
+from netcert.constructions.base import Construction, SizeClaim, Theorem, choice_option, input_nodes, integer_labels
 from netcert.dataset import Dataset
 from netcert.errors import PreconditionError, UsageError
 from netcert.exact import format_rational, mpq
@@ -126,13 +126,9 @@ DENSITIES = tuple(Fraction(1, 2**j) for j in range(1, 6))  # the code row densit
 
 # -- labels and options ---------------------------------------------------------------------
 
-def _integer_labels(data: Dataset) -> list[str]:
-    return integer_labels(data, NAME)
-
-
 def check(data: Dataset, options: Mapping) -> list[str]:
     """Integer labels are the only assumption beyond distinct points."""
-    return _integer_labels(data)
+    return integer_labels(data, NAME)
 
 
 def _int_option(value, name: str, low: int) -> int | None:
@@ -419,8 +415,7 @@ def build(data: Dataset, *, seed: int = 0, fan_in=None, sizing: str = "verified"
     """The threshold network of ``data`` (module docstring)."""
     f = _int_option(fan_in, "fan-in", 2) or FAN_IN
     p = P_BITS if p in (None, "") else _int_option(p, "p", 0)
-    if sizing not in SIZINGS:
-        raise UsageError(f"--sizing must be one of {', '.join(SIZINGS)}, got {sizing!r}")
+    sizing = choice_option(sizing, SIZINGS, "sizing")
     if rho not in (None, "", *RHOS):
         raise UsageError(f"--rho must be one of {', '.join(RHOS)}, got {rho!r}")
     k, k_mult = _int_option(k, "k", 1), _mult_option(k_mult)
@@ -430,7 +425,7 @@ def build(data: Dataset, *, seed: int = 0, fan_in=None, sizing: str = "verified"
         raise UsageError("--k, --k-mult and --rho size the union-bound stages: they need --sizing spec")
     rho = rho or "dense"
     b0, b, L = (_int_option(v, name, 1) for v, name in ((b0, "b0"), (b, "b"), (L, "L")))
-    problems = _integer_labels(data)
+    problems = integer_labels(data, NAME)
     if problems:
         raise PreconditionError(problems[0])
     P = plan(data, seed=seed, p=p, rho=rho, k=k, k_mult=k_mult, b0=b0, b=b, L=L, sizing=sizing, f=f)
@@ -445,7 +440,7 @@ def build(data: Dataset, *, seed: int = 0, fan_in=None, sizing: str = "verified"
 def predict(data: Dataset, seed: int = 0) -> tuple[int, dict]:
     """The nonzero parameters of the default build: the plan's draws and checks, then the exact size formula
     (no network is emitted); a large number when the labels are not integers (``check`` refuses then)."""
-    if _integer_labels(data):
+    if integer_labels(data, NAME):
         return 2**62, {}
     P = plan(data, seed=seed, p=P_BITS, rho="dense", k=None, k_mult=None, b0=None, b=None, L=None,
              sizing="verified", f=FAN_IN)

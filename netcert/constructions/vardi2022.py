@@ -49,7 +49,8 @@ import networkx as nx
 import sympy
 
 from netcert import separation
-from netcert.constructions.base import Construction, SizeClaim, Theorem, input_nodes, integer_labels
+from netcert.constructions.base import (Construction, SizeClaim, Theorem, choice_option, input_nodes,
+                                       integer_labels, positive_option)
 from netcert.dataset import Dataset
 from netcert.errors import PreconditionError, UsageError
 from netcert.exact import mpq
@@ -73,13 +74,9 @@ MINIMIZE = ("dense", "nonzero")
 
 # -- labels -------------------------------------------------------------------------------
 
-def _integer_labels(data: Dataset) -> list[str]:
-    return integer_labels(data, NAME)
-
-
 def check(data: Dataset, options: Mapping) -> list[str]:
     """Integer labels are the only assumption beyond distinct points."""
-    return _integer_labels(data)
+    return integer_labels(data, NAME)
 
 
 # -- the shape of a build ----------------------------------------------------------------
@@ -434,37 +431,21 @@ def trivial_dense(N: int, d: int) -> int:
 
 # -- build ---------------------------------------------------------------------------------
 
-def _option(value, allowed, name):
-    if value not in allowed:
-        raise UsageError(f"--{name} must be one of {', '.join(allowed)}, got {value!r}")
-    return value
-
-
-def _positive(value, name) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        v = int(value)
-    except (TypeError, ValueError):
-        raise UsageError(f"--{name} takes a positive integer, got {value!r}") from None
-    if v < 1:
-        raise UsageError(f"--{name} takes a positive integer, got {v}")
-    return v
 
 
 def build(data: Dataset, *, seed: int = 0, mode: str = "delta", stage2: str = "wide", depth=None,
           gadgets: str = "compact", minimize: str = "dense", block=None, group=None,
           direction: Sequence[int] | None = None) -> nx.DiGraph:
     """The memorizing network of ``data`` (module docstring)."""
-    mode = _option(mode, MODES, "mode")
-    stage2 = _option(stage2, STAGE2, "stage2")
-    gadgets = _option(gadgets, GADGETS, "gadgets")
-    minimize = _option(minimize, MINIMIZE, "minimize")
-    cap, block = _positive(depth, "depth"), _positive(block, "block")
-    group = _positive(group, "group") if stage2 == "narrow" else None
+    mode = choice_option(mode, MODES, "mode")
+    stage2 = choice_option(stage2, STAGE2, "stage2")
+    gadgets = choice_option(gadgets, GADGETS, "gadgets")
+    minimize = choice_option(minimize, MINIMIZE, "minimize")
+    cap, block = positive_option(depth, "depth"), positive_option(block, "block")
+    group = positive_option(group, "group") if stage2 == "narrow" else None
     if stage2 == "narrow" and group is None:
         group = 1
-    problems = _integer_labels(data)
+    problems = integer_labels(data, NAME)
     if problems:
         raise PreconditionError(problems[0])
     y = [int(v) for v in data.labels]
@@ -509,7 +490,7 @@ def predict(data: Dataset, seed: int = 0) -> tuple[int, dict]:
     """Nonzero parameters of the build with ``minimize=nonzero`` (exact shape counts); a large
     number when the labels are not integers (then ``check`` refuses anyway)."""
     options = {"mode": "delta", "minimize": "nonzero"}
-    if _integer_labels(data):
+    if integer_labels(data, NAME):
         return 2**62, options
     y = [int(v) for v in data.labels]
     y0, C = min(y), max(y) - min(y) + 1
