@@ -10,6 +10,7 @@ import numpy as np
 
 from netcert import certificate, dataset, evaluate, oracle, verify
 from netcert.formats import files, netjson
+from netcert.ir import keys, measures
 
 
 def random_data(n: int, d: int, labels: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -44,3 +45,20 @@ def oracle_agrees(G, data, points: int, seed: int = 0) -> int:
         y = data.labels[i]
         assert ref == Fraction(int(y.numerator), int(y.denominator)), f"point {i} label"
     return len(idx)
+
+
+def opts(G) -> dict:
+    """The construction options a build recorded in its graph."""
+    return G.graph[keys.CONSTRUCTION]["options"]
+
+
+def claims_hold(G, data, size, names: set[str] | None = None) -> measures.Measures:
+    """A construction's exact size formulas (``size(G, data)``; exactly ``names`` when given),
+    evaluated and compared with the measures (no kernel); the measures."""
+    m = measures.measure(G)
+    claim = size(G, data)
+    assert names is None or set(claim.formulas) == names, sorted(claim.formulas)
+    for name, formula in claim.formulas.items():
+        value = int(formula.subs({s: claim.variables[s.name] for s in formula.free_symbols}))
+        assert value == getattr(m, name), (name, value, getattr(m, name))
+    return m

@@ -23,7 +23,8 @@ from netcert.gadgets import codes
 from netcert.gadgets.threshold import levels
 from netcert.ir import keys, measures
 
-from cases import certify, oracle_agrees
+import cases
+from cases import certify, opts, oracle_agrees
 
 # ------------------------------------------------------------------ helpers
 
@@ -45,19 +46,9 @@ def grid(n: int, seed: int = 0):
     return np.round(X * 2.0**30) / 2.0**30, rng.integers(1, 3, n)
 
 
-def opts(G) -> dict:
-    return G.graph[keys.CONSTRUCTION]["options"]
-
-
-def claims_hold(G, data):
+def claims_hold(G, data) -> measures.Measures:
     """The exact size formulas against the measures (no kernel)."""
-    m = measures.measure(G)
-    claim = rajput2021.size(G, data)
-    assert set(claim.formulas) == {"depth", "width", "neurons", "params_dense", "params_nonzero"}
-    for name, formula in claim.formulas.items():
-        value = int(formula.subs({s: claim.variables[s.name] for s in formula.free_symbols}))
-        assert value == getattr(m, name), (name, value, getattr(m, name))
-    return m
+    return cases.claims_hold(G, data, rajput2021.size, {"depth", "width", "neurons", "params_dense", "params_nonzero"})
 
 
 def exact_everywhere(G, data) -> None:
