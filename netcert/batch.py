@@ -159,15 +159,19 @@ def plan_layer(layer: int, rows: Sequence[Row], in_bound: int, z_bounds: Sequenc
     r, n_in, n_w, n_out, cost = best
     return LayerPlan(**base, engine="limb-split", sparse=sparse, radix=r, limbs=n_in, weight_limbs=n_w,
                      out_limbs=n_out, ns=cost,
-                     why=f"|Z| < 2^{zmax.bit_length()}: {n_in * n_w} limb products, each entry < 2^53")
+                     why=f"|Z| < 2^{zmax.bit_length()}: {n_in * n_w} limb products, position sums < 2^53")
 
 
 def _limb_choice(rows, in_bound, zmax, amax, fan_in, sparse, nnz, dense_size, width_in, prev_limbs, prev_radix):
     """(radix, value limbs, weight limbs, output limbs, ns) of the cheapest exact limb split, or None.
 
-    Value limbs are at most 2^r - 1 in magnitude (the top one at most 2^(r-1)). Unsplit weights
-    are exact when max_row sum |a| * (2^r - 1) < 2^53; weights split into r-bit limbs (sign kept)
-    when fan_in * (2^r - 1)^2 < 2^53. Either way every entry of every partial product is below 2^53.
+    Value limbs are at most 2^r - 1 in magnitude (the top one at most 2^(r-1)). A partial product
+    W_j X_i has entries at most l1 (2^r - 1), with l1 the largest row sum of |weights| of W_j: all
+    of |A| when the weights stay whole, at most fan_in (2^r - 1) when they are split into r-bit
+    limbs (sign kept). Position q of the sum adds m <= min(value limbs, weight limbs) such products,
+    a bias limb below 2^r and the carry from below (at most S / 2^r + 1 for a position sum S), and
+    the whole position sum is accumulated in float64, so the plan asks S + S / 2^r + 1 < 2^53:
+    then every addition on the way is exact.
     """
     row_l1 = max((sum(abs(a) for a in r.coefs) for r in rows), default=0)
     best = None
@@ -176,17 +180,14 @@ def _limb_choice(rows, in_bound, zmax, amax, fan_in, sparse, nnz, dense_size, wi
         n_in, n_out = limbs_needed(in_bound, r), limbs_needed(zmax, r)
         if n_in > MAX_LIMBS or n_out > MAX_LIMBS:
             break
-        options = []
-        if row_l1 * top < FLOAT_EXACT:
-            options.append(1)
-        if fan_in * top * top < FLOAT_EXACT:
-            options.append(max(1, -(-amax.bit_length() // r)))
-        for n_w in options:
-            if n_w > MAX_LIMBS:
+        for n_w, term in ((1, row_l1 * top), (max(1, -(-amax.bit_length() // r)), fan_in * top * top)):
+            position = min(n_in, n_w) * term + top
+            if n_w > MAX_LIMBS or position + (position >> r) + 1 >= FLOAT_EXACT:
                 continue
             macs = (NS_SPARSE_MAC * nnz if sparse else NS_DENSE_MAC * dense_size) * n_in * n_w
             convert = width_in * n_in * (1 if r == prev_radix else 2 * prev_limbs + 1)  # split_limbs
-            cost = macs + NS_ELEMENT * (len(rows) * (2 * n_in * n_w + 6 * n_out) + convert)
+            positions = max(n_in + n_w - 1, n_out)
+            cost = macs + NS_ELEMENT * (len(rows) * (2 * n_in * n_w + 3 * positions + n_out) + convert)
             if best is None or cost < best[-1]:
                 best = (r, n_in, n_w, n_out, cost)
     return best
@@ -231,11 +232,11 @@ def chunk_size(layers: Sequence[LayerPlan]) -> int:
 
 @dataclass(frozen=True)
 class Layer:
-    """One layer ready to run: weight matrices (one per weight limb), bias limbs, activations."""
+    """One layer ready to run: the weight limbs stacked, bias limbs, activation masks."""
 
     plan: LayerPlan
-    weights: tuple  # float64 or int64, dense ndarray or CSR, shape (width, width_in)
-    bias: np.ndarray  # (width, bias limbs) int64 in floor normal form (radix plan.radix), or (width, 1)
+    weights: object  # float64 or int64, dense ndarray or CSR, shape (weight limbs * width, width_in)
+    bias: np.ndarray  # (width, bias limbs) float64 limbs in floor normal form (radix plan.radix), or (width, 1)
     relu: np.ndarray | None  # row masks when the layer mixes activations
     threshold: np.ndarray | None
 
@@ -246,40 +247,38 @@ def build(plan_: Plan, layers: Sequence[Sequence[Row]], widths_in: Sequence[int]
 
 
 def _build_layer(p: LayerPlan, rows: Sequence[Row], width_in: int) -> Layer:
-    r, n_w = p.radix, p.weight_limbs
+    r, n_w, width = p.radix, p.weight_limbs, len(rows)
     split = p.engine == "limb-split" and n_w > 1
     dtype = np.int64 if p.engine == "batch-int64" else np.float64
-    ri, ci, vals = [], [], [[] for _ in range(n_w)]
+    ri, ci, vals = [], [], []
     for i, row in enumerate(rows):
         for s, a in zip(row.sources, row.coefs):
-            ri.append(i)
-            ci.append(s)
-            if split:  # |a| = sum_j m_j 2^(r j) with 0 <= m_j < 2^r; the limb keeps a's sign
+            if split:  # |a| = sum_j m_j 2^(r j) with 0 <= m_j < 2^r; limb j is row j * width + i, a's sign kept
                 m, sign = abs(a), (1 if a > 0 else -1)
                 for j in range(n_w):
-                    vals[j].append(sign * ((m >> (r * j)) & ((1 << r) - 1)))
+                    ri.append(j * width + i), ci.append(s), vals.append(sign * ((m >> (r * j)) & ((1 << r) - 1)))
             else:
-                vals[0].append(a)
-    weights = []
-    for v in vals:
-        if p.sparse:
-            weights.append(sp.csr_matrix((np.array(v, dtype=dtype), (np.array(ri, dtype=np.int64),
-                                          np.array(ci, dtype=np.int64))), shape=(len(rows), width_in)))
-        else:
-            W = np.zeros((len(rows), width_in), dtype=dtype)
-            W[ri, ci] = np.array(v, dtype=dtype)
-            weights.append(W)
+                ri.append(i), ci.append(s), vals.append(a)
+    shape = (n_w * width if split else width, width_in)
+    if p.sparse:
+        weights = sp.csr_matrix((np.array(vals, dtype=dtype), (np.array(ri, dtype=np.int64),
+                                 np.array(ci, dtype=np.int64))), shape=shape)
+    else:
+        weights = np.zeros(shape, dtype=dtype)
+        weights[ri, ci] = np.array(vals, dtype=dtype)
     biases = np.array([row.bias for row in rows], dtype=object)
     if p.engine == "limb-split":
         n_b = limbs_needed(max((abs(b) for b in biases), default=0), r)
-        bias = split_limbs(biases[:, None, None], 0, r, n_b)[:, :, 0].astype(np.int64)
+        bias = split_limbs(biases[:, None, None], 0, r, n_b)[:, :, 0].astype(np.float64)  # limbs < 2^r
     else:
         bias = biases.astype(np.int64)[:, None]  # |B| <= the layer's bound < 2^63
+        if p.engine == "batch-float64":
+            bias = bias.astype(np.float64)  # < 2^53: exact
     acts = [row.activation for row in rows]
     mixed = len(set(acts)) > 1
     relu = np.array([a == RELU for a in acts])[:, None] if mixed else None
     thr = np.array([a == THRESHOLD for a in acts])[:, None] if mixed else None
-    return Layer(p, tuple(weights), bias, relu, thr)
+    return Layer(p, weights, bias, relu, thr)
 
 
 # -- limb arithmetic -------------------------------------------------------------------
@@ -292,11 +291,14 @@ def split_limbs(H: np.ndarray, r: int, r2: int, n2: int) -> np.ndarray:
     in two's complement the old limbs occupy disjoint bit ranges (the top one all bits from its
     offset up), so the bits of a new limb are the sum of the old limbs' bits in its window, and
     the new top limb floor(Z / 2^lo) is the sum of the old limbs' floor shifts (no carries
-    between disjoint ranges). Works on int64 arrays and on object arrays of Python ints.
+    between disjoint ranges). Works on int64 arrays and on object arrays of Python ints; float64
+    limbs (exact integers) are read as int64.
     """
     n = H.shape[1]
     if (r, n) == (r2, n2) or (n == 1 and n2 == 1 and r2 == 0):
         return H
+    if H.dtype == np.float64:
+        H = H.astype(np.int64)
     out = np.zeros((H.shape[0], n2, H.shape[2]), dtype=H.dtype)
     mask = (1 << r2) - 1
     for q in range(n2):
@@ -312,102 +314,139 @@ def split_limbs(H: np.ndarray, r: int, r2: int, n2: int) -> np.ndarray:
     return out
 
 
-def normalize(C: list, r: int, n_out: int) -> np.ndarray:
-    """Floor normal form (n_out limbs of radix 2^r) of Z = sum_p C[p] 2^(r p).
+def normalize(C: list, r: int, n_out: int, out: np.ndarray | None = None, work: dict | None = None) -> np.ndarray:
+    """Floor normal form (n_out float64 limbs of radix 2^r) of Z = sum_q C[q] 2^(r q); ``C[q]`` is
+    the list of terms (float64 arrays broadcasting to one shape) summed at position q.
 
-    Contract: |C[p]| < 2^62 and |Z| < 2^(r n_out - 1). Carries are floor shifts, so every limb
-    below the top is C[p] + carry mod 2^r; positions above n_out - 1 (when the partial products
-    reach further than the bound) only hold the sign: Z < 0 iff their top is negative, and then
-    floor(Z / 2^(r n_out)) = -1, which is folded into limb n_out - 1.
+    Contract: every term is an integer, and at every position the terms, the carry and every
+    partial sum of them are below 2^53 in magnitude (``plan_layer`` proves it), and
+    |Z| < 2^(r n_out - 1). Then every float64 operation here is exact: sums of integers below
+    2^53, scaling by 2^-r and 2^r, floor. The carry is floor(t / 2^r), so every limb below the
+    top is t - 2^r floor(t / 2^r) = t mod 2^r; positions above n_out - 1 (when the partial
+    products reach further than the bound) only hold the sign: Z < 0 iff their top is negative,
+    and then floor(Z / 2^(r n_out)) = -1, which is folded into limb n_out - 1. All in float64
+    because numpy's int64 shifts, masks and mixed-type additions cost 2-5 times as much. ``out``:
+    a float64 array of shape (nodes, n_out, points) to write into, ``work`` a dict keeping the
+    scratch arrays (both reused between chunks: no allocation).
     """
-    total = max(len(C), n_out)
-    out = np.empty((C[0].shape[0], n_out, C[0].shape[1]), dtype=np.int64)
-    mask = (1 << r) - 1
-    carry = 0
-    for p in range(total):
-        t = C[p] + carry if p < len(C) else carry
-        if p == total - 1:
+    shape = np.broadcast_shapes(*(t.shape for terms in C for t in terms))
+    if out is None:
+        out = np.empty((shape[0], n_out, shape[1]))
+    work = {} if work is None else work
+    T, carry = _buffer(work, ("T", shape), shape, np.float64), _buffer(work, ("carry", shape), shape, np.float64)
+    total, radix, inverse = max(len(C), n_out), float(1 << r), 1.0 / (1 << r)
+    for q in range(total):
+        terms = C[q] if q < len(C) else []
+        if q == 0:
+            T[...] = terms[0]
+        else:
+            np.add(terms[0], carry, out=T) if terms else np.copyto(T, carry)
+        for t in terms[1:]:
+            np.add(T, t, out=T)
+        if q == total - 1:
             if total == n_out:
-                out[:, p] = t
+                out[:, q] = T
             else:
-                out[:, n_out - 1] -= (t < 0).astype(np.int64) << r
+                out[:, n_out - 1] -= (T < 0) * radix
             break
-        if p < n_out:
-            out[:, p] = t & mask
-        carry = t >> r
+        np.multiply(T, inverse, out=carry)
+        np.floor(carry, out=carry)
+        if q < n_out:
+            limb = out[:, q]
+            np.multiply(carry, -radix, out=limb)
+            np.add(limb, T, out=limb)
     return out
 
 
 # -- evaluation ------------------------------------------------------------------------
 
-def forward(layers: Sequence[Layer], X: np.ndarray) -> tuple[np.ndarray, int]:
+def forward(layers: Sequence[Layer], X: np.ndarray, work: dict | None = None) -> tuple[np.ndarray, int]:
     """The output layer's values (nodes, limbs, points) and their radix, for inputs ``X`` (d, points)
-    (int64, or object when some input needs 63 bits or more); exact."""
+    (int64, or object when some input needs 63 bits or more); exact. ``work`` holds each layer's
+    arrays between calls of the same chunk size, so a run of chunks allocates nothing after the
+    first (fresh pages cost as much as the arithmetic); the returned array is one of them, valid
+    until the next call."""
+    work = {} if work is None else work
     H, r = X[:, None, :], 0
-    for layer in layers:
-        H, r = _layer(layer, H, r)
+    for k, layer in enumerate(layers):
+        H, r = _layer(layer, H, r, work, k)
     return H, r
 
 
-def _layer(L: Layer, H: np.ndarray, r_in: int) -> tuple[np.ndarray, int]:
+def _buffer(work: dict, key: tuple, shape: tuple, dtype) -> np.ndarray:
+    buf = work.get(key)
+    if buf is None or buf.shape != shape:
+        buf = work[key] = np.empty(shape, dtype=dtype)
+    return buf
+
+
+def _exact(H: np.ndarray, r: int, dtype) -> np.ndarray:
+    """The values of ``H`` as one exact limb (nodes, points) of ``dtype`` (the plan proved they fit)."""
+    X = split_limbs(H, r, 0, 1)[:, 0, :]
+    return X if X.dtype == dtype else X.astype(dtype)
+
+
+def _layer(L: Layer, H: np.ndarray, r_in: int, work: dict, k: int) -> tuple[np.ndarray, int]:
     p = L.plan
-    if p.engine != "limb-split":
-        X = split_limbs(H, r_in, 0, 1)[:, 0, :]
-        if X.dtype == object:
-            X = X.astype(np.int64)  # the plan proved |x| < 2^63
-        if p.engine == "batch-float64":
-            Z = (L.weights[0] @ X.astype(np.float64) + L.bias.astype(np.float64)).astype(np.int64)
-        else:
-            Z = L.weights[0] @ X + L.bias
-        return _activate_exact(L, np.asarray(Z)[:, None, :]), 0
-    r, n_in = p.radix, p.limbs
+    c = H.shape[2]
+    if p.engine == "batch-float64":
+        X = _exact(H, r_in, np.float64)
+        Z = L.weights @ X if p.sparse else np.matmul(L.weights, X, out=_buffer(work, (k, "Z"), (p.width, c), np.float64))
+        Z += L.bias
+        return _activate_exact(L, Z)[:, None, :], 0
+    if p.engine == "batch-int64":
+        return _activate_exact(L, np.asarray(L.weights @ _exact(H, r_in, np.int64)) + L.bias)[:, None, :], 0
+    r, n_in, n_w = p.radix, p.limbs, p.weight_limbs
     X = split_limbs(H, r_in, r, n_in)
-    if X.dtype == object:
-        X = X.astype(np.int64)  # limbs are below 2^r
-    w_in, c = X.shape[0], X.shape[2]
-    Xs = X.reshape(w_in, n_in * c).astype(np.float64)
-    C: list = [None] * (n_in + p.weight_limbs - 1)
-    for j, W in enumerate(L.weights):
-        P = np.asarray(W @ Xs).astype(np.int64).reshape(-1, n_in, c)  # entries < 2^53: exact (plan)
-        for i in range(n_in):
-            C[i + j] = P[:, i] if C[i + j] is None else C[i + j] + P[:, i]
-    for k in range(L.bias.shape[1]):
-        if k < len(C):
-            C[k] = C[k] + L.bias[:, k:k + 1]
-        else:
-            C.append(np.broadcast_to(L.bias[:, k:k + 1], C[0].shape))
-    return _activate_limbs(L, normalize(C, r, p.out_limbs), r)
+    if X.dtype != np.float64:  # limbs below 2^r: exact as float64
+        Xf = _buffer(work, (k, "X"), X.shape, np.float64)
+        np.copyto(Xf, X, casting="unsafe")
+        X = Xf
+    Xs = X.reshape(X.shape[0], n_in * c)
+    if p.sparse:
+        P = np.asarray(L.weights @ Xs)
+    else:
+        P = np.matmul(L.weights, Xs, out=_buffer(work, (k, "P"), (L.weights.shape[0], n_in * c), np.float64))
+    P = P.reshape(n_w, p.width, n_in, c)
+    C = [[P[j, :, q - j] for j in range(n_w) if 0 <= q - j < n_in] for q in range(n_in + n_w - 1)]
+    for q in range(L.bias.shape[1]):
+        C.extend([] for _ in range(q + 1 - len(C)))
+        C[q].append(L.bias[:, q:q + 1])
+    Z = normalize(C, r, p.out_limbs, _buffer(work, (k, "N"), (p.width, p.out_limbs, c), np.float64), work)
+    return _activate_limbs(L, Z, r, work, k)
 
 
 def _activate_exact(L: Layer, Z: np.ndarray) -> np.ndarray:
     acts = L.plan.activation
     if L.relu is None:
         if acts == RELU:
-            return np.maximum(Z, 0)
-        return (Z >= 0).astype(np.int64) if acts == THRESHOLD else Z
-    relu, thr = L.relu[:, :, None], L.threshold[:, :, None]
-    return np.where(relu, np.maximum(Z, 0), np.where(thr, (Z >= 0).astype(np.int64), Z))
+            return np.maximum(Z, 0, out=Z)
+        return (Z >= 0).astype(Z.dtype) if acts == THRESHOLD else Z
+    relu, thr = L.relu, L.threshold
+    return np.where(relu, np.maximum(Z, 0), np.where(thr, (Z >= 0).astype(Z.dtype), Z))
 
 
-def _activate_limbs(L: Layer, H: np.ndarray, r: int) -> tuple[np.ndarray, int]:
-    """relu zeroes the values whose top limb is negative; a threshold is [top limb >= 0]."""
+def _activate_limbs(L: Layer, H: np.ndarray, r: int, work: dict, k: int) -> tuple[np.ndarray, int]:
+    """relu zeroes the values whose top limb is negative; a threshold is [top limb >= 0] (float64
+    0/1: multiplying by them needs no mixed-type ufunc, which numpy runs several times slower)."""
     acts = L.plan.activation
-    neg = H[:, -1:, :] < 0
+    keep = (H[:, -1:, :] >= 0).astype(np.float64)
     if L.relu is None:
         if acts == THRESHOLD:
-            return (~neg).astype(np.int64), 0
+            return keep, 0
         if acts == RELU:
-            H *= ~neg
+            return np.multiply(H, keep, out=_buffer(work, (k, "H"), H.shape, np.float64)), r
         return H, r
     step = np.zeros_like(H)
-    step[:, :1, :] = ~neg  # 0/1 in floor normal form: the lowest limb is the bit, every other one 0
+    step[:, :1, :] = keep  # 0/1 in floor normal form: the lowest limb is the bit, every other one 0
     H = np.where(L.threshold[:, :, None], step, H)
-    H[np.broadcast_to(neg & L.relu[:, :, None], H.shape)] = 0
-    return H, r
+    return np.where(L.relu[:, :, None], H * keep, H), r
 
 
 def to_ints(H: np.ndarray, r: int) -> list[int]:
     """The exact integers of the single node of ``H`` (1, limbs, points)."""
+    if H.dtype == np.float64:
+        H = H.astype(np.int64)
     if r == 0:
         return [int(v) for v in H[0, 0]]
     total = np.zeros(H.shape[2], dtype=object)

@@ -676,11 +676,11 @@ def _evaluate_batch(layers: tuple, data: Dataset, scale: Rat, chunk: int, wide: 
     """Points lo..hi-1 through the batch engine, ``chunk`` at a time (inputs as object arrays when
     some numerator needs 63 bits or more); mismatches exactly as ``_evaluate_points`` reports them."""
     sn, sd = scale.numerator, scale.denominator
-    wrong = []
+    wrong, work = [], {}
+    inputs = np.array(data.num[lo:hi], dtype=object if wide else np.int64).reshape(hi - lo, data.d).T
     for a in range(lo, hi, chunk):
         b = min(hi, a + chunk)
-        X = np.array(data.num[a:b], dtype=object if wide else np.int64).reshape(b - a, data.d).T
-        for i, z in zip(range(a, b), batch.to_ints(*batch.forward(layers, X))):
+        for i, z in zip(range(a, b), batch.to_ints(*batch.forward(layers, inputs[:, a - lo:b - lo], work))):
             y = data.labels[i]
             if z * y.denominator * sd != y.numerator * sn:
                 wrong.append((i, mpq(z) / scale))

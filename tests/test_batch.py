@@ -164,11 +164,13 @@ def test_split_and_normalize_are_exact_on_random_limbs():
         H2 = batch.split_limbs(H1.astype(np.int64), r1, r2, batch.limbs_needed(top, r2))
         assert value(H1, r1) == vals and value(H2, r2) == vals
         r = rng.randint(4, 26)
-        C = [np.array([[rng.randint(-2**52, 2**52) for _ in range(3)] for _ in range(2)]) for _ in range(rng.randint(1, 6))]
-        Z = [[sum(int(C[p][i, k]) << (r * p) for p in range(len(C))) for k in range(3)] for i in range(2)]
+        C = [[np.array([[rng.randint(-2**50, 2**50) for _ in range(3)] for _ in range(2)], dtype=np.float64)
+              for _ in range(rng.randint(1, 3))] for _ in range(rng.randint(1, 6))]  # sums < 2^52: exact
+        Z = [[sum(int(t[i, k]) << (r * p) for p, terms in enumerate(C) for t in terms) for k in range(3)]
+             for i in range(2)]
         N = batch.normalize(C, r, batch.limbs_needed(max(abs(z) for row in Z for z in row), r))
         assert value(N, r) == Z
-        assert all(0 <= v < 2**r for v in N[:, :-1].ravel())
+        assert all(0 <= v < 2**r for v in N[:, :-1].ravel()) and all(v == int(v) for v in N.ravel())
 
 
 def test_inspect_plan_names_the_engine_of_every_layer(tmp_path):
