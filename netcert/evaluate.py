@@ -20,6 +20,11 @@ The network is compiled once into integer arithmetic (perf.md, "Design advice"):
   searches instead of one multiply-add per source. This is exact: the
   breakpoints -B_j / m_j are rationals compared exactly with L.
 - **Zero skipping.** A zero activation contributes nothing and is skipped.
+- **Reuse or straight line.** Points go in the order of their first-layer
+  image; ``_Sweep`` recomputes only what changed since the previous point,
+  ``straightline`` runs the whole program as one compiled Python function
+  (no reuse, a fraction of the interpreter's work per node). The first
+  points of a long run time both and the faster takes the rest.
 - **Output comparison by cross-multiplication**: Z / s = p / q is tested as
   Z q den(s) = p num(s), so no huge rational is ever normalised.
 
@@ -41,12 +46,13 @@ from heapq import heappop, heappush
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from time import perf_counter
 
 import gmpy2
 import networkx as nx
 import numpy as np
 
-from netcert import batch, executors
+from netcert import batch, executors, straightline
 from netcert.dataset import Dataset
 from netcert.errors import InputError
 from netcert.exact import Rat, mpq, mpz
@@ -516,6 +522,7 @@ class _Events:
 
 _CALIBRATION = 64
 _SPARSE = 0.25  # switch to events when fewer than a quarter of the steps change per point
+_STRAIGHT_MIN_POINTS = 1000  # below this, compiling the straight-line function costs more than it saves
 
 
 def _sweep_order(program: Program, data: Dataset) -> list[int]:
@@ -535,22 +542,37 @@ def _sweep_order(program: Program, data: Dataset) -> list[int]:
 _PARALLEL_MIN_POINTS = 2000  # below this a pool costs more than it saves
 
 
-def _evaluate_points(program: Program, data: Dataset, indices) -> tuple[int, list[tuple[int, Rat]]]:
-    """Evaluate consecutive points of the sweep order; (count, [(index, obtained)] of the mismatches)."""
+def _evaluate_points(program: Program, data: Dataset, indices: list[int]) -> tuple[int, list[tuple[int, Rat]]]:
+    """Evaluate consecutive points of the sweep order; (count, [(index, obtained)] of the mismatches).
+
+    The first _CALIBRATION points go through ``_Sweep``, which counts what changes between
+    points; ``_Events`` takes over when little does. On longer runs the next _CALIBRATION
+    points are timed with that strategy and the following ones with the straight-line function
+    (``straightline``), and the faster of the two does the rest. All give the same values.
+    """
     scale = program.output_scales[0]
     sn, sd = scale.numerator, scale.denominator
-    sweep = _Sweep(program)
-    step = sweep
     wrong = []
-    for done, i in enumerate(indices, start=1):
-        if done == _CALIBRATION + 1 and program.steps and \
-                sweep.recomputed < _SPARSE * len(program.steps) * (_CALIBRATION - 1):
-            step = _Events(sweep)
-        z = step(data.num[i])[0]
-        y = data.labels[i]
-        if z * y.denominator * sd != y.numerator * sn:
-            wrong.append((i, mpq(z) / scale))
-    return len(indices), wrong
+
+    def check(step: Callable, lo: int, hi: int) -> float:
+        start = perf_counter()
+        for i in indices[lo:hi]:
+            z = step(data.num[i])[0]
+            y = data.labels[i]
+            if z * y.denominator * sd != y.numerator * sn:
+                wrong.append((i, mpq(z) / scale))
+        return perf_counter() - start
+
+    sweep, c, n = _Sweep(program), _CALIBRATION, len(indices)
+    check(sweep, 0, c)
+    reuse = _Events(sweep) if program.steps and sweep.recomputed < _SPARSE * len(program.steps) * (c - 1) else sweep
+    straight = straightline.compiled(program, _table_value, mpz) if n >= _STRAIGHT_MIN_POINTS else None
+    if straight is None:
+        check(reuse, c, n)
+    else:
+        faster = straight if check(straight, 2 * c, 3 * c) < check(reuse, c, 2 * c) else reuse
+        check(faster, 3 * c, n)
+    return n, wrong
 
 
 # -- choosing the engine; the batch path -------------------------------------------

@@ -9,8 +9,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from netcert import dataset, evaluate, oracle
-from netcert.exact import mpq
+from netcert import dataset, evaluate, oracle, straightline
+from netcert.exact import mpq, mpz
 from netcert.ir import network as net
 from netcert.ir import validate
 
@@ -143,3 +143,64 @@ def test_processes_give_the_same_evaluation_as_one(monkeypatch):
     two = evaluate.run(G, data, jobs=2, progress=done.append, engine="point")
     assert two == one and [m.index for m in two.mismatches] == [0, 7, 19]
     assert done[-1] == data.n
+
+
+@pytest.mark.parametrize("seed,shared,layered,big", CASES[::2])
+def test_straight_line_function_computes_the_programs_values(seed, shared, layered, big):
+    """One statement per form and node (straightline) gives forward's integers on every point."""
+    G, data = _random_network(seed, shared=shared, layered=layered, big=big)
+    program = evaluate.compile_network(G, data.scale)
+    run = straightline.compiled(program, evaluate._table_value, mpz)
+    assert run is not None
+    assert [run(p) for p in data.num] == [evaluate.forward(program, p) for p in data.num]
+
+
+def test_straight_line_splits_long_sums_and_binds_big_coefficients():
+    G = net.new_network(["x"])
+    for k in range(300):
+        net.add_neuron(G, f"h{k}", layer=1, activation=["relu", "identity", "threshold"][k % 3],
+                       bias=Fraction(k, 3), incoming={"x": Fraction(k - 150, 7) or 1})
+    net.add_neuron(G, "out", layer=2, activation="identity", bias=-2**200,
+                   incoming={f"h{k}": (2**100 + k) * (-1)**k for k in range(300)})
+    net.set_outputs(G, ["out"])
+    data = dataset.from_arrays(np.array([[-3.5], [0.25], [7.0]]), np.zeros(3))
+    program = evaluate.compile_network(G, data.scale)
+    run = straightline.compiled(program, evaluate._table_value, mpz)
+    assert [run(p) for p in data.num] == [evaluate.forward(program, p) for p in data.num]
+
+
+@pytest.mark.parametrize("seed,shared,layered,big", CASES[1::4])
+def test_runs_that_time_the_straight_line_function_report_the_same_mismatches(seed, shared, layered, big,
+                                                                               monkeypatch):
+    G, data = _random_network(seed, shared=shared, layered=layered, big=big)
+    wrong = set(range(0, data.n, 5))
+    data = _labelled_by_oracle(G, data, wrong=wrong)
+    monkeypatch.setattr(evaluate, "_CALIBRATION", 3)
+    monkeypatch.setattr(evaluate, "_STRAIGHT_MIN_POINTS", 1)
+    compiled, calls = straightline.compiled, []
+
+    def counted(*args):
+        run = compiled(*args)
+        return lambda point: calls.append(point) or run(point)
+    monkeypatch.setattr(straightline, "compiled", counted)
+    assert data.n > 9
+    for straight_time, straight_points in ((0.5, data.n - 6), (2.0, 3)):  # reuse timed at 1.0
+        calls.clear()
+        clock = iter([0.0, 0.0, 0.0, straight_time, 0.0, 1.0, 0.0, 0.0])  # sweep, straight line, reuse, rest
+        monkeypatch.setattr(evaluate, "perf_counter", lambda: next(clock))
+        ev = evaluate.run(G, data, jobs=1, engine="point")
+        assert len(calls) == straight_points
+        assert sorted(m.index for m in ev.mismatches) == sorted(wrong)
+        assert all(m.obtained == m.expected - 1 for m in ev.mismatches)
+
+
+def test_rational_fallback_programs_have_no_straight_line_function():
+    G = net.new_network(["x"])
+    primes = [1000003, 1000033, 1000037, 1000039, 1000081, 1000099]
+    for k, p in enumerate(primes):
+        net.add_neuron(G, f"h{k}", layer=1, activation="relu", bias=Fraction(1, p), incoming={"x": 1})
+    net.add_neuron(G, "out", layer=2, activation="identity", bias=0,
+                   incoming={f"h{k}": Fraction(1, p) for k, p in enumerate(primes)})
+    net.set_outputs(G, ["out"])
+    program = evaluate.compile_network(G, (1,))
+    assert straightline.compiled(program, evaluate._table_value, mpz) is None

@@ -1,0 +1,105 @@
+"""Straight-line Python for a compiled network: one statement per shared form and per node.
+
+The per-point sweep (``evaluate._Sweep``) interprets the compiled program: for
+every step it walks lists, indexes slots and dispatches on the step's kind,
+about 1-3 us of interpreter work per node, against tens of nanoseconds of GMP
+arithmetic on the numbers of the papers' networks (perf.md, "Where the physical
+limit is"). Here the program is written out once as the body of one Python
+function (a local per value, small coefficients as literals, unit ones as
+plain additions and subtractions), compiled by CPython and called per point,
+so the interpreter executes little more than the arithmetic itself.
+
+What is exact: the function computes the same integers as
+``evaluate.forward``, form by form, node by node, with the same coefficients
+(a zero value multiplies to zero instead of being skipped). It does not reuse
+work between points as ``_Sweep`` does, so ``evaluate`` times both on the
+first points of a run and keeps the faster; the values cannot differ.
+Networks with rational-fallback nodes are not compiled (None).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+SMALL = 1 << 62  # coefficients below this are literals; larger ones are bound by name
+MAX_TERMS = 400_000  # beyond this CPython's compiler needs seconds and gigabytes
+_CHUNK = 48  # terms per statement: longer sums nest deeply enough to exhaust the compiler's stack
+
+_last: tuple | None = None  # (program, function): forked workers and Dask workers compile once
+
+
+def compiled(program, table_value: Callable, mpz: Callable) -> Callable[[tuple], list] | None:
+    """The program as a function point -> output values (cached for the last program), or None."""
+    global _last
+    if _last is not None and _last[0] is program:
+        return _last[1]
+    fn = _compile(program, table_value, mpz)
+    _last = (program, fn)
+    return fn
+
+
+def _compile(program, table_value: Callable, mpz: Callable) -> Callable[[tuple], list] | None:
+    if any(hasattr(step, "classes") for step in program.steps):
+        return None
+    if sum(len(f.terms) for f in program.forms) + len(program.steps) > MAX_TERMS:
+        return None
+    env: dict = {"_table_value": table_value, "_mpz": mpz}
+    lines = ["def run(point):"]
+    for k, s in enumerate(program.input_slots):
+        lines.append(f"    v{s} = _mpz(point[{k}])" if program.big else f"    v{s} = point[{k}]")
+    for n, (step, before) in enumerate(zip(program.steps, program.form_order)):
+        for f in before:
+            lines += _sum(f"L{f}", program.forms[f].terms, env)
+        if hasattr(step, "pos_tau"):
+            env[f"T{n}"] = step
+            lines.append(f"    z = _table_value(T{n}, L{step.form})")
+        else:
+            lines.append(f"    z = {_product(step.m, f'L{step.form}', env)}{_signed(step.B, env)}")
+        lines.append(f"    v{step.slot} = " + {"relu": "z if z > 0 else 0", "identity": "z"}.get(
+            step.activation, "1 if z >= 0 else 0"))
+    lines.append(f"    return [{', '.join(f'v{s}' for s in program.output_slots)}]")
+    exec(compile("\n".join(lines), "<netcert straight-line program>", "exec"), env)  # noqa: S102
+    return env["run"]
+
+
+def _constant(c, env: dict) -> str:
+    """A literal for a small integer, else a global name bound to it (big literals are slow to
+    parse and bounded by Python's int-to-string digit limit)."""
+    if -SMALL < c < SMALL:
+        return str(int(c))
+    name = f"K{len(env)}"
+    env[name] = c
+    return name
+
+
+def _product(c, var: str, env: dict) -> str:
+    if c == 1:
+        return var
+    if c == -1:
+        return f"-{var}"
+    return f"{_constant(c, env)} * {var}"
+
+
+def _signed(c, env: dict) -> str:
+    """`` + c`` / `` - |c|`` (empty for 0), to append to an expression."""
+    if c == 0:
+        return ""
+    return f" + {_constant(c, env)}" if c > 0 else f" - {_constant(-c, env)}"
+
+
+def _sum(target: str, terms, env: dict) -> list[str]:
+    """Statements setting ``target`` to sum c * v_s over ``terms``, _CHUNK terms per statement."""
+    if not terms:
+        return [f"    {target} = 0"]
+    out = []
+    for a in range(0, len(terms), _CHUNK):
+        parts = []
+        for s, c in terms[a:a + _CHUNK]:
+            if not parts and a == 0:
+                parts.append(_product(c, f"v{s}", env))
+            elif c > 0:
+                parts.append(f" + {_product(c, f'v{s}', env)}")
+            else:
+                parts.append(f" - {_product(-c, f'v{s}', env)}")
+        out.append(f"    {target} {'=' if a == 0 else '+='} {''.join(parts)}")
+    return out
