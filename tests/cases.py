@@ -11,6 +11,7 @@ import numpy as np
 from netcert import certificate, dataset, evaluate, oracle, verify
 from netcert.formats import files, netjson
 from netcert.ir import keys, measures
+from netcert.ir import network as net
 
 
 def random_data(n: int, d: int, labels: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -62,3 +63,16 @@ def claims_hold(G, data, size, names: set[str] | None = None) -> measures.Measur
         value = int(formula.subs({s: claim.variables[s.name] for s in formula.free_symbols}))
         assert value == getattr(m, name), (name, value, getattr(m, name))
     return m
+
+
+def exploding_scales_network():
+    """x -> six ReLUs with biases 1/p -> output weights 1/p, for six primes p near 10^6: the
+    integer scales explode, so the evaluator takes its rational fallback (perf.md shape Ar)."""
+    G = net.new_network(["x"])
+    primes = [1000003, 1000033, 1000037, 1000039, 1000081, 1000099]
+    for k, p in enumerate(primes):
+        net.add_neuron(G, f"h{k}", layer=1, activation="relu", bias=Fraction(1, p), incoming={"x": 1})
+    net.add_neuron(G, "out", layer=2, activation="identity", bias=0,
+                   incoming={f"h{k}": Fraction(1, p) for k, p in enumerate(primes)})
+    net.set_outputs(G, ["out"])
+    return G

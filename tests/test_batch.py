@@ -15,6 +15,8 @@ from netcert.cli import cli
 from netcert.formats import netjson
 from netcert.ir import network as net
 
+import cases
+
 
 def _layered(seed: int, *, weight_bits: int, sparse: bool = False, n: int = 40, depth: int | None = None):
     """A random layered network (mixed activations, dyadic weights of about ``weight_bits`` bits) and
@@ -94,13 +96,7 @@ def _tiny(weight: object, skip: bool = False):
 ])
 def test_networks_without_an_exact_batch_kernel_fall_back_to_the_per_point_path(weight, skip, engine, reason):
     if weight is None:  # unrelated big prime denominators: the integer scale explodes
-        G = net.new_network(["x"])
-        primes = [1000003, 1000033, 1000037, 1000039, 1000081, 1000099]
-        for k, p in enumerate(primes):
-            net.add_neuron(G, f"h{k}", layer=1, activation="relu", bias=Fraction(1, p), incoming={"x": 1})
-        net.add_neuron(G, "out", layer=2, activation="identity", bias=0,
-                       incoming={f"h{k}": Fraction(1, p) for k, p in enumerate(primes)})
-        net.set_outputs(G, ["out"])
+        G = cases.exploding_scales_network()
         data = dataset.from_arrays(np.array([[0.5], [-2.0], [7.0]]), np.array([0, 1, 2]))
     else:
         G, data = _tiny(weight, skip)

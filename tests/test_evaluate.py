@@ -14,6 +14,8 @@ from netcert.exact import mpq, mpz
 from netcert.ir import network as net
 from netcert.ir import validate
 
+import cases
+
 
 def _rq(rng: random.Random, big: bool = False) -> Fraction:
     if big:
@@ -195,12 +197,5 @@ def test_runs_that_time_the_straight_line_function_report_the_same_mismatches(se
 
 
 def test_rational_fallback_programs_have_no_straight_line_function():
-    G = net.new_network(["x"])
-    primes = [1000003, 1000033, 1000037, 1000039, 1000081, 1000099]
-    for k, p in enumerate(primes):
-        net.add_neuron(G, f"h{k}", layer=1, activation="relu", bias=Fraction(1, p), incoming={"x": 1})
-    net.add_neuron(G, "out", layer=2, activation="identity", bias=0,
-                   incoming={f"h{k}": Fraction(1, p) for k, p in enumerate(primes)})
-    net.set_outputs(G, ["out"])
-    program = evaluate.compile_network(G, (1,))
+    program = evaluate.compile_network(cases.exploding_scales_network(), (1,))
     assert straightline.compiled(program, evaluate._table_value, mpz) is None
