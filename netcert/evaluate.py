@@ -566,7 +566,7 @@ def _evaluate_points(program: Program, data: Dataset, indices: list[int]) -> tup
     sweep, c, n = _Sweep(program), _CALIBRATION, len(indices)
     check(sweep, 0, c)
     reuse = _Events(sweep) if program.steps and sweep.recomputed < _SPARSE * len(program.steps) * (c - 1) else sweep
-    straight = straightline.compiled(program, _table_value, mpz) if n >= _STRAIGHT_MIN_POINTS else None
+    straight = straightline.compiled(program, _table_value, mpz, mpq) if n >= _STRAIGHT_MIN_POINTS else None
     if straight is None:
         check(reuse, c, n)
     else:

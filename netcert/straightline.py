@@ -14,7 +14,8 @@ What is exact: the function computes the same integers as
 (a zero value multiplies to zero instead of being skipped). It does not reuse
 work between points as ``_Sweep`` does, so ``evaluate`` times both on the
 first points of a run and keeps the faster; the values cannot differ.
-Networks with rational-fallback nodes are not compiled (None).
+A rational-fallback node becomes its classes' sums, each divided by its
+denominator as ``evaluate._rational_value`` does.
 """
 
 from __future__ import annotations
@@ -28,29 +29,31 @@ _CHUNK = 48  # terms per statement: longer sums nest deeply enough to exhaust th
 _last: tuple | None = None  # (program, function): forked workers and Dask workers compile once
 
 
-def compiled(program, table_value: Callable, mpz: Callable) -> Callable[[tuple], list] | None:
-    """The program as a function point -> output values (cached for the last program), or None."""
+def compiled(program, table_value: Callable, mpz: Callable, mpq: Callable) -> Callable[[tuple], list] | None:
+    """The program as a function point -> output values (cached for the last program), or None
+    when it is too large to compile."""
     global _last
     if _last is not None and _last[0] is program:
         return _last[1]
-    fn = _compile(program, table_value, mpz)
+    fn = _compile(program, table_value, mpz, mpq)
     _last = (program, fn)
     return fn
 
 
-def _compile(program, table_value: Callable, mpz: Callable) -> Callable[[tuple], list] | None:
-    if any(hasattr(step, "classes") for step in program.steps):
+def _compile(program, table_value: Callable, mpz: Callable, mpq: Callable) -> Callable[[tuple], list] | None:
+    rational_terms = sum(len(t) for step in program.steps for _, t in getattr(step, "classes", ()))
+    if sum(len(f.terms) for f in program.forms) + len(program.steps) + rational_terms > MAX_TERMS:
         return None
-    if sum(len(f.terms) for f in program.forms) + len(program.steps) > MAX_TERMS:
-        return None
-    env: dict = {"_table_value": table_value, "_mpz": mpz}
+    env: dict = {"_table_value": table_value, "_mpz": mpz, "_mpq": mpq}
     lines = ["def run(point):"]
     for k, s in enumerate(program.input_slots):
         lines.append(f"    v{s} = _mpz(point[{k}])" if program.big else f"    v{s} = point[{k}]")
     for n, (step, before) in enumerate(zip(program.steps, program.form_order)):
         for f in before:
             lines += _sum(f"L{f}", program.forms[f].terms, env)
-        if hasattr(step, "pos_tau"):
+        if hasattr(step, "classes"):
+            lines += _rational(step, env)
+        elif hasattr(step, "pos_tau"):
             env[f"T{n}"] = step
             lines.append(f"    z = _table_value(T{n}, L{step.form})")
         else:
@@ -85,6 +88,18 @@ def _signed(c, env: dict) -> str:
     if c == 0:
         return ""
     return f" + {_constant(c, env)}" if c > 0 else f" - {_constant(-c, env)}"
+
+
+def _rational(step, env: dict) -> list[str]:
+    """z = bias + sum over classes (q, terms) of (sum p v_s) / q, a class adding nothing when its
+    sum is 0, as ``evaluate._rational_value``."""
+    bias = f"K{len(env)}"
+    env[bias] = step.bias
+    out = [f"    z = {bias}"]
+    for q, terms in step.classes:
+        out += _sum("t", terms, env)
+        out.append(f"    if t: z += _mpq(t, {_constant(q, env)})")
+    return out
 
 
 def _sum(target: str, terms, env: dict) -> list[str]:

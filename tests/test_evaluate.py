@@ -152,7 +152,7 @@ def test_straight_line_function_computes_the_programs_values(seed, shared, layer
     """One statement per form and node (straightline) gives forward's integers on every point."""
     G, data = _random_network(seed, shared=shared, layered=layered, big=big)
     program = evaluate.compile_network(G, data.scale)
-    run = straightline.compiled(program, evaluate._table_value, mpz)
+    run = straightline.compiled(program, evaluate._table_value, mpz, mpq)
     assert run is not None
     assert [run(p) for p in data.num] == [evaluate.forward(program, p) for p in data.num]
 
@@ -167,7 +167,7 @@ def test_straight_line_splits_long_sums_and_binds_big_coefficients():
     net.set_outputs(G, ["out"])
     data = dataset.from_arrays(np.array([[-3.5], [0.25], [7.0]]), np.zeros(3))
     program = evaluate.compile_network(G, data.scale)
-    run = straightline.compiled(program, evaluate._table_value, mpz)
+    run = straightline.compiled(program, evaluate._table_value, mpz, mpq)
     assert [run(p) for p in data.num] == [evaluate.forward(program, p) for p in data.num]
 
 
@@ -196,6 +196,12 @@ def test_runs_that_time_the_straight_line_function_report_the_same_mismatches(se
         assert all(m.obtained == m.expected - 1 for m in ev.mismatches)
 
 
-def test_rational_fallback_programs_have_no_straight_line_function():
-    program = evaluate.compile_network(cases.exploding_scales_network(), (1,))
-    assert straightline.compiled(program, evaluate._table_value, mpz) is None
+@pytest.mark.parametrize("seed", range(3))
+def test_straight_line_function_divides_rational_fallback_classes_as_forward(seed):
+    G = cases.exploding_scales_network()
+    data = dataset.from_arrays(np.array([[x / 8] for x in random.Random(seed).sample(range(-80, 80), 12)]),
+                               np.zeros(12))
+    program = evaluate.compile_network(G, data.scale)
+    assert any(type(s).__name__ == "_RatNode" for s in program.steps)
+    run = straightline.compiled(program, evaluate._table_value, mpz, mpq)
+    assert [run(p) for p in data.num] == [evaluate.forward(program, p) for p in data.num]
