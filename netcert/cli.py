@@ -381,6 +381,10 @@ def _print_plan(plan, data: Path | None) -> None:
     click.echo(f"plan on {data if data else 'integer inputs of at most 53 bits (no --data)'}: "
                f"{'batch' if plan.batched else 'per point'}"
                + (f", {plan.chunk} points per chunk" if plan.batched else "") + f": {plan.why}")
+    if not plan.batched:
+        click.echo("per point: reuse of what did not change since the previous point (sweep, or events when "
+                   "little changes) or the whole program as straight-line code, whichever is faster on the "
+                   "first points of a run")
     click.echo(f"{'layer':>5} {'engine':<34} {'width':>8} {'nonzeros':>9} {'bits':>5}  why")
     for p in plan.layers:
         alone = plan.batched or p.engine in ("sweep", "rational fallback")
