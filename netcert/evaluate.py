@@ -523,6 +523,7 @@ class _Events:
 _CALIBRATION = 64
 _SPARSE = 0.25  # switch to events when fewer than a quarter of the steps change per point
 _STRAIGHT_MIN_POINTS = 1000  # below this, compiling the straight-line function costs more than it saves
+_straight_faster: list = [None, False]  # [program, whether straight line won]: timed once per process
 
 
 def _sweep_order(program: Program, data: Dataset) -> list[int]:
@@ -546,9 +547,11 @@ def _evaluate_points(program: Program, data: Dataset, indices: list[int]) -> tup
     """Evaluate consecutive points of the sweep order; (count, [(index, obtained)] of the mismatches).
 
     The first _CALIBRATION points go through ``_Sweep``, which counts what changes between
-    points; ``_Events`` takes over when little does. On longer runs the next _CALIBRATION
-    points are timed with that strategy and the following ones with the straight-line function
-    (``straightline``), and the faster of the two does the rest. All give the same values.
+    points; ``_Events`` takes over when little does. On datasets of at least
+    _STRAIGHT_MIN_POINTS, the first long enough run in a process times the next _CALIBRATION
+    points with that strategy and the following ones with the straight-line function
+    (``straightline``); the faster does the rest, and the later runs of the process (a pool's
+    or a cluster's tasks) go straight to it. All give the same values.
     """
     scale = program.output_scales[0]
     sn, sd = scale.numerator, scale.denominator
@@ -563,15 +566,21 @@ def _evaluate_points(program: Program, data: Dataset, indices: list[int]) -> tup
                 wrong.append((i, mpq(z) / scale))
         return perf_counter() - start
 
-    sweep, c, n = _Sweep(program), _CALIBRATION, len(indices)
+    c, n = _CALIBRATION, len(indices)
+    straight = straightline.compiled(program, _table_value, mpz, mpq) if data.n >= _STRAIGHT_MIN_POINTS else None
+    timed = _straight_faster[0] is program
+    if straight is not None and timed and _straight_faster[1]:
+        check(straight, 0, n)
+        return n, wrong
+    sweep = _Sweep(program)
     check(sweep, 0, c)
     reuse = _Events(sweep) if program.steps and sweep.recomputed < _SPARSE * len(program.steps) * (c - 1) else sweep
-    straight = straightline.compiled(program, _table_value, mpz, mpq) if n >= _STRAIGHT_MIN_POINTS else None
-    if straight is None:
+    if straight is None or timed or n < 4 * c:
         check(reuse, c, n)
     else:
-        faster = straight if check(straight, 2 * c, 3 * c) < check(reuse, c, 2 * c) else reuse
-        check(faster, 3 * c, n)
+        faster = check(straight, 2 * c, 3 * c) < check(reuse, c, 2 * c)
+        _straight_faster[:] = [program, faster]
+        check(straight if faster else reuse, 3 * c, n)
     return n, wrong
 
 

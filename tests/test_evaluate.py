@@ -196,6 +196,23 @@ def test_runs_that_time_the_straight_line_function_report_the_same_mismatches(se
         assert all(m.obtained == m.expected - 1 for m in ev.mismatches)
 
 
+def test_a_process_times_each_program_once(monkeypatch):
+    """A pool's later tasks on the same program go straight to the strategy the first one chose."""
+    G, data = _random_network(3, shared=True, layered=True, big=True)
+    data = _labelled_by_oracle(G, data, wrong={1, 2})
+    program = evaluate.compile_network(G, data.scale)
+    monkeypatch.setattr(evaluate, "_CALIBRATION", 3)
+    monkeypatch.setattr(evaluate, "_STRAIGHT_MIN_POINTS", 1)
+    clock = iter([0.0, 0.0, 0.0, 0.5, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0])  # the straight line wins the first task
+    monkeypatch.setattr(evaluate, "perf_counter", lambda: next(clock))
+    order = list(range(data.n))
+    first = evaluate._evaluate_points(program, data, order)
+    second = evaluate._evaluate_points(program, data, order)
+    expected = [(i, mpq(evaluate.forward(program, data.num[i])[0]) / program.output_scales[0]) for i in (1, 2)]
+    assert first == second == (data.n, expected)
+    assert next(clock, None) is None  # 8 clock reads for the first task, 2 for the second
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_straight_line_function_divides_rational_fallback_classes_as_forward(seed):
     G = cases.exploding_scales_network()
