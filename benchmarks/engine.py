@@ -17,7 +17,9 @@ Rows per shape, all measured in this run: ``evaluate.run`` with the automatic ch
 with the batch engine forced (``batch``), the per-point path (``point``: sweep and events, on the
 first --point-max points), each with jobs = 1, and auto with jobs = 2; and a numpy float64 forward
 pass of the same network (layer by layer, the same chunks of points, CSR for sparse layers;
-INEXACT, a baseline only). "x float64" is that row's time per point over float64's. CPU seconds
+INEXACT, a baseline only). "x float64" is that row's time per point over float64's. "compiled"
+subtracts the time ``evaluate.evaluation_plan`` takes (integer rows, plan, batch matrices: what
+perf.md's rates exclude as preparation; converting the inputs stays in). CPU seconds
 include the forked workers (``RUSAGE_CHILDREN``). Timings are one run each on a shared machine.
 Every exact row must report the same mismatches (none): the script stops otherwise.
 """
@@ -123,9 +125,10 @@ def timed(fn):
 
 
 def bench(name: str, G, data, X, point_max: int) -> list[tuple]:
-    plan = evaluate.evaluation_plan(G, data)
+    plan, compile_s, _ = timed(lambda: evaluate.evaluation_plan(G, data))
     print(f"\n{name}: N = {data.n}; auto plan: {'batch' if plan.batched else 'per point'} ({plan.why}); "
-          f"layers: {', '.join(p.label for p in plan.layers)}", flush=True)
+          f"layers: {', '.join(p.label for p in plan.layers)}; compiling (integer rows, plan, matrices) "
+          f"{compile_s:.3f} s", flush=True)
     layers = float_layers(G)
     _, fw, fc = timed(lambda: float_forward(layers, X))
     rows = [("numpy float64 (inexact)", data.n, fw, fc)]
@@ -142,10 +145,13 @@ def bench(name: str, G, data, X, point_max: int) -> list[tuple]:
         if not ev.exact:
             sys.exit(f"{name}: {label} reports {len(ev.mismatches)} mismatches")
         rows.append((label, sub.n, w, c))
-    print("| run | points | wall s | CPU s | points/s (wall) | points/CPU s | x float64 (wall per point) |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| run | points | wall s | CPU s | points/s (wall) | points/s (wall, compiled) | points/CPU s "
+          "| x float64 (wall per point) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for label, n, w, c in rows:
-        print(f"| {label} | {n} | {w:.2f} | {c:.2f} | {n / w:,.0f} | {n / c:,.0f} | {(w / n) / (fw / data.n):.1f} |")
+        evaluating = w - (0 if label.startswith("numpy") else compile_s)
+        print(f"| {label} | {n} | {w:.2f} | {c:.2f} | {n / w:,.0f} | {n / evaluating:,.0f} | {n / c:,.0f} "
+              f"| {(w / n) / (fw / data.n):.1f} |")
     return rows
 
 

@@ -52,7 +52,7 @@ NS_PER_POINT_OP = 100.0  # one Python big-integer operation of the per-point pat
 NS_DENSE_MAC = 0.15  # one float64 multiply-add inside BLAS
 NS_INT_MAC = 1.0  # one int64 multiply-add (numpy's non-BLAS integer matmul)
 NS_SPARSE_MAC = 1.5  # one nonzero times one column, scipy CSR
-NS_ELEMENT = 1.0  # one int64 element of one vectorised numpy operation
+NS_ELEMENT = 1.0  # one element of one vectorised numpy operation
 NS_CALL = 3000.0  # one numpy call on a chunk
 
 RELU, THRESHOLD, IDENTITY = "relu", "threshold", "identity"
@@ -209,7 +209,7 @@ def plan(layers: Sequence[Sequence[Row]], input_bounds: Sequence[int], n_points:
     blocked = [p for p in out if p.engine == "sweep"]
     if blocked:
         return Plan(tuple(out), False, chunk, f"layer {blocked[0].layer}: {blocked[0].why}")
-    calls = sum(8 + 4 * p.limbs * p.weight_limbs + 6 * p.out_limbs for p in out)
+    calls = sum(8 + p.limbs * p.weight_limbs + 5 * max(p.limbs + p.weight_limbs - 1, p.out_limbs) for p in out)
     batch_ns = sum(p.ns for p in out) + NS_CALL * calls / max(1, min(chunk, n_points))
     if point_ns is not None and point_ns <= batch_ns:
         return Plan(tuple(out), False, chunk, f"per point is cheaper: about {point_ns / 1000:.1f} us against "
