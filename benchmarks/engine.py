@@ -19,7 +19,8 @@ first --point-max points), each with jobs = 1, and auto with jobs = 2; and a num
 pass of the same network (layer by layer, the same chunks of points, CSR for sparse layers;
 INEXACT, a baseline only). "x float64" is that row's time per point over float64's. "compiled"
 subtracts the time ``evaluate.evaluation_plan`` takes (integer rows, plan, batch matrices: what
-perf.md's rates exclude as preparation; converting the inputs stays in). CPU seconds
+perf.md's rates exclude as preparation; converting the inputs stays in), on the rows over all N
+points. CPU seconds
 include the forked workers (``RUSAGE_CHILDREN``). Timings are one run each on a shared machine.
 Every exact row must report the same mismatches (none): the script stops otherwise.
 """
@@ -149,8 +150,8 @@ def bench(name: str, G, data, X, point_max: int) -> list[tuple]:
           "| x float64 (wall per point) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for label, n, w, c in rows:
-        evaluating = w - (0 if label.startswith("numpy") else compile_s)
-        print(f"| {label} | {n} | {w:.2f} | {c:.2f} | {n / w:,.0f} | {n / evaluating:,.0f} | {n / c:,.0f} "
+        compiled = "-" if n < data.n else f"{n / (w - (0 if label.startswith('numpy') else compile_s)):,.0f}"
+        print(f"| {label} | {n} | {w:.2f} | {c:.2f} | {n / w:,.0f} | {compiled} | {n / c:,.0f} "
               f"| {(w / n) / (fw / data.n):.1f} |")
     return rows
 
