@@ -523,7 +523,7 @@ class _Events:
 _CALIBRATION = 64
 _SPARSE = 0.25  # switch to events when fewer than a quarter of the steps change per point
 _STRAIGHT_MIN_POINTS = 1000  # below this, compiling the straight-line function costs more than it saves
-_straight_faster: list = [None, False]  # [program, whether straight line won]: timed once per process
+_straight: list = [None, None, None]  # [program, its straight-line function, faster than reuse (None: untimed)]
 
 
 def _sweep_order(program: Program, data: Dataset) -> list[int]:
@@ -567,21 +567,28 @@ def _evaluate_points(program: Program, data: Dataset, indices: list[int]) -> tup
         return perf_counter() - start
 
     c, n = _CALIBRATION, len(indices)
-    straight = straightline.compiled(program, _table_value, mpz, mpq) if data.n >= _STRAIGHT_MIN_POINTS else None
-    timed = _straight_faster[0] is program
-    if straight is not None and timed and _straight_faster[1]:
+    straight, faster = _straight_line(program) if data.n >= _STRAIGHT_MIN_POINTS else (None, None)
+    if straight is not None and faster:
         check(straight, 0, n)
         return n, wrong
     sweep = _Sweep(program)
     check(sweep, 0, c)
     reuse = _Events(sweep) if program.steps and sweep.recomputed < _SPARSE * len(program.steps) * (c - 1) else sweep
-    if straight is None or timed or n < 4 * c:
+    if straight is None or faster is not None or n < 4 * c:
         check(reuse, c, n)
     else:
-        faster = check(straight, 2 * c, 3 * c) < check(reuse, c, 2 * c)
-        _straight_faster[:] = [program, faster]
+        faster = _straight[2] = check(straight, 2 * c, 3 * c) < check(reuse, c, 2 * c)
         check(straight if faster else reuse, 3 * c, n)
     return n, wrong
+
+
+def _straight_line(program: Program) -> tuple[Callable | None, bool | None]:
+    """The program's straight-line function (None: too large) and whether it was timed faster than
+    reuse (None: not yet), kept for the last program of this process, so that a pool's or a
+    cluster's worker compiles and times each program once."""
+    if _straight[0] is not program:
+        _straight[:] = [program, straightline.compile_program(program, _table_value, mpz, mpq), None]
+    return _straight[1], _straight[2]
 
 
 # -- choosing the engine; the batch path -------------------------------------------

@@ -26,21 +26,9 @@ SMALL = 1 << 62  # coefficients below this are literals; larger ones are bound b
 MAX_TERMS = 400_000  # beyond this CPython's compiler needs seconds and gigabytes
 _CHUNK = 48  # terms per statement: longer sums nest deeply enough to exhaust the compiler's stack
 
-_last: tuple | None = None  # (program, function): forked workers and Dask workers compile once
 
-
-def compiled(program, table_value: Callable, mpz: Callable, mpq: Callable) -> Callable[[tuple], list] | None:
-    """The program as a function point -> output values (cached for the last program), or None
-    when it is too large to compile."""
-    global _last
-    if _last is not None and _last[0] is program:
-        return _last[1]
-    fn = _compile(program, table_value, mpz, mpq)
-    _last = (program, fn)
-    return fn
-
-
-def _compile(program, table_value: Callable, mpz: Callable, mpq: Callable) -> Callable[[tuple], list] | None:
+def compile_program(program, table_value: Callable, mpz: Callable, mpq: Callable) -> Callable[[tuple], list] | None:
+    """The program as a function point -> output values, or None when it is too large to compile."""
     rational_terms = sum(len(t) for step in program.steps for _, t in getattr(step, "classes", ()))
     if sum(len(f.terms) for f in program.forms) + len(program.steps) + rational_terms > MAX_TERMS:
         return None
@@ -48,14 +36,13 @@ def _compile(program, table_value: Callable, mpz: Callable, mpq: Callable) -> Ca
     lines = ["def run(point):"]
     for k, s in enumerate(program.input_slots):
         lines.append(f"    v{s} = _mpz(point[{k}])" if program.big else f"    v{s} = point[{k}]")
-    for n, (step, before) in enumerate(zip(program.steps, program.form_order)):
+    for step, before in zip(program.steps, program.form_order):
         for f in before:
             lines += _sum(f"L{f}", program.forms[f].terms, env)
         if hasattr(step, "classes"):
             lines += _rational(step, env)
         elif hasattr(step, "pos_tau"):
-            env[f"T{n}"] = step
-            lines.append(f"    z = _table_value(T{n}, L{step.form})")
+            lines.append(f"    z = _table_value({_bind(step, env)}, L{step.form})")
         else:
             lines.append(f"    z = {_product(step.m, f'L{step.form}', env)}{_signed(step.B, env)}")
         lines.append(f"    v{step.slot} = " + {"relu": "z if z > 0 else 0", "identity": "z"}.get(
@@ -65,14 +52,17 @@ def _compile(program, table_value: Callable, mpz: Callable, mpq: Callable) -> Ca
     return env["run"]
 
 
+def _bind(value, env: dict) -> str:
+    """A new global name of the function, bound to ``value``."""
+    name = f"K{len(env)}"
+    env[name] = value
+    return name
+
+
 def _constant(c, env: dict) -> str:
     """A literal for a small integer, else a global name bound to it (big literals are slow to
     parse and bounded by Python's int-to-string digit limit)."""
-    if -SMALL < c < SMALL:
-        return str(int(c))
-    name = f"K{len(env)}"
-    env[name] = c
-    return name
+    return str(int(c)) if -SMALL < c < SMALL else _bind(c, env)
 
 
 def _product(c, var: str, env: dict) -> str:
@@ -93,9 +83,7 @@ def _signed(c, env: dict) -> str:
 def _rational(step, env: dict) -> list[str]:
     """z = bias + sum over classes (q, terms) of (sum p v_s) / q, a class adding nothing when its
     sum is 0, as ``evaluate._rational_value``."""
-    bias = f"K{len(env)}"
-    env[bias] = step.bias
-    out = [f"    z = {bias}"]
+    out = [f"    z = {_bind(step.bias, env)}"]
     for q, terms in step.classes:
         out += _sum("t", terms, env)
         out.append(f"    if t: z += _mpq(t, {_constant(q, env)})")

@@ -152,7 +152,7 @@ def test_straight_line_function_computes_the_programs_values(seed, shared, layer
     """One statement per form and node (straightline) gives forward's integers on every point."""
     G, data = _random_network(seed, shared=shared, layered=layered, big=big)
     program = evaluate.compile_network(G, data.scale)
-    run = straightline.compiled(program, evaluate._table_value, mpz, mpq)
+    run = straightline.compile_program(program, evaluate._table_value, mpz, mpq)
     assert run is not None
     assert [run(p) for p in data.num] == [evaluate.forward(program, p) for p in data.num]
 
@@ -167,7 +167,7 @@ def test_straight_line_splits_long_sums_and_binds_big_coefficients():
     net.set_outputs(G, ["out"])
     data = dataset.from_arrays(np.array([[-3.5], [0.25], [7.0]]), np.zeros(3))
     program = evaluate.compile_network(G, data.scale)
-    run = straightline.compiled(program, evaluate._table_value, mpz, mpq)
+    run = straightline.compile_program(program, evaluate._table_value, mpz, mpq)
     assert [run(p) for p in data.num] == [evaluate.forward(program, p) for p in data.num]
 
 
@@ -179,12 +179,12 @@ def test_runs_that_time_the_straight_line_function_report_the_same_mismatches(se
     data = _labelled_by_oracle(G, data, wrong=wrong)
     monkeypatch.setattr(evaluate, "_CALIBRATION", 3)
     monkeypatch.setattr(evaluate, "_STRAIGHT_MIN_POINTS", 1)
-    compiled, calls = straightline.compiled, []
+    compiled, calls = straightline.compile_program, []
 
     def counted(*args):
         run = compiled(*args)
         return lambda point: calls.append(point) or run(point)
-    monkeypatch.setattr(straightline, "compiled", counted)
+    monkeypatch.setattr(straightline, "compile_program", counted)
     assert data.n > 9
     for straight_time, straight_points in ((0.5, data.n - 6), (2.0, 3)):  # reuse timed at 1.0
         calls.clear()
@@ -220,5 +220,5 @@ def test_straight_line_function_divides_rational_fallback_classes_as_forward(see
                                np.zeros(12))
     program = evaluate.compile_network(G, data.scale)
     assert any(type(s).__name__ == "_RatNode" for s in program.steps)
-    run = straightline.compiled(program, evaluate._table_value, mpz, mpq)
+    run = straightline.compile_program(program, evaluate._table_value, mpz, mpq)
     assert [run(p) for p in data.num] == [evaluate.forward(program, p) for p in data.num]
