@@ -430,13 +430,13 @@ def _activate_limbs(L: Layer, H: np.ndarray, r: int, work: dict, k: int) -> tupl
     """relu zeroes the values whose top limb is negative; a threshold is [top limb >= 0] (float64
     0/1: multiplying by them needs no mixed-type ufunc, which numpy runs several times slower)."""
     acts = L.plan.activation
+    if L.relu is None and acts == IDENTITY:
+        return H, r
     keep = (H[:, -1:, :] >= 0).astype(np.float64)
     if L.relu is None:
         if acts == THRESHOLD:
             return keep, 0
-        if acts == RELU:
-            return np.multiply(H, keep, out=_buffer(work, (k, "H"), H.shape, np.float64)), r
-        return H, r
+        return np.multiply(H, keep, out=_buffer(work, (k, "H"), H.shape, np.float64)), r
     step = np.zeros_like(H)
     step[:, :1, :] = keep  # 0/1 in floor normal form: the lowest limb is the bit, every other one 0
     H = np.where(L.threshold[:, :, None], step, H)
