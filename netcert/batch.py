@@ -78,7 +78,7 @@ class LayerPlan:
     fan_in: int
     activation: str
     bits: int  # bit length of the proved bound on |Z| over the layer
-    engine: str  # batch-float64 | batch-int64 | limb-split | sweep | rational fallback
+    engine: str  # batch-float64 | batch-int64 | limb-split | sign-filter | collapse | sweep | rational fallback
     sparse: bool = False
     radix: int = 0  # limb bits (limb-split only)
     limbs: int = 1  # value limbs read (limb-split)
@@ -92,6 +92,8 @@ class LayerPlan:
         """The engine as ``inspect --plan`` prints it."""
         if self.engine == "limb-split":
             return f"limb-split({self.limbs}x{self.weight_limbs} limbs of {self.radix} bits)"
+        if self.engine == "collapse":
+            return f"collapse({self.weight_limbs} limbs of {self.radix} bits)"
         return self.engine
 
 
@@ -103,6 +105,7 @@ class Plan:
     batched: bool
     chunk: int
     why: str
+    ns: float = 0.0  # estimated cost per point of the batched evaluation (0: no exact batch kernel)
 
 
 # -- bounds ----------------------------------------------------------------------------
@@ -213,10 +216,10 @@ def plan(layers: Sequence[Sequence[Row]], input_bounds: Sequence[int], n_points:
     batch_ns = sum(p.ns for p in out) + NS_CALL * calls / max(1, min(chunk, n_points))
     if point_ns is not None and point_ns <= batch_ns:
         return Plan(tuple(out), False, chunk, f"per point is cheaper: about {point_ns / 1000:.1f} us against "
-                                              f"{batch_ns / 1000:.1f} us per point batched")
+                                              f"{batch_ns / 1000:.1f} us per point batched", batch_ns)
     versus = "" if point_ns is None else f" against {point_ns / 1000:.1f} us per point alone"
     return Plan(tuple(out), True, chunk, f"every layer exact in batch: about {batch_ns / 1000:.1f} us per point"
-                                         + versus)
+                                         + versus, batch_ns)
 
 
 def chunk_size(layers: Sequence[LayerPlan]) -> int:

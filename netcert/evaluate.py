@@ -32,14 +32,20 @@ The network is compiled once into integer arithmetic (perf.md, "Design advice"):
   float64-exact integers (limb-split when they do not) are evaluated many points
   at a time by ``batch``, when its cost estimate beats the per-point path's;
   ``evaluation_plan`` (``netcert inspect --plan``) tells which path and why.
+- **Two-layer collapse.** A network of one hidden layer and one output goes
+  through ``collapse`` when that is estimated cheaper still: the hidden signs
+  from float64 with a proved error bound (ambiguous entries exact), and the
+  output as one exact linear form of the point per mask.
 
 What is exact: everything. Floats enter only in ``batch``, on integers proved
-to be below 2^53. What is assumed: the network is
+to be below 2^53, and in ``collapse``'s filter, which decides a sign only
+where its proved error bound does. What is assumed: the network is
 valid (``ir.validate``) and has input nodes matching the dataset's columns.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from bisect import bisect_left, bisect_right
 from heapq import heappop, heappush
@@ -52,7 +58,7 @@ import gmpy2
 import networkx as nx
 import numpy as np
 
-from netcert import batch, executors, straightline
+from netcert import batch, collapse, executors, straightline
 from netcert.dataset import Dataset
 from netcert.errors import InputError
 from netcert.exact import Rat, mpq, mpz
@@ -541,6 +547,7 @@ def _sweep_order(program: Program, data: Dataset) -> list[int]:
 
 
 _PARALLEL_MIN_POINTS = 2000  # below this a pool costs more than it saves
+_PARALLEL_MIN_NS = 0.5e9  # the batch path's estimated work below which a pool costs more than it saves
 
 
 def _evaluate_points(program: Program, data: Dataset, indices: list[int]) -> tuple[int, list[tuple[int, Rat]]]:
@@ -593,7 +600,7 @@ def _straight_line(program: Program) -> tuple[Callable | None, bool | None]:
 
 # -- choosing the engine; the batch path -------------------------------------------
 
-ENGINES = ("auto", "batch", "point")
+ENGINES = ("auto", "batch", "collapse", "point")
 
 
 def _layers(G: nx.DiGraph, rational: dict) -> tuple[list[list], str | None]:
@@ -675,7 +682,13 @@ def _choose(G: nx.DiGraph, scales: tuple, bounds: list[int], n: int, engine: str
         return _per_point_plan(G, layers, rational, blocked or "the per-point path was asked for"), None, \
             program, scale
     brows = _batch_rows(G, layers, rows)
-    chosen = batch.plan(brows, bounds, n, None if program is None else _point_ns(program))
+    point_ns = None if program is None else _point_ns(program)
+    chosen = batch.plan(brows, bounds, n, point_ns)
+    found = None if engine == "batch" else collapse.plan(brows, bounds)
+    if found is not None and (engine == "collapse" or found[0].ns < min(point_ns, chosen.ns or point_ns)):
+        rival = f"{chosen.ns / 1000:.1f} us batched by layer, " if chosen.ns else ""
+        pair = dataclasses.replace(found[0], why=f"{found[0].why}, against {rival}{point_ns / 1000:.1f} us alone")
+        return pair, collapse.build(pair, found[1], brows), program, scale
     if not chosen.batched:
         return chosen, None, program or _program(G, order, rows, rational, scale), scale
     return chosen, batch.build(chosen, brows, [len(nodes) for nodes in layers[:-1]]), program, scale
@@ -690,15 +703,16 @@ def evaluation_plan(G: nx.DiGraph, data: Dataset | None = None, *, engine: str =
     return _choose(G, data.scale, _input_bounds(data), data.n, engine)[0]
 
 
-def _prepare(G: nx.DiGraph, data: Dataset, engine: str) -> tuple:
+def _prepare(G: nx.DiGraph, data: Dataset, engine: str) -> tuple[tuple, int]:
     """What every range of points needs: ("batch", layers, data, output scale, chunk, wide inputs)
-    or ("point", program, data, sweep order)."""
+    or ("point", program, data, sweep order); and the fewest points worth a pool of processes."""
     bounds = _input_bounds(data)
     chosen, layers, program, scale = _choose(G, data.scale, bounds, data.n, engine)
     if layers is not None:
         wide = max(bounds, default=0) >= batch.INT64_EXACT
-        return ("batch", layers, data, mpq(scale[G.graph[keys.OUTPUTS][0]]), chosen.chunk, wide)
-    return ("point", program, data, _sweep_order(program, data))
+        minimum = max(_PARALLEL_MIN_POINTS, int(_PARALLEL_MIN_NS // max(chosen.ns, 1.0)))
+        return ("batch", layers, data, mpq(scale[G.graph[keys.OUTPUTS][0]]), chosen.chunk, wide), minimum
+    return ("point", program, data, _sweep_order(program, data)), _PARALLEL_MIN_POINTS
 
 
 def _evaluate_range(shared: tuple, lo: int, hi: int) -> tuple[int, list[tuple[int, Rat]]]:
@@ -718,7 +732,12 @@ def _evaluate_batch(layers: tuple, data: Dataset, scale: Rat, chunk: int, wide: 
     inputs = np.array(data.num[lo:hi], dtype=object if wide else np.int64).reshape(hi - lo, data.d).T
     for a in range(lo, hi, chunk):
         b = min(hi, a + chunk)
-        for i, z in zip(range(a, b), batch.to_ints(*batch.forward(layers, inputs[:, a - lo:b - lo], work))):
+        X = inputs[:, a - lo:b - lo]
+        if isinstance(layers, collapse.Pair):
+            outs = collapse.forward(layers, X, work)
+        else:
+            outs = batch.to_ints(*batch.forward(layers, X, work))
+        for i, z in zip(range(a, b), outs):
             y = data.labels[i]
             if z * y.denominator * sd != y.numerator * sn:
                 wrong.append((i, mpq(z) / scale))
@@ -734,9 +753,10 @@ def run(G: nx.DiGraph, data: Dataset, progress: Progress | None = None, jobs: in
     """Evaluate ``G`` exactly on every distinct point of ``data`` and compare with the labels.
 
     Layered networks whose values provably fit the batch kernels go through
-    ``batch`` in chunks of points when that is estimated cheaper (``engine``:
-    "auto"; "batch" whenever exact; "point" never; ``evaluation_plan`` says
-    which and why). Otherwise points are evaluated in the order of ``_sweep_order``, in contiguous runs
+    ``batch`` (two-layer ones possibly through ``collapse``) in chunks of
+    points when that is estimated cheaper (``engine``: "auto"; "batch"
+    layer by layer whenever exact; "collapse" whenever it applies, else as
+    "auto"; "point" never; ``evaluation_plan`` says which and why). Otherwise points are evaluated in the order of ``_sweep_order``, in contiguous runs
     (one per task) by ``_Sweep``/``_Events``. The runs go to ``executor``
     (default ``executors.Local(jobs)``: with ``jobs`` > 1, default every core,
     a pool of processes forked after compiling, so the compiled program is
@@ -748,10 +768,10 @@ def run(G: nx.DiGraph, data: Dataset, progress: Progress | None = None, jobs: in
     """
     if len(G.graph[keys.OUTPUTS]) != 1:
         raise InputError(f"the network has {len(G.graph[keys.OUTPUTS])} outputs; scalar labels need exactly 1")
-    shared = _prepare(G, data, engine)
+    shared, minimum = _prepare(G, data, engine)
     executor = executor or executors.Local(jobs)
     wrong: list[tuple[int, Rat]] = []
-    if not executor.parallel(data.n, _PARALLEL_MIN_POINTS):
+    if not executor.parallel(data.n, minimum):
         chunk = 256
         for start in range(0, data.n, chunk):
             wrong += _evaluate_range(shared, start, min(start + chunk, data.n) if progress else data.n)[1]

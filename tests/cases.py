@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from fractions import Fraction
 from pathlib import Path
@@ -76,3 +77,34 @@ def exploding_scales_network():
                    incoming={f"h{k}": Fraction(1, p) for k, p in enumerate(primes)})
     net.set_outputs(G, ["out"])
     return G
+
+
+def layered_network(seed: int, *, weight_bits: int, sparse: bool = False, n: int = 40, depth: int | None = None):
+    """A random layered network (mixed activations, dyadic weights of about ``weight_bits`` bits) and
+    points labelled with its exact outputs, about a third of them off by one."""
+    rng = random.Random(seed)
+    d = rng.randint(1, 4)
+    inputs = [f"x{j}" for j in range(d)]
+    G = net.new_network(inputs)
+    prev = inputs
+    depth = depth or rng.randint(2, 4)
+    for layer in range(1, depth + 1):
+        width = 1 if layer == depth else (rng.randint(40, 60) if sparse else rng.randint(2, 25))
+        cur = []
+        for k in range(width):
+            acts = ["threshold"] if sparse else ["relu", "relu", "threshold", "identity"]
+            act = "identity" if layer == depth else rng.choice(acts)
+            chosen = [v for v in prev if rng.random() < (0.7 if not sparse else 1.0 if layer == depth else 0.05 if layer > 1 else 0.7)] or [prev[0]]
+            w = 3 if sparse and layer > 1 else weight_bits
+            inc = {v: Fraction(rng.randint(-2**w, 2**w) or 1, rng.choice([1, 2, 2**10])) for v in chosen}
+            net.add_neuron(G, f"h{layer}_{k}", layer=layer, activation=act,
+                           bias=Fraction(rng.randint(-2**(w + 8), 2**(w + 8)), rng.choice([1, 4])), incoming=inc)
+            cur.append(f"h{layer}_{k}")
+        prev = cur
+    net.set_outputs(G, [prev[0]])
+    X = np.unique(np.array([[rng.randint(-2**40, 2**40) / 2**rng.choice([0, 20]) for _ in range(d)]
+                            for _ in range(n)]), axis=0)
+    data = dataset.from_arrays(X, np.zeros(len(X)))
+    outs = evaluate.outputs(G, data)
+    labels = tuple(o + 1 if rng.random() < 0.3 else o for o in outs)
+    return G, dataclasses.replace(data, labels=labels), outs

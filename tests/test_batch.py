@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import random
 from fractions import Fraction
 
@@ -18,37 +17,6 @@ from netcert.ir import network as net
 import cases
 
 
-def _layered(seed: int, *, weight_bits: int, sparse: bool = False, n: int = 40, depth: int | None = None):
-    """A random layered network (mixed activations, dyadic weights of about ``weight_bits`` bits) and
-    points labelled with its exact outputs, about a third of them off by one."""
-    rng = random.Random(seed)
-    d = rng.randint(1, 4)
-    inputs = [f"x{j}" for j in range(d)]
-    G = net.new_network(inputs)
-    prev = inputs
-    depth = depth or rng.randint(2, 4)
-    for layer in range(1, depth + 1):
-        width = 1 if layer == depth else (rng.randint(40, 60) if sparse else rng.randint(2, 25))
-        cur = []
-        for k in range(width):
-            acts = ["threshold"] if sparse else ["relu", "relu", "threshold", "identity"]
-            act = "identity" if layer == depth else rng.choice(acts)
-            chosen = [v for v in prev if rng.random() < (0.7 if not sparse else 1.0 if layer == depth else 0.05 if layer > 1 else 0.7)] or [prev[0]]
-            w = 3 if sparse and layer > 1 else weight_bits
-            inc = {v: Fraction(rng.randint(-2**w, 2**w) or 1, rng.choice([1, 2, 2**10])) for v in chosen}
-            net.add_neuron(G, f"h{layer}_{k}", layer=layer, activation=act,
-                           bias=Fraction(rng.randint(-2**(w + 8), 2**(w + 8)), rng.choice([1, 4])), incoming=inc)
-            cur.append(f"h{layer}_{k}")
-        prev = cur
-    net.set_outputs(G, [prev[0]])
-    X = np.unique(np.array([[rng.randint(-2**40, 2**40) / 2**rng.choice([0, 20]) for _ in range(d)]
-                            for _ in range(n)]), axis=0)
-    data = dataset.from_arrays(X, np.zeros(len(X)))
-    outs = evaluate.outputs(G, data)
-    labels = tuple(o + 1 if rng.random() < 0.3 else o for o in outs)
-    return G, dataclasses.replace(data, labels=labels), outs
-
-
 def _engines(G, data) -> list[str]:
     return [p.engine for p in evaluate.evaluation_plan(G, data, engine="batch").layers]
 
@@ -56,7 +24,7 @@ def _engines(G, data) -> list[str]:
 @pytest.mark.parametrize("seed", range(24))
 @pytest.mark.parametrize("bits", [3, 30, 50])
 def test_batch_gives_the_per_point_evaluation(seed, bits):
-    G, data, outs = _layered(seed, weight_bits=bits)
+    G, data, outs = cases.layered_network(seed, weight_bits=bits)
     point = evaluate.run(G, data, jobs=1, engine="point")
     fast = evaluate.run(G, data, jobs=1, engine="batch")
     assert evaluate.evaluation_plan(G, data, engine="batch").batched or bits == 50  # 4 layers of 50 bits: > 12 limbs
@@ -66,7 +34,7 @@ def test_batch_gives_the_per_point_evaluation(seed, bits):
 
 
 def test_weights_beyond_2_to_the_40_are_split_into_limbs():
-    G, data, outs = _layered(3, weight_bits=60, depth=3)
+    G, data, outs = cases.layered_network(3, weight_bits=60, depth=3)
     plan = evaluate.evaluation_plan(G, data, engine="batch")
     assert plan.batched and any(p.engine == "limb-split" and p.weight_limbs > 1 for p in plan.layers)
     assert evaluate.run(G, data, jobs=1, engine="batch") == evaluate.run(G, data, jobs=1, engine="point")
@@ -74,7 +42,7 @@ def test_weights_beyond_2_to_the_40_are_split_into_limbs():
 
 @pytest.mark.parametrize("seed", range(6))
 def test_sparse_threshold_layers_use_integer_csr(seed):
-    G, data, _ = _layered(seed, weight_bits=20, sparse=True, depth=4)
+    G, data, _ = cases.layered_network(seed, weight_bits=20, sparse=True, depth=4)
     plan = evaluate.evaluation_plan(G, data, engine="batch")
     assert any(p.engine == "batch-int64" and p.sparse for p in plan.layers[1:])
     assert evaluate.run(G, data, jobs=1, engine="batch") == evaluate.run(G, data, jobs=1, engine="point")
@@ -119,7 +87,7 @@ def test_auto_keeps_breakpoint_tables_per_point():
 
 
 def test_batch_is_deterministic_across_runs_chunks_and_processes(monkeypatch):
-    G, data, _ = _layered(7, weight_bits=30, n=2400)
+    G, data, _ = cases.layered_network(7, weight_bits=30, n=2400)
     first = evaluate.run(G, data, jobs=1, engine="batch")
     assert evaluate.run(G, data, jobs=1, engine="batch") == first
     assert evaluate.run(G, data, jobs=2, engine="batch") == first
@@ -128,8 +96,9 @@ def test_batch_is_deterministic_across_runs_chunks_and_processes(monkeypatch):
     assert evaluate.run(G, data, jobs=1, engine="point") == first
 
 
-def test_certificate_bytes_do_not_depend_on_the_engine(tmp_path, monkeypatch):
-    G, data, _ = _layered(11, weight_bits=50, n=60)
+@pytest.mark.parametrize("engine,depth", [("batch", None), ("collapse", 2)])
+def test_certificate_bytes_do_not_depend_on_the_engine(tmp_path, monkeypatch, engine, depth):
+    G, data, _ = cases.layered_network(11, weight_bits=50, n=60, depth=depth)
     netjson.write(G, tmp_path / "net.json")
     X = np.array([[float(q) for q in data.point(i)] for i in range(data.n)])
     assert all(Fraction(x).limit_denominator(2**80) == Fraction(int(q.numerator), int(q.denominator))
@@ -138,11 +107,11 @@ def test_certificate_bytes_do_not_depend_on_the_engine(tmp_path, monkeypatch):
                                                  evaluate.outputs(G, data)]))
     run = evaluate.run
     made = {}
-    for engine in ("point", "batch"):
-        monkeypatch.setattr(evaluate, "run", lambda *a, e=engine, **k: run(*a, **k, engine=e))
+    for name in ("point", engine):
+        monkeypatch.setattr(evaluate, "run", lambda *a, e=name, **k: run(*a, **k, engine=e))
         cert = verify.verify(tmp_path / "net.json", tmp_path / "d.npz", tmp_path / "net.cert.json", sample=5)
-        made[engine] = certificate.to_bytes(cert)
-    assert made["point"] == made["batch"]
+        made[name] = certificate.to_bytes(cert)
+    assert made["point"] == made[engine]
 
 
 def test_split_and_normalize_are_exact_on_random_limbs():
@@ -170,7 +139,7 @@ def test_split_and_normalize_are_exact_on_random_limbs():
 
 
 def test_inspect_plan_names_the_engine_of_every_layer(tmp_path):
-    G, data, _ = _layered(2, weight_bits=50, depth=3)
+    G, data, _ = cases.layered_network(2, weight_bits=50, depth=3)
     netjson.write(G, tmp_path / "net.json")
     X = np.array([[float(q) for q in data.point(i)] for i in range(data.n)])
     np.savez(tmp_path / "d.npz", X=X, y=np.zeros(data.n))
