@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from netcert import __version__, certificate, compare, dataset, evaluate, executors, sweep, verify
+from netcert import __version__, certificate, compare, dataset, evaluate, executors, native, sweep, verify
 from netcert.constructions import auto, registry
 from netcert.errors import NetcertError, PreconditionError, UsageError
 from netcert.formats import files, netjson
@@ -382,9 +382,15 @@ def _print_plan(plan, data: Path | None) -> None:
                f"{'batch' if plan.batched else 'per point'}"
                + (f", {plan.chunk} points per chunk" if plan.batched else "") + f": {plan.why}")
     if not plan.batched:
-        click.echo("per point: reuse of what did not change since the previous point (sweep, or events when "
-                   "little changes) or the whole program as straight-line code, whichever is faster on the "
-                   "first points of a run")
+        why = native.unavailable() or ("rational-fallback nodes" if any(
+            p.engine == "rational fallback" for p in plan.layers) else None)
+        if why is None:
+            click.echo("per point: the C kernel over GMP (netcert/_native/program.c), recomputing only what "
+                       "changed since the previous point")
+        else:
+            click.echo(f"per point in Python (not the C kernel: {why}): reuse of what did not change since the "
+                       "previous point (sweep, or events when little changes) or the whole program as "
+                       "straight-line code, whichever is faster on the first points of a run")
     click.echo(f"{'layer':>5} {'engine':<34} {'width':>8} {'nonzeros':>9} {'bits':>5}  why")
     for p in plan.layers:
         alone = plan.batched or p.engine in ("sweep", "rational fallback")

@@ -58,7 +58,7 @@ import gmpy2
 import networkx as nx
 import numpy as np
 
-from netcert import batch, collapse, executors, straightline
+from netcert import batch, collapse, executors, native, straightline
 from netcert.dataset import Dataset
 from netcert.errors import InputError
 from netcert.exact import Rat, mpq, mpz
@@ -530,6 +530,8 @@ _CALIBRATION = 64
 _SPARSE = 0.25  # switch to events when fewer than a quarter of the steps change per point
 _STRAIGHT_MIN_POINTS = 1000  # below this, compiling the straight-line function costs more than it saves
 _straight: list = [None, None, None]  # [program, its straight-line function, faster than reuse (None: untimed)]
+_native: list = [None, None]  # [program, the C kernel's copy of it or None]
+_NATIVE_BLOCK = 4096  # points per call of the C kernel
 
 
 def _sweep_order(program: Program, data: Dataset) -> list[int]:
@@ -553,27 +555,36 @@ _PARALLEL_MIN_NS = 0.5e9  # the batch path's estimated work below which a pool c
 def _evaluate_points(program: Program, data: Dataset, indices: list[int]) -> tuple[int, list[tuple[int, Rat]]]:
     """Evaluate consecutive points of the sweep order; (count, [(index, obtained)] of the mismatches).
 
-    The first _CALIBRATION points go through ``_Sweep``, which counts what changes between
-    points; ``_Events`` takes over when little does. On datasets of at least
-    _STRAIGHT_MIN_POINTS, the first long enough run in a process times the next _CALIBRATION
-    points with that strategy and the following ones with the straight-line function
-    (``straightline``); the faster does the rest, and the later runs of the process (a pool's
-    or a cluster's tasks) go straight to it. All give the same values.
+    When the C kernel (``native``) can run the program, it evaluates every point, recomputing what
+    changed since the previous one. Otherwise the first _CALIBRATION points go through
+    ``_Sweep``, which counts what changes between points; ``_Events`` takes over when little
+    does. On datasets of at least _STRAIGHT_MIN_POINTS, the first long enough run in a process
+    times the next _CALIBRATION points with that strategy and the following ones with the
+    straight-line function (``straightline``); the faster does the rest, and the later runs of
+    the process (a pool's or a cluster's tasks) go straight to it. All give the same values.
     """
     scale = program.output_scales[0]
     sn, sd = scale.numerator, scale.denominator
     wrong = []
 
-    def check(step: Callable, lo: int, hi: int) -> float:
-        start = perf_counter()
-        for i in indices[lo:hi]:
-            z = step(data.num[i])[0]
+    def compare(block: list[int], outs) -> None:
+        for i, z in zip(block, outs):
             y = data.labels[i]
             if z * y.denominator * sd != y.numerator * sn:
                 wrong.append((i, mpq(z) / scale))
+
+    def check(step: Callable, lo: int, hi: int) -> float:
+        start = perf_counter()
+        compare(indices[lo:hi], (step(data.num[i])[0] for i in indices[lo:hi]))
         return perf_counter() - start
 
     c, n = _CALIBRATION, len(indices)
+    kernel = native_program(program)
+    if kernel is not None:
+        for lo in range(0, n, _NATIVE_BLOCK):
+            block = indices[lo:lo + _NATIVE_BLOCK]
+            compare(block, kernel.run([data.num[i] for i in block]))
+        return n, wrong
     straight, faster = _straight_line(program) if data.n >= _STRAIGHT_MIN_POINTS else (None, None)
     if straight is not None and faster:
         check(straight, 0, n)
@@ -587,6 +598,16 @@ def _evaluate_points(program: Program, data: Dataset, indices: list[int]) -> tup
         faster = _straight[2] = check(straight, 2 * c, 3 * c) < check(reuse, c, 2 * c)
         check(straight if faster else reuse, 3 * c, n)
     return n, wrong
+
+
+def native_program(program: Program) -> native.Program | None:
+    """The program loaded into the C kernel (``native``), kept for the last program of this process,
+    or None when the kernel is unavailable or the program has rational-fallback nodes."""
+    if _native[0] is not program:
+        lib = native.library()
+        usable = lib is not None and all(type(s) is not _RatNode for s in program.steps)
+        _native[:] = [program, native.Program(lib, program, _Node, _Table) if usable else None]
+    return _native[1]
 
 
 def _straight_line(program: Program) -> tuple[Callable | None, bool | None]:
@@ -640,15 +661,17 @@ def _batch_rows(G: nx.DiGraph, layers: list[list], rows: dict) -> list[list[batc
 
 
 def _point_ns(program: Program) -> float:
-    """The per-point path's cost estimate: one Python operation per form term and per step, two
-    binary searches per breakpoint table, one operation per term of a rational node."""
+    """The per-point path's cost estimate: one operation per form term and per step, two binary
+    searches per breakpoint table, one operation per term of a rational node; an operation costs
+    ``native.NS_PER_OP`` in the C kernel, ``batch.NS_PER_POINT_OP`` in Python."""
     ops = sum(len(f.terms) for f in program.forms) + len(program.steps)
     for step in program.steps:
         if type(step) is _Table:
             ops += 2 * (len(step.pos_tau) + len(step.neg_tau) + 1).bit_length()
         elif type(step) is _RatNode:
             ops += sum(len(t) for _, t in step.classes)
-    return ops * batch.NS_PER_POINT_OP
+    in_c = native.library() is not None and all(type(s) is not _RatNode for s in program.steps)
+    return ops * (native.NS_PER_OP if in_c else batch.NS_PER_POINT_OP)
 
 
 def _per_point_plan(G: nx.DiGraph, layers: list[list], rational: dict, why: str) -> batch.Plan:

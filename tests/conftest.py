@@ -4,3 +4,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 pytest_plugins = ["pytester"]
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def python_per_point(monkeypatch):
+    """The per-point path in Python (sweep, events, straight line) instead of the C kernel."""
+    from netcert import evaluate
+    monkeypatch.setattr(evaluate, "native_program", lambda program: None)

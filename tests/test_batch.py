@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from netcert import batch, certificate, dataset, evaluate, verify
+from netcert import batch, certificate, dataset, evaluate, native, verify
 from netcert.cli import cli
 from netcert.formats import netjson
 from netcert.ir import network as net
@@ -152,7 +152,7 @@ def test_inspect_plan_names_the_engine_of_every_layer(tmp_path):
     out = runner.invoke(cli, ["inspect", "--plan", str(tmp_path / "skip.json")])
     assert out.exit_code == 0, out.output
     assert "per point" in out.output and "sweep" in out.output and "not layered" in out.output
-    assert "straight-line" in out.output
+    assert ("C kernel over GMP" if native.unavailable() is None else "straight-line") in out.output
     G3, _ = _tiny(Fraction(1, 3))
     netjson.write(G3, tmp_path / "small.json")
     out = runner.invoke(cli, ["inspect", "--plan", str(tmp_path / "small.json")])

@@ -124,7 +124,7 @@ def _labelled_by_oracle(G, data, wrong=()):
 
 
 @pytest.mark.parametrize("seed,shared,layered,big", CASES[::3])
-def test_incremental_sweep_and_events_agree_with_the_oracle(seed, shared, layered, big, monkeypatch):
+def test_incremental_sweep_and_events_agree_with_the_oracle(seed, shared, layered, big, monkeypatch, python_per_point):
     """Reuse across points (sweep) and change propagation (events) give the oracle's values."""
     G, data = _random_network(seed, shared=shared, layered=layered, big=big)
     data = _labelled_by_oracle(G, data, wrong={3})
@@ -173,7 +173,7 @@ def test_straight_line_splits_long_sums_and_binds_big_coefficients():
 
 @pytest.mark.parametrize("seed,shared,layered,big", CASES[1::4])
 def test_runs_that_time_the_straight_line_function_report_the_same_mismatches(seed, shared, layered, big,
-                                                                               monkeypatch):
+                                                                               monkeypatch, python_per_point):
     G, data = _random_network(seed, shared=shared, layered=layered, big=big)
     wrong = set(range(0, data.n, 5))
     data = _labelled_by_oracle(G, data, wrong=wrong)
@@ -196,7 +196,7 @@ def test_runs_that_time_the_straight_line_function_report_the_same_mismatches(se
         assert all(m.obtained == m.expected - 1 for m in ev.mismatches)
 
 
-def test_a_process_times_each_program_once(monkeypatch):
+def test_a_process_times_each_program_once(monkeypatch, python_per_point):
     """A pool's later tasks on the same program go straight to the strategy the first one chose."""
     G, data = _random_network(3, shared=True, layered=True, big=True)
     data = _labelled_by_oracle(G, data, wrong={1, 2})

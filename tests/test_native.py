@@ -1,0 +1,144 @@
+"""The C kernel (netcert.native) against evaluate.forward: the same integers, point for point."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from netcert import dataset, evaluate, native
+from netcert.cli import cli
+from netcert.constructions import park2021, vardi2022, yun2019
+from netcert.formats import netjson
+from netcert.ir import network as net
+
+import cases
+
+needs_kernel = pytest.mark.skipif(native.library() is None, reason=f"no C kernel: {native.unavailable()}")
+
+
+def _kernel(program) -> native.Program:
+    return native.Program(native.library(), program, evaluate._Node, evaluate._Table)
+
+
+def _forward(program, points) -> list[int]:
+    return [evaluate.forward(program, p)[0] for p in points]
+
+
+@needs_kernel
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("bits", [3, 60, 300])
+def test_the_kernel_computes_forwards_integers(seed, bits):
+    G, data, _ = cases.layered_network(seed, weight_bits=bits, n=80)
+    program = evaluate.compile_network(G, data.scale)
+    assert _kernel(program).run(data.num) == _forward(program, data.num)
+
+
+def _tables(seed: int):
+    """One shared form x read through breakpoint tables whose breakpoints -b/m are integers and
+    halves, with the points on them, between them and beyond."""
+    rng = random.Random(seed)
+    G = net.new_network(["x"])
+    for k in range(12):
+        m = rng.choice([1, 2, -2, 3, -3, -5, -1])  # breakpoints -4 b / m in the units of L = 4 x
+        net.add_neuron(G, f"h{k}", layer=1, activation="relu", bias=rng.randint(-9, 9), incoming={"x": m})
+    for c, act in enumerate(["identity", "relu", "threshold"]):
+        net.add_neuron(G, f"o{c}", layer=2, activation=act, bias=rng.randint(-5, 5),
+                       incoming={f"h{k}": rng.choice([-3, -1, 1, 2]) * 2**rng.choice([0, 90]) for k in range(12)})
+    net.add_neuron(G, "out", layer=3, activation="identity", bias=0, incoming={f"o{c}": c + 1 for c in range(3)})
+    net.set_outputs(G, ["out"])
+    X = np.arange(-12.0, 12.0, 0.25)[:, None]
+    return G, dataset.from_arrays(X, np.zeros(len(X)))
+
+
+@needs_kernel
+@pytest.mark.parametrize("seed", range(8))
+def test_tables_with_integer_and_half_breakpoints(seed):
+    G, data = _tables(seed)
+    program = evaluate.compile_network(G, data.scale)
+    assert any(type(s) is evaluate._Table for s in program.steps)
+    assert _kernel(program).run(data.num) == _forward(program, data.num)
+
+
+@needs_kernel
+def test_reuse_across_points_and_calls_gives_the_same_values():
+    """Repeated points, shuffled points and points split over several calls of one kernel."""
+    G, data, _ = cases.layered_network(5, weight_bits=40, n=60)
+    program = evaluate.compile_network(G, data.scale)
+    kernel = _kernel(program)
+    rng = random.Random(0)
+    points = [p for p in data.num for _ in range(rng.randint(1, 3))]
+    rng.shuffle(points)
+    got = kernel.run(points[:7]) + kernel.run(points[7:8]) + kernel.run(points[8:]) + kernel.run([])
+    assert got == _forward(program, points)
+
+
+@needs_kernel
+def test_inputs_of_63_bits_and_more_cross_as_bytes():
+    G, data, _ = cases.layered_network(9, weight_bits=20, n=40)
+    program = evaluate.compile_network(G, data.scale)
+    points = [tuple(x * 2**70 + (-1)**k for k, x in enumerate(p)) for p in data.num]
+    assert _kernel(program).run(points) == _forward(program, points)
+
+
+@needs_kernel
+@pytest.mark.parametrize("build", [vardi2022.build, park2021.build, yun2019.build])
+def test_constructions_certify_through_the_kernel(build):
+    X, y = cases.random_data(300, 3, "integer", 1)
+    data = dataset.from_arrays(X, y)
+    G = build(data)
+    program = evaluate.compile_network(G, data.scale)
+    assert evaluate.native_program(program) is not None
+    assert evaluate.run(G, data, jobs=1, engine="point").exact
+    wrong = dataset.from_arrays(X, y + 1)
+    assert len(evaluate.run(G, wrong, jobs=1, engine="point").mismatches) == data.n
+
+
+def test_rational_fallback_programs_stay_in_python():
+    G = cases.exploding_scales_network()
+    data = dataset.from_arrays(np.array([[0.5], [-2.0], [7.0]]), np.array([0, 1, 2]))
+    program = evaluate.compile_network(G, data.scale)
+    assert evaluate.native_program(program) is None
+    assert evaluate.run(G, data, jobs=1, engine="point").points_checked == 3
+
+
+def test_without_the_kernel_python_gives_the_same_evaluation(monkeypatch, tmp_path):
+    G, data, _ = cases.layered_network(4, weight_bits=50, n=50, depth=4)
+    with_kernel = evaluate.run(G, data, jobs=1, engine="point")
+    monkeypatch.setattr(native, "_state", {})
+    monkeypatch.setenv("NETCERT_NATIVE", "0")
+    assert native.library() is None and native.unavailable() == "NETCERT_NATIVE=0"
+    monkeypatch.setattr(evaluate, "_native", [None, None])
+    assert evaluate.run(G, data, jobs=1, engine="point") == with_kernel
+    netjson.write(G, tmp_path / "net.json")
+    out = CliRunner().invoke(cli, ["inspect", "--plan", str(tmp_path / "net.json")])
+    assert "not the C kernel: NETCERT_NATIVE=0" in out.output or "batch" in out.output.splitlines()[0]
+
+
+def test_a_failed_compile_is_reported_not_raised(monkeypatch, tmp_path):
+    monkeypatch.setattr(native, "_state", {})
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("CC", "false")
+    assert native.library() is None
+    assert native.unavailable().startswith("compiling program.c failed")
+    assert not list((tmp_path / "netcert").iterdir())  # nothing half-written
+
+
+@needs_kernel
+def test_threshold_and_relu_at_exactly_zero():
+    """threshold(0) = 1 and relu(0) = 0, on points where every hidden Z is an integer near 0."""
+    G = net.new_network(["x", "y"])
+    for j in range(-4, 5):
+        net.add_neuron(G, f"t{j}", layer=1, activation="threshold", bias=-j, incoming={"x": 1, "y": -1})
+        net.add_neuron(G, f"r{j}", layer=1, activation="relu", bias=-j, incoming={"x": 2, "y": -2})
+    net.add_neuron(G, "out", layer=2, activation="identity", bias=0,
+                   incoming={**{f"t{j}": 100 * 3**(j + 4) for j in range(-4, 5)}, **{f"r{j}": 1 for j in range(-4, 5)}})
+    net.set_outputs(G, ["out"])
+    X = np.array([[a, b] for a in range(-5, 6) for b in range(-5, 6)], dtype=np.float64)
+    data = dataset.from_arrays(X, np.zeros(len(X)))
+    program = evaluate.compile_network(G, data.scale)
+    got = _kernel(program).run(data.num)
+    assert got == _forward(program, data.num)
+    assert got[0] == sum(100 * 3**(j + 4) - j for j in range(-4, 1))  # x = y: threshold(-j) = 1, relu(-j) = -j for j <= 0
