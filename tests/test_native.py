@@ -46,7 +46,7 @@ def _tables(seed: int):
         net.add_neuron(G, f"h{k}", layer=1, activation="relu", bias=rng.randint(-9, 9), incoming={"x": m})
     for c, act in enumerate(["identity", "relu", "threshold"]):
         net.add_neuron(G, f"o{c}", layer=2, activation=act, bias=rng.randint(-5, 5),
-                       incoming={f"h{k}": rng.choice([-3, -1, 1, 2]) * 2**rng.choice([0, 90]) for k in range(12)})
+                       incoming={f"h{k}": rng.choice([-3, -1, 1, 2]) * 2**rng.choice([0, 61, 61, 90]) for k in range(12)})
     net.add_neuron(G, "out", layer=3, activation="identity", bias=0, incoming={f"o{c}": c + 1 for c in range(3)})
     net.set_outputs(G, ["out"])
     X = np.arange(-12.0, 12.0, 0.25)[:, None]
@@ -142,3 +142,27 @@ def test_threshold_and_relu_at_exactly_zero():
     got = _kernel(program).run(data.num)
     assert got == _forward(program, data.num)
     assert got[0] == sum(100 * 3**(j + 4) - j for j in range(-4, 1))  # x = y: threshold(-j) = 1, relu(-j) = -j for j <= 0
+
+
+@needs_kernel
+@pytest.mark.parametrize("seed", range(6))
+def test_values_crossing_64_bits(seed):
+    """Products and sums just below, at and above 2^63 in magnitude, where the kernel's int64
+    fast path must hand over to GMP (and back when a value fits again)."""
+    rng = random.Random(seed)
+    edge = [2**62, 2**62 + 1, 2**63 - 1, 2**63, 2**63 + 1, 3 * 2**61, 2**31, 2**32 + 1, 1]
+    G = net.new_network(["x", "y"])
+    for j in range(8):
+        net.add_neuron(G, f"h{j}", layer=1, activation=rng.choice(["relu", "identity", "threshold"]),
+                       bias=rng.choice([-1, 1]) * rng.choice(edge),
+                       incoming={"x": rng.choice([-1, 1]) * rng.choice(edge), "y": rng.choice([-1, 1]) * rng.choice(edge)})
+    for j in range(4):
+        net.add_neuron(G, f"g{j}", layer=2, activation=rng.choice(["relu", "identity"]), bias=rng.choice(edge),
+                       incoming={f"h{k}": rng.choice([-1, 1]) * rng.choice(edge) for k in range(8)})
+    net.add_neuron(G, "out", layer=3, activation="identity", bias=0, incoming={f"g{j}": 1 for j in range(4)})
+    net.set_outputs(G, ["out"])
+    data = dataset.from_arrays(np.zeros((1, 2)), np.zeros(1))
+    program = evaluate.compile_network(G, data.scale)
+    points = [(a * s, b * t) for a in (0, 1, 2**31, 2**32, 2**62 - 1, 2**63 - 1) for b in (1, 2**30, 2**62)
+              for s in (1, -1) for t in (1, -1)]
+    assert _kernel(program).run(points) == _forward(program, points)

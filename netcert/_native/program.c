@@ -8,12 +8,17 @@
  * floor(tau) < L), then relu, identity or threshold. Programs with rational-fallback nodes stay
  * in Python. Consecutive points reuse what did not change: a form is recomputed only when one of
  * its sources changed value, a node only when its form did (evaluate._Sweep's rule), so points in
- * the sweep order skip most of the work. Every value is an exact GMP integer; nothing is rounded.
+ * the sweep order skip most of the work. Every value is exact: an int64 while it fits (each
+ * product and sum checked with the compiler's overflow builtins), a GMP integer from the first
+ * operation that would overflow; a value that fits is always held as an int64, so equal values
+ * have equal representations. Nothing is rounded.
  */
 #include <gmp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+_Static_assert(sizeof(long) == 8, "GMP's si/ui functions must take 64-bit integers");
 
 enum { RELU = 0, IDENTITY = 1, THRESHOLD = 2 };
 enum { NODE = 0, TABLE = 1 };
@@ -23,19 +28,105 @@ enum { NODE = 0, TABLE = 1 };
  * constants) followed by neg_slope (n_neg + 1). */
 enum { STEP_FIELDS = 12 };
 
+/* An exact integer: s when !big, else z. Normal form: big exactly when the value needs more
+ * than 64 bits. */
+typedef struct {
+    int64_t s;
+    int big;
+    mpz_t z;
+} num;
+
 typedef struct {
     int64_t n_slots, n_forms, n_steps, n_inputs, output_slot, n_consts;
     int64_t *input_slots, *form_start, *term_slot, *term_coef, *steps, *before_start, *before_form;
-    mpz_t *consts, *vals, *L, *outs;
-    mpz_t z, acc;
+    num *consts, *vals, *L;
+    num acc, z;
+    mpz_t tmp, *outs;
     char *slot_changed, *form_changed;
     int64_t n_outs, fresh;
 } program;
+
+/* -- exact integers: int64 while they fit --------------------------------------------------- */
+
+static void num_init(num *a) { a->s = 0; a->big = 0; mpz_init(a->z); }
+
+static void num_normalize(num *a) {
+    if (a->big && mpz_fits_slong_p(a->z)) { a->s = mpz_get_si(a->z); a->big = 0; }
+}
+
+static void num_set_mpz(num *a, mpz_srcptr x) {
+    if (mpz_fits_slong_p(x)) { a->s = mpz_get_si(x); a->big = 0; }
+    else { mpz_set(a->z, x); a->big = 1; }
+}
+
+static int num_sgn(const num *a) { return a->big ? mpz_sgn(a->z) : (a->s > 0) - (a->s < 0); }
+
+static int num_cmp(const num *a, const num *b) {
+    if (!a->big && !b->big) return (a->s > b->s) - (a->s < b->s);
+    if (!b->big) return mpz_cmp_si(a->z, b->s);
+    if (!a->big) return -mpz_cmp_si(b->z, a->s);
+    return mpz_cmp(a->z, b->z);
+}
+
+/* Both in normal form: equal values have the same representation. */
+static int num_eq(const num *a, const num *b) {
+    if (a->big != b->big) return 0;
+    return a->big ? mpz_cmp(a->z, b->z) == 0 : a->s == b->s;
+}
+
+static void num_swap(num *a, num *b) { num t = *a; *a = *b; *b = t; }
+
+static void widen(num *a) {
+    if (!a->big) { mpz_set_si(a->z, a->s); a->big = 1; }
+}
+
+static void addmul_si(mpz_t r, mpz_srcptr a, int64_t b) {
+    if (b >= 0) mpz_addmul_ui(r, a, (unsigned long)b);
+    else mpz_submul_ui(r, a, -(unsigned long)b); /* 2^63 for INT64_MIN: exact in unsigned */
+}
+
+/* acc += c v (acc may leave normal form; num_normalize restores it). */
+static void acc_addmul(num *acc, const num *c, const num *v, mpz_t tmp) {
+    if (!acc->big && !c->big && !v->big) {
+        int64_t p, q;
+        if (!__builtin_mul_overflow(c->s, v->s, &p) && !__builtin_add_overflow(acc->s, p, &q)) {
+            acc->s = q;
+            return;
+        }
+    }
+    widen(acc);
+    if (!c->big && !v->big) { mpz_set_si(tmp, c->s); addmul_si(acc->z, tmp, v->s); }
+    else if (!c->big) addmul_si(acc->z, v->z, c->s);
+    else if (!v->big) addmul_si(acc->z, c->z, v->s);
+    else mpz_addmul(acc->z, c->z, v->z);
+}
+
+/* acc += b */
+static void acc_add(num *acc, const num *b) {
+    if (!acc->big && !b->big) {
+        int64_t q;
+        if (!__builtin_add_overflow(acc->s, b->s, &q)) { acc->s = q; return; }
+    }
+    widen(acc);
+    if (b->big) mpz_add(acc->z, acc->z, b->z);
+    else if (b->s >= 0) mpz_add_ui(acc->z, acc->z, (unsigned long)b->s);
+    else mpz_sub_ui(acc->z, acc->z, -(unsigned long)b->s);
+}
+
+static void acc_zero(num *acc) { acc->s = 0; acc->big = 0; }
+
+/* -- the program --------------------------------------------------------------------------- */
 
 static int64_t *copy(const int64_t *src, int64_t n) {
     int64_t *dst = malloc((n > 0 ? n : 1) * sizeof(int64_t));
     if (dst && n > 0) memcpy(dst, src, n * sizeof(int64_t));
     return dst;
+}
+
+static num *nums(int64_t n) {
+    num *a = malloc((n > 0 ? n : 1) * sizeof(num));
+    if (a) for (int64_t i = 0; i < n; i++) num_init(a + i);
+    return a;
 }
 
 /* Constants: lengths[i] bytes of |c_i|, big-endian, negative length for a negative constant. */
@@ -55,44 +146,45 @@ program *nc_new(const int64_t *header, const int64_t *input_slots, const int64_t
     p->steps = copy(steps, p->n_steps * STEP_FIELDS);
     p->before_start = copy(before_start, p->n_steps + 1);
     p->before_form = copy(before_form, before_start[p->n_steps]);
-    p->consts = malloc((p->n_consts + 1) * sizeof(mpz_t));
-    p->vals = malloc((p->n_slots + 1) * sizeof(mpz_t));
-    p->L = malloc((p->n_forms + 1) * sizeof(mpz_t));
+    p->consts = nums(p->n_consts);
+    p->vals = nums(p->n_slots);
+    p->L = nums(p->n_forms);
     p->slot_changed = calloc(p->n_slots + 1, 1);
     p->form_changed = calloc(p->n_forms + 1, 1);
+    num_init(&p->acc); num_init(&p->z); mpz_init(p->tmp);
     const unsigned char *at = bytes;
     for (int64_t i = 0; i < p->n_consts; i++) {
         int64_t n = lengths[i] < 0 ? -lengths[i] : lengths[i];
-        mpz_init(p->consts[i]);
-        mpz_import(p->consts[i], (size_t)n, 1, 1, 1, 0, at);
-        if (lengths[i] < 0) mpz_neg(p->consts[i], p->consts[i]);
+        mpz_import(p->tmp, (size_t)n, 1, 1, 1, 0, at);
+        if (lengths[i] < 0) mpz_neg(p->tmp, p->tmp);
+        num_set_mpz(p->consts + i, p->tmp);
         at += n;
     }
-    for (int64_t i = 0; i < p->n_slots; i++) mpz_init(p->vals[i]);
-    for (int64_t i = 0; i < p->n_forms; i++) mpz_init(p->L[i]);
-    mpz_init(p->z); mpz_init(p->acc);
     p->fresh = 1;
     return p;
 }
 
+static void free_nums(num *a, int64_t n) {
+    for (int64_t i = 0; i < n; i++) mpz_clear(a[i].z);
+    free(a);
+}
+
 void nc_free(program *p) {
     if (!p) return;
-    for (int64_t i = 0; i < p->n_consts; i++) mpz_clear(p->consts[i]);
-    for (int64_t i = 0; i < p->n_slots; i++) mpz_clear(p->vals[i]);
-    for (int64_t i = 0; i < p->n_forms; i++) mpz_clear(p->L[i]);
+    free_nums(p->consts, p->n_consts); free_nums(p->vals, p->n_slots); free_nums(p->L, p->n_forms);
     for (int64_t i = 0; i < p->n_outs; i++) mpz_clear(p->outs[i]);
-    mpz_clear(p->z); mpz_clear(p->acc);
+    mpz_clear(p->acc.z); mpz_clear(p->z.z); mpz_clear(p->tmp);
     free(p->input_slots); free(p->form_start); free(p->term_slot); free(p->term_coef); free(p->steps);
-    free(p->before_start); free(p->before_form); free(p->consts); free(p->vals); free(p->L); free(p->outs);
+    free(p->before_start); free(p->before_form); free(p->outs);
     free(p->slot_changed); free(p->form_changed); free(p);
 }
 
 /* The number of sorted integers t[0..n) with t <= L (strict = 0) or t < L (strict = 1). */
-static int64_t count_below(mpz_t *t, int64_t n, const mpz_t L, int strict) {
+static int64_t count_below(const num *t, int64_t n, const num *L, int strict) {
     int64_t lo = 0, hi = n;
     while (lo < hi) {
         int64_t mid = lo + (hi - lo) / 2;
-        int c = mpz_cmp(t[mid], L);
+        int c = num_cmp(t + mid, L);
         if (c < 0 || (c == 0 && !strict)) lo = mid + 1; else hi = mid;
     }
     return lo;
@@ -103,35 +195,42 @@ static void form_value(program *p, int64_t f) {
     for (int64_t t = p->form_start[f]; t < p->form_start[f + 1] && !dirty; t++)
         dirty = p->slot_changed[p->term_slot[t]];
     if (!dirty) { p->form_changed[f] = 0; return; }
-    mpz_set_ui(p->acc, 0);
+    acc_zero(&p->acc);
     for (int64_t t = p->form_start[f]; t < p->form_start[f + 1]; t++) {
-        mpz_srcptr v = p->vals[p->term_slot[t]];
-        if (mpz_sgn(v)) mpz_addmul(p->acc, p->consts[p->term_coef[t]], v);
+        const num *v = p->vals + p->term_slot[t];
+        if (v->big || v->s) acc_addmul(&p->acc, p->consts + p->term_coef[t], v, p->tmp);
     }
-    p->form_changed[f] = fresh || mpz_cmp(p->acc, p->L[f]) != 0;
-    if (p->form_changed[f]) mpz_swap(p->acc, p->L[f]);
+    num_normalize(&p->acc);
+    p->form_changed[f] = fresh || !num_eq(&p->acc, p->L + f);
+    if (p->form_changed[f]) num_swap(&p->acc, p->L + f);
 }
 
 static void step_value(program *p, const int64_t *s) {
     int64_t slot = s[1], act = s[2], form = s[3];
     if (!p->fresh && !p->form_changed[form]) { p->slot_changed[slot] = 0; return; }
-    mpz_srcptr L = p->L[form];
+    const num *L = p->L + form, *c = p->consts;
+    num *z = &p->z;
+    acc_zero(z);
+    acc_add(z, c + s[5]);
     if (s[0] == NODE) {
-        mpz_mul(p->z, p->consts[s[4]], L);
-        mpz_add(p->z, p->z, p->consts[s[5]]);
+        acc_addmul(z, c + s[4], L, p->tmp);
     } else {
-        int64_t k = count_below(p->consts + s[7], s[6], L, 0);
-        int64_t j = count_below(p->consts + s[11], s[10], L, 1);
-        mpz_add(p->acc, p->consts[s[8] + k], p->consts[s[8] + s[6] + 1 + j]);
-        mpz_mul(p->z, p->acc, L);
-        mpz_add(p->z, p->z, p->consts[s[5]]);
-        mpz_add(p->z, p->z, p->consts[s[9] + k]);
-        mpz_add(p->z, p->z, p->consts[s[9] + s[6] + 1 + j]);
+        int64_t k = count_below(c + s[7], s[6], L, 0);
+        int64_t j = count_below(c + s[11], s[10], L, 1);
+        num *slope = &p->acc;
+        acc_zero(slope);
+        acc_add(slope, c + s[8] + k);
+        acc_add(slope, c + s[8] + s[6] + 1 + j);
+        num_normalize(slope);
+        acc_add(z, c + s[9] + k);
+        acc_add(z, c + s[9] + s[6] + 1 + j);
+        acc_addmul(z, slope, L, p->tmp);
     }
-    if (act == RELU && mpz_sgn(p->z) < 0) mpz_set_ui(p->z, 0);
-    else if (act == THRESHOLD) mpz_set_ui(p->z, mpz_sgn(p->z) >= 0);
-    p->slot_changed[slot] = p->fresh || mpz_cmp(p->z, p->vals[slot]) != 0;
-    if (p->slot_changed[slot]) mpz_swap(p->z, p->vals[slot]);
+    num_normalize(z);
+    if (act == RELU && num_sgn(z) < 0) acc_zero(z);
+    else if (act == THRESHOLD) { int64_t one = num_sgn(z) >= 0; acc_zero(z); z->s = one; }
+    p->slot_changed[slot] = p->fresh || !num_eq(z, p->vals + slot);
+    if (p->slot_changed[slot]) num_swap(z, p->vals + slot);
 }
 
 static int reserve(program *p, int64_t n) {
@@ -144,54 +243,57 @@ static int reserve(program *p, int64_t n) {
     return 1;
 }
 
-static void set_input(program *p, int64_t k, mpz_srcptr x) {
-    int64_t slot = p->input_slots[k];
-    p->slot_changed[slot] = p->fresh || mpz_cmp(x, p->vals[slot]) != 0;
-    if (p->slot_changed[slot]) mpz_set(p->vals[slot], x);
-}
-
 static void run_point(program *p, int64_t i) {
     for (int64_t s = 0; s < p->n_steps; s++) {
         for (int64_t b = p->before_start[s]; b < p->before_start[s + 1]; b++) form_value(p, p->before_form[b]);
         step_value(p, p->steps + s * STEP_FIELDS);
     }
-    mpz_set(p->outs[i], p->vals[p->output_slot]);
+    const num *out = p->vals + p->output_slot;
+    if (out->big) mpz_set(p->outs[i], out->z); else mpz_set_si(p->outs[i], out->s);
     p->fresh = 0;
+}
+
+static void set_input(program *p, int64_t k, const num *x) {
+    int64_t slot = p->input_slots[k];
+    num *v = p->vals + slot;
+    p->slot_changed[slot] = p->fresh || !num_eq(x, v);
+    if (p->slot_changed[slot]) {
+        if (x->big) num_set_mpz(v, x->z); else { v->s = x->s; v->big = 0; }
+    }
 }
 
 /* Points given as int64 numerators, row-major (n x inputs). Returns 0, or -1 out of memory. */
 int nc_run_i64(program *p, int64_t n, const int64_t *X) {
     if (!reserve(p, n)) return -1;
-    mpz_t x;
-    mpz_init(x);
+    num x = {0};
     for (int64_t i = 0; i < n; i++) {
         for (int64_t k = 0; k < p->n_inputs; k++) {
-            mpz_set_si(x, X[i * p->n_inputs + k]);
-            set_input(p, k, x);
+            x.s = X[i * p->n_inputs + k];
+            set_input(p, k, &x);
         }
         run_point(p, i);
     }
-    mpz_clear(x);
     return 0;
 }
 
 /* Points given as constants are (lengths with signs, big-endian magnitudes), n x inputs of them. */
 int nc_run_bytes(program *p, int64_t n, const int64_t *lengths, const unsigned char *bytes) {
     if (!reserve(p, n)) return -1;
-    mpz_t x;
-    mpz_init(x);
+    num x;
+    num_init(&x);
     const unsigned char *at = bytes;
     for (int64_t i = 0; i < n; i++) {
         for (int64_t k = 0; k < p->n_inputs; k++) {
             int64_t len = lengths[i * p->n_inputs + k], m = len < 0 ? -len : len;
-            mpz_import(x, (size_t)m, 1, 1, 1, 0, at);
-            if (len < 0) mpz_neg(x, x);
+            mpz_import(p->tmp, (size_t)m, 1, 1, 1, 0, at);
+            if (len < 0) mpz_neg(p->tmp, p->tmp);
             at += m;
-            set_input(p, k, x);
+            num_set_mpz(&x, p->tmp);
+            set_input(p, k, &x);
         }
         run_point(p, i);
     }
-    mpz_clear(x);
+    mpz_clear(x.z);
     return 0;
 }
 
