@@ -336,7 +336,7 @@ def normalize(C: list, r: int, n_out: int, out: np.ndarray | None = None, work: 
     if out is None:
         out = np.empty((shape[0], n_out, shape[1]))
     work = {} if work is None else work
-    T, carry = _buffer(work, ("T", shape), shape, np.float64), _buffer(work, ("carry", shape), shape, np.float64)
+    T, carry = scratch(work, ("T", shape), shape, np.float64), scratch(work, ("carry", shape), shape, np.float64)
     total, radix, inverse = max(len(C), n_out), float(1 << r), 1.0 / (1 << r)
     for q in range(total):
         terms = C[q] if q < len(C) else []
@@ -376,7 +376,9 @@ def forward(layers: Sequence[Layer], X: np.ndarray, work: dict | None = None) ->
     return H, r
 
 
-def _buffer(work: dict, key: tuple, shape: tuple, dtype) -> np.ndarray:
+def scratch(work: dict, key, shape: tuple, dtype) -> np.ndarray:
+    """The array ``work[key]``, allocated only when missing or of another shape: chunks of one
+    run reuse their arrays (fresh pages cost as much as the arithmetic)."""
     buf = work.get(key)
     if buf is None or buf.shape != shape:
         buf = work[key] = np.empty(shape, dtype=dtype)
@@ -394,7 +396,7 @@ def _layer(L: Layer, H: np.ndarray, r_in: int, work: dict, k: int) -> tuple[np.n
     c = H.shape[2]
     if p.engine == "batch-float64":
         X = _exact(H, r_in, np.float64)
-        Z = L.weights @ X if p.sparse else np.matmul(L.weights, X, out=_buffer(work, (k, "Z"), (p.width, c), np.float64))
+        Z = L.weights @ X if p.sparse else np.matmul(L.weights, X, out=scratch(work, (k, "Z"), (p.width, c), np.float64))
         Z += L.bias
         return _activate_exact(L, Z)[:, None, :], 0
     if p.engine == "batch-int64":
@@ -402,20 +404,20 @@ def _layer(L: Layer, H: np.ndarray, r_in: int, work: dict, k: int) -> tuple[np.n
     r, n_in, n_w = p.radix, p.limbs, p.weight_limbs
     X = split_limbs(H, r_in, r, n_in)
     if X.dtype != np.float64:  # limbs below 2^r: exact as float64
-        Xf = _buffer(work, (k, "X"), X.shape, np.float64)
+        Xf = scratch(work, (k, "X"), X.shape, np.float64)
         np.copyto(Xf, X, casting="unsafe")
         X = Xf
     Xs = X.reshape(X.shape[0], n_in * c)
     if p.sparse:
         P = np.asarray(L.weights @ Xs)
     else:
-        P = np.matmul(L.weights, Xs, out=_buffer(work, (k, "P"), (L.weights.shape[0], n_in * c), np.float64))
+        P = np.matmul(L.weights, Xs, out=scratch(work, (k, "P"), (L.weights.shape[0], n_in * c), np.float64))
     P = P.reshape(n_w, p.width, n_in, c)
     C = [[P[j, :, q - j] for j in range(n_w) if 0 <= q - j < n_in] for q in range(n_in + n_w - 1)]
     for q in range(L.bias.shape[1]):
         C.extend([] for _ in range(q + 1 - len(C)))
         C[q].append(L.bias[:, q:q + 1])
-    Z = normalize(C, r, p.out_limbs, _buffer(work, (k, "N"), (p.width, p.out_limbs, c), np.float64), work)
+    Z = normalize(C, r, p.out_limbs, scratch(work, (k, "N"), (p.width, p.out_limbs, c), np.float64), work)
     return _activate_limbs(L, Z, r, work, k)
 
 
@@ -439,7 +441,7 @@ def _activate_limbs(L: Layer, H: np.ndarray, r: int, work: dict, k: int) -> tupl
     if L.relu is None:
         if acts == THRESHOLD:
             return keep, 0
-        return np.multiply(H, keep, out=_buffer(work, (k, "H"), H.shape, np.float64)), r
+        return np.multiply(H, keep, out=scratch(work, (k, "H"), H.shape, np.float64)), r
     step = np.zeros_like(H)
     step[:, :1, :] = keep  # 0/1 in floor normal form: the lowest limb is the bit, every other one 0
     H = np.where(L.threshold[:, :, None], step, H)

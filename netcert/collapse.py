@@ -65,8 +65,7 @@ class Pair:
     below: np.ndarray  # (H, 1) -tau: Zf < -tau proves Z < 0 (+inf for identity rows)
     rows: tuple[Row, ...]  # the exact hidden rows, for the ambiguous entries
     limbs: np.ndarray  # (columns, H) float64: the R-bit limbs of M's kept columns
-    column_input: np.ndarray  # (2 columns,) the x_k each G half multiplies (d: the constant 1)
-    column_position: np.ndarray  # (2 columns,) the position (in rho bits) of each G half, sorted
+    column_input: np.ndarray  # (2 columns,) the x_k each G half multiplies (d: the constant 1), sorted
     starts: np.ndarray  # first half of each run of equal positions (np.add.reduceat)
     positions: np.ndarray  # the distinct positions, one per run
     order: np.ndarray  # the halves (low of every column, then high) in position order
@@ -205,7 +204,7 @@ def build(plan_: Plan, shape: Shape, layers: Sequence[Sequence[Row]]) -> Pair:
     position = np.array([halves[i][1] for i in order], dtype=np.int64)
     starts = np.flatnonzero(np.r_[True, position[1:] != position[:-1]])
     return Pair(plan_, weights, above, below, tuple(hidden), limbs,
-                np.array([halves[i][0] for i in order], dtype=np.int64), position, starts, position[starts],
+                np.array([halves[i][0] for i in order], dtype=np.int64), starts, position[starts],
                 order, rho, shape.input_limbs, shape.width, out.bias, out.activation)
 
 
@@ -221,18 +220,18 @@ def forward(pair: Pair, X: np.ndarray, work: dict | None = None) -> list[int]:
     work = {} if work is None else work
     d, c = X.shape
     H = len(pair.rows)
-    Xa = _buffer(work, "Xa", (d + 1, c), np.float64)
+    Xa = batch.scratch(work, "Xa", (d + 1, c), np.float64)
     Xa[:d] = X  # int64 or Python integers rounded to nearest
     Xa[d] = 1.0
-    Z = np.matmul(pair.weights, Xa, out=_buffer(work, "Z", (H, c), np.float64))
-    positive = np.greater(Z, pair.above, out=_buffer(work, "pos", (H, c), np.bool_))
-    mask = _buffer(work, "mask", (H, c), np.float64)
+    Z = np.matmul(pair.weights, Xa, out=batch.scratch(work, "Z", (H, c), np.float64))
+    positive = np.greater(Z, pair.above, out=batch.scratch(work, "pos", (H, c), np.bool_))
+    mask = batch.scratch(work, "mask", (H, c), np.float64)
     np.copyto(mask, positive)
-    if np.count_nonzero(np.less(Z, pair.below, out=_buffer(work, "neg", (H, c), np.bool_))) \
+    if np.count_nonzero(np.less(Z, pair.below, out=batch.scratch(work, "neg", (H, c), np.bool_))) \
             + np.count_nonzero(positive) < H * c:
         _settle(pair, X, Z, mask)
-    G = np.matmul(pair.limbs, mask, out=_buffer(work, "G", (pair.limbs.shape[0], c), np.float64))
-    return _assemble(pair, X, G, work)
+    G = np.matmul(pair.limbs, mask, out=batch.scratch(work, "G", (pair.limbs.shape[0], c), np.float64))
+    return _assemble(pair, X, G)
 
 
 def _settle(pair: Pair, X: np.ndarray, Z: np.ndarray, mask: np.ndarray) -> None:
@@ -243,7 +242,7 @@ def _settle(pair: Pair, X: np.ndarray, Z: np.ndarray, mask: np.ndarray) -> None:
         mask[j, i] = z > 0 if row.activation == RELU else z >= 0
 
 
-def _assemble(pair: Pair, X: np.ndarray, G: np.ndarray, work: dict) -> list[int]:
+def _assemble(pair: Pair, X: np.ndarray, G: np.ndarray) -> list[int]:
     """c + sum_k x_k G_k as exact integers, with the output's activation (module docstring)."""
     rho, n_x = pair.rho, pair.input_limbs
     c = X.shape[1]
@@ -267,5 +266,3 @@ def _assemble(pair: Pair, X: np.ndarray, G: np.ndarray, work: dict) -> list[int]
         return [int(v >= 0) for v in outs]
     return outs
 
-
-_buffer = batch._buffer
