@@ -28,7 +28,7 @@ Parts:
   program, no reuse across points), at GMP's 0.67 ns per limb product and
   0.28 ns per limb addition, averaged over 20 sample points, as points/s on
   one core; "bound / measured per core" is how many times faster than the
-  evaluator (points/s over the cores) the bound is: the Python overhead.
+  evaluator (points/s over the cores) the bound is: the cost beyond GMP's limb work (calls, interpreter).
 - ``jobs``: vardi2022 at ``--jobs-n`` on its own data (X ~ U[-1, 1]^2,
   labels U{1, 2}, as in benchmarks/vardi2022.py), ``verify.verify`` with one
   process and with two, each in a fresh process.

@@ -14,7 +14,7 @@ Shapes (all d = 10):
   (``benchmarks/threshold.py``'s ``ball``): threshold layers, sparse.
 
 Rows per shape, all measured in this run: ``evaluate.run`` with the automatic choice (``auto``),
-with the batch engine forced (``batch``), the per-point path (``point``: sweep and events, on the
+with the batch engine forced (``batch``), the per-point path (``point``: the C kernel, or sweep and events without it, on the
 first --point-max points), each with jobs = 1, and auto with jobs = 2; and a numpy float64 forward
 pass of the same network (layer by layer, the same chunks of points, CSR for sparse layers;
 INEXACT, a baseline only). "x float64" is that row's time per point over float64's. "compiled"
