@@ -197,14 +197,18 @@ def _limb_choice(rows, in_bound, zmax, amax, fan_in, sparse, nnz, dense_size, wi
 
 
 def plan(layers: Sequence[Sequence[Row]], input_bounds: Sequence[int], n_points: int,
-         point_ns: float | None) -> Plan:
+         point_ns: float | None, *, complete: bool = True) -> Plan:
     """Plan every layer; batch the network when every layer has an exact kernel and the batch is
-    estimated cheaper than ``point_ns`` per point (the per-point path's estimate; None: always batch)."""
+    estimated cheaper than ``point_ns`` per point (the per-point path's estimate; None: always batch).
+    ``complete=False`` stops at the first layer without one (the bounds of deep networks' later
+    layers are big integers, and only ``inspect --plan`` shows them)."""
     bounds, limbs, radix, out, width_in = list(input_bounds), 1, 0, [], len(input_bounds)
     for k, rows in enumerate(layers, start=1):
         z = layer_bounds(rows, bounds)
         p = plan_layer(k, rows, max(bounds, default=0), z, width_in, limbs, radix)
         out.append(p)
+        if p.engine == "sweep" and not complete:
+            break
         bounds = [value_bound(b, r.activation) for b, r in zip(z, rows)]
         limbs, radix = (1, 0) if all(r.activation == THRESHOLD for r in rows) else (p.out_limbs, p.radix)
         width_in = len(rows)

@@ -692,9 +692,10 @@ def _input_bounds(data: Dataset) -> list[int]:
     return [max((abs(row[j]) for row in data.num), default=0) for j in range(data.d)]
 
 
-def _choose(G: nx.DiGraph, scales: tuple, bounds: list[int], n: int, engine: str):
+def _choose(G: nx.DiGraph, scales: tuple, bounds: list[int], n: int, engine: str, complete: bool = True):
     """(plan, batch layers or None, program or None, value scales): the batch path when ``engine``
-    allows it and (auto) it is estimated cheaper than the per-point path."""
+    allows it and (auto) it is estimated cheaper than the per-point path; ``complete``: plan every
+    layer even past one without an exact batch kernel (for ``inspect --plan``)."""
     if engine not in ENGINES:
         raise InputError(f"unknown engine {engine!r} (one of {', '.join(ENGINES)})")
     order = ordered_nodes(G)
@@ -706,7 +707,7 @@ def _choose(G: nx.DiGraph, scales: tuple, bounds: list[int], n: int, engine: str
             program, scale
     brows = _batch_rows(G, layers, rows)
     point_ns = None if program is None else _point_ns(program)
-    chosen = batch.plan(brows, bounds, n, point_ns)
+    chosen = batch.plan(brows, bounds, n, point_ns, complete=complete)
     found = None if engine == "batch" else collapse.plan(brows, bounds)
     if found is not None and (engine == "collapse" or found[0].ns < min(point_ns, chosen.ns or point_ns)):
         rival = f"{chosen.ns / 1000:.1f} us batched by layer, " if chosen.ns else ""
@@ -730,7 +731,7 @@ def _prepare(G: nx.DiGraph, data: Dataset, engine: str) -> tuple[tuple, int]:
     """What every range of points needs: ("batch", layers, data, output scale, chunk, wide inputs)
     or ("point", program, data, sweep order); and the fewest points worth a pool of processes."""
     bounds = _input_bounds(data)
-    chosen, layers, program, scale = _choose(G, data.scale, bounds, data.n, engine)
+    chosen, layers, program, scale = _choose(G, data.scale, bounds, data.n, engine, complete=False)
     if layers is not None:
         wide = max(bounds, default=0) >= batch.INT64_EXACT
         minimum = max(_PARALLEL_MIN_POINTS, int(_PARALLEL_MIN_NS // max(chosen.ns, 1.0)))
