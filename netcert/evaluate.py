@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import threading
 from bisect import bisect_left, bisect_right
 from heapq import heappop, heappush
 from collections.abc import Callable
@@ -530,7 +531,7 @@ _CALIBRATION = 64
 _SPARSE = 0.25  # switch to events when fewer than a quarter of the steps change per point
 _STRAIGHT_MIN_POINTS = 1000  # below this, compiling the straight-line function costs more than it saves
 _straight: list = [None, None, None]  # [program, its straight-line function, faster than reuse (None: untimed)]
-_native: list = [None, None]  # [program, the C kernel's copy of it or None]
+_native = threading.local()  # per thread: .record = [program, the C kernel's copy of it or None]
 _NATIVE_BLOCK = 4096  # points per call of the C kernel
 
 
@@ -601,13 +602,15 @@ def _evaluate_points(program: Program, data: Dataset, indices: list[int]) -> tup
 
 
 def native_program(program: Program) -> native.Program | None:
-    """The program loaded into the C kernel (``native``), kept for the last program of this process,
-    or None when the kernel is unavailable or the program has rational-fallback nodes."""
-    if _native[0] is not program:
+    """The program loaded into the C kernel (``native``), kept for the last program of this thread
+    (the kernel holds the previous point's state, and Dask workers may run tasks in threads), or
+    None when the kernel is unavailable or the program has rational-fallback nodes."""
+    record = getattr(_native, "record", None)
+    if record is None or record[0] is not program:
         lib = native.library()
         usable = lib is not None and all(type(s) is not _RatNode for s in program.steps)
-        _native[:] = [program, native.Program(lib, program, _Node, _Table) if usable else None]
-    return _native[1]
+        record = _native.record = [program, native.Program(lib, program, _Node, _Table) if usable else None]
+    return record[1]
 
 
 def _straight_line(program: Program) -> tuple[Callable | None, bool | None]:

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -156,7 +157,9 @@ def _ptr(a: np.ndarray):
 class Program:
     """An ``evaluate.Program`` loaded into the C kernel; ``run`` gives its output on points in order.
 
-    The kernel keeps the previous point's values, so consecutive calls continue one sweep.
+    The kernel keeps the previous point's values, so consecutive calls continue one sweep. ctypes
+    releases the GIL during a call, so a lock keeps two threads (a Dask worker with several) from
+    running one kernel's state at once; ``evaluate`` gives each thread its own copy anyway.
     """
 
     def __init__(self, lib: ctypes.CDLL, program, node_type, table_type):
@@ -191,13 +194,17 @@ class Program:
                   np.array(slots, dtype=np.int64), np.array(coefs, dtype=np.int64),
                   np.array(steps, dtype=np.int64).reshape(-1), np.array(before, dtype=np.int64),
                   np.array(forms_before, dtype=np.int64), lengths]
-        self._lib, self.n_inputs = lib, len(program.input_slots)
+        self._lib, self.n_inputs, self._lock = lib, len(program.input_slots), threading.Lock()
         self._handle = lib.nc_new(*(_ptr(a) for a in arrays), blob)
         if not self._handle:
             raise MemoryError("the C kernel could not allocate the program")
 
     def run(self, points: Sequence[Sequence[int]]) -> list[int]:
         """The exact output integer (``evaluate.forward``'s) of every point, in order."""
+        with self._lock:
+            return self._run(points)
+
+    def _run(self, points: Sequence[Sequence[int]]) -> list[int]:
         n = len(points)
         if n == 0:
             return []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 
 import numpy as np
 import pytest
@@ -110,7 +111,7 @@ def test_without_the_kernel_python_gives_the_same_evaluation(monkeypatch, tmp_pa
     monkeypatch.setattr(native, "_state", {})
     monkeypatch.setenv("NETCERT_NATIVE", "0")
     assert native.library() is None and native.unavailable() == "NETCERT_NATIVE=0"
-    monkeypatch.setattr(evaluate, "_native", [None, None])
+    monkeypatch.setattr(evaluate, "_native", threading.local())
     assert evaluate.run(G, data, jobs=1, engine="point") == with_kernel
     netjson.write(G, tmp_path / "net.json")
     out = CliRunner().invoke(cli, ["inspect", "--plan", str(tmp_path / "net.json")])
@@ -166,3 +167,21 @@ def test_values_crossing_64_bits(seed):
     points = [(a * s, b * t) for a in (0, 1, 2**31, 2**32, 2**62 - 1, 2**63 - 1) for b in (1, 2**30, 2**62)
               for s in (1, -1) for t in (1, -1)]
     assert _kernel(program).run(points) == _forward(program, points)
+
+
+@needs_kernel
+def test_threads_never_share_a_kernels_state():
+    """ctypes releases the GIL: threads (a Dask worker with several) get their own program, and a
+    program shared on purpose serialises its calls."""
+    from concurrent.futures import ThreadPoolExecutor
+    G, data, _ = cases.layered_network(8, weight_bits=120, n=400)
+    program = evaluate.compile_network(G, data.scale)
+    expected = _forward(program, data.num)
+    rng = random.Random(1)
+    orders = [rng.sample(range(data.n), data.n) for _ in range(8)]
+    shared = _kernel(program)
+    with ThreadPoolExecutor(4) as pool:
+        own = list(pool.map(lambda o: (o, evaluate.native_program(program).run([data.num[i] for i in o])), orders))
+        common = list(pool.map(lambda o: (o, shared.run([data.num[i] for i in o])), orders))
+    for order, got in own + common:
+        assert got == [expected[i] for i in order]
