@@ -258,14 +258,17 @@ def _certificates(paths: tuple[Path, ...]) -> list[Path]:
 @click.option("--sample", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Points the kernel re-evaluates per network.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Evaluator processes.")
+@SCHEDULER
 @click.option("--budget", type=float, default=None, help="Seconds allowed per build and per verify.")
 @click.option("--keep", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Directory to keep the networks and certificates in.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def compare_cmd(data: Path, only: str | None, sample: int, jobs: int | None, budget: float | None,
-                keep: Path | None, as_json: bool) -> None:
+def compare_cmd(data: Path, only: str | None, sample: int, jobs: int | None, scheduler: str | None,
+                budget: float | None, keep: Path | None, as_json: bool) -> None:
     """Build and certify every construction on DATA; one table, with the lower bounds."""
     with _errors():
+        if scheduler is not None:  # a usage error or an unreachable scheduler, before any build
+            executors.connect(scheduler, jobs).close()
         ds = dataset.load(data)
         names = None if only is None else [registry.get(n.strip()).name for n in only.split(",") if n.strip()]
         with contextlib.ExitStack() as stack:
@@ -275,7 +278,8 @@ def compare_cmd(data: Path, only: str | None, sample: int, jobs: int | None, bud
                 keep.mkdir(parents=True, exist_ok=True)
                 workdir = keep
             rows = compare.compare(data.resolve(), workdir, names=names, sample=sample, jobs=jobs, budget=budget,
-                                   progress=None if as_json else (lambda n: click.echo(f"... {n}", err=True)))
+                                   progress=None if as_json else (lambda n: click.echo(f"... {n}", err=True)),
+                                   scheduler=scheduler)
     b = compare.bounds(ds)
     click.echo(compare.as_json(rows, b) if as_json else compare.table(rows, b), nl=not as_json)
 

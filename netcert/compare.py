@@ -74,14 +74,14 @@ def _run(args: list[str], budget: float | None) -> tuple[int, str, float]:
 
 
 def compare_one(name: str, data_path: Path, workdir: Path, *, sample: int, jobs: int | None,
-                budget: float | None) -> Row:
+                budget: float | None, scheduler: str | None = None) -> Row:
     net, cert = workdir / f"{name}.json", workdir / f"{name}.cert.json"
     code, err, tb = _run(["build", str(data_path), "-c", name, "-o", str(net)], budget)
     if code == -1:
         return Row(name, "over budget", f"build {err}", build_s=tb)
     if code != 0:
         return Row(name, "refused" if code == 3 else "failed", err, build_s=tb)
-    extra = ["--jobs", str(jobs)] if jobs else []
+    extra = (["--jobs", str(jobs)] if jobs else []) + (["--scheduler", scheduler] if scheduler else [])
     code, err, tv = _run(["verify", str(net), "-d", str(data_path), "-o", str(cert), "--sample", str(sample),
                           "-q", *extra], budget)
     if code == -1:
@@ -106,12 +106,16 @@ def _why(cert: dict) -> str:
 
 
 def compare(data_path: Path, workdir: Path, *, names: list[str] | None = None, sample: int = 1000,
-            jobs: int | None = None, budget: float | None = None, progress=None) -> list[Row]:
+            jobs: int | None = None, budget: float | None = None, progress=None,
+            scheduler: str | None = None) -> list[Row]:
+    """Build and verify every construction (``names``: some) on ``data_path``, each command in its own
+    process; ``jobs`` or ``scheduler`` (a Dask scheduler's address) as for ``netcert verify``."""
     rows = []
     for name in names or list(registry.CONSTRUCTIONS):
         if progress is not None:
             progress(name)
-        rows.append(compare_one(name, data_path, workdir, sample=sample, jobs=jobs, budget=budget))
+        rows.append(compare_one(name, data_path, workdir, sample=sample, jobs=jobs, budget=budget,
+                                scheduler=scheduler))
     return rows
 
 

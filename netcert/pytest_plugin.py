@@ -11,7 +11,9 @@ reproduces but is not ``certified`` fails too). Files pytest does not visit
 Options (command line / ini): ``--netcert-sample`` / ``netcert_sample``, the
 points the kernel re-evaluates (default 1,000, like ``netcert check``);
 ``--netcert-jobs`` / ``netcert_jobs``, the evaluator's processes (default:
-every core).
+every core); ``--netcert-scheduler`` / ``netcert_scheduler``, a Dask
+scheduler's address to evaluate on instead (the ``dask`` extra; one
+connection serves the session; not with jobs).
 
 The plugin is registered through the ``pytest11`` entry point, so installing
 netcert is enough; it imports nothing heavy until a certificate is collected.
@@ -32,9 +34,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="collect *.cert.json files and re-check each as `netcert check` does")
     group.addoption("--netcert-sample", type=int, default=None, help="points the kernel re-evaluates (1000)")
     group.addoption("--netcert-jobs", type=int, default=None, help="evaluator processes (every core)")
+    group.addoption("--netcert-scheduler", default=None, metavar="ADDRESS",
+                    help="evaluate on the workers of this Dask scheduler (not with --netcert-jobs)")
     parser.addini("netcert", type="bool", default=False, help="collect *.cert.json files as netcert checks")
     parser.addini("netcert_sample", default="1000", help="points the kernel re-evaluates")
     parser.addini("netcert_jobs", default="", help="evaluator processes (empty: every core)")
+    parser.addini("netcert_scheduler", default="", help="a Dask scheduler's address (empty: this machine)")
+
+
+_EXECUTOR = pytest.StashKey[object]()  # the session's connection to --netcert-scheduler
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    executor = config.stash.get(_EXECUTOR, None)
+    if executor is not None and not isinstance(executor, Exception):
+        executor.close()
 
 
 def _enabled(config: pytest.Config) -> bool:
@@ -75,12 +89,29 @@ class CertificateItem(pytest.Item):
 
         sample = self._setting("netcert_sample", "netcert_sample") or 1000
         jobs = self._setting("netcert_jobs", "netcert_jobs")
+        scheduler = self.config.getoption("netcert_scheduler") or str(self.config.getini("netcert_scheduler")).strip()
         try:
-            diffs = verify.recheck(self.path, sample=sample, jobs=jobs)
+            diffs = verify.recheck(self.path, sample=sample, jobs=jobs, executor=self._executor(scheduler, jobs))
         except NetcertError as e:
             raise CertificateFailed([f"netcert: error: {e}"]) from None
         if diffs:
             raise CertificateFailed(diffs)
+
+    def _executor(self, scheduler: str, jobs: int | None):
+        """None (this machine, ``jobs`` processes) or the session's one connection to ``scheduler``."""
+        if not scheduler:
+            return None
+        if _EXECUTOR not in self.config.stash:  # a failure is kept too: every item reports it at once
+            from netcert import executors
+            from netcert.errors import NetcertError
+            try:
+                self.config.stash[_EXECUTOR] = executors.connect(scheduler, jobs)
+            except NetcertError as e:
+                self.config.stash[_EXECUTOR] = e
+        found = self.config.stash[_EXECUTOR]
+        if isinstance(found, Exception):
+            raise found
+        return found
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, CertificateFailed):

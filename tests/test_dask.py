@@ -134,3 +134,41 @@ def test_jobs_and_scheduler_together_is_a_usage_error(work, cluster):
     result = run("verify", work / "net.json", "--data", work / "a.npz", "--scheduler", cluster, "--jobs", "2")
     assert result.exit_code == 2
     one_line_error(result, "--jobs and --scheduler")
+    result = run("compare", work / "a.npz", "--scheduler", cluster, "--jobs", "2")
+    assert result.exit_code == 2  # before any build
+    one_line_error(result, "--jobs and --scheduler")
+
+
+def test_compare_verifies_on_the_cluster(cluster, tmp_path):
+    rng = np.random.default_rng(1)
+    np.savez(tmp_path / "d.npz", X=rng.uniform(-1, 1, (300, 2)), y=rng.integers(1, 3, 300))
+    result = run("compare", tmp_path / "d.npz", "--only", "zhang2017,vardi2022", "--scheduler", cluster,
+                 "--sample", "50", "--keep", tmp_path / "kept", "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)["rows"]
+    assert [(r["construction"], r["outcome"]) for r in rows] == [("zhang2017", "certified"),
+                                                                ("vardi2022", "certified")]
+    for name in ("zhang2017", "vardi2022"):
+        cert = json.loads((tmp_path / "kept" / f"{name}.cert.json").read_text())
+        assert cert["executor"] == {"kind": "dask", "workers": 2}
+
+
+def test_compare_refuses_an_unreachable_scheduler_before_building(tmp_path, monkeypatch):
+    monkeypatch.setattr(executors, "CONNECT_TIMEOUT", 1.0)
+    np.savez(tmp_path / "d.npz", X=np.eye(3), y=np.arange(3))
+    result = run("compare", tmp_path / "d.npz", "--scheduler", "tcp://127.0.0.1:9", "--keep", tmp_path / "kept")
+    assert result.exit_code == 3
+    one_line_error(result, "cannot reach the Dask scheduler")
+    assert not (tmp_path / "kept").exists() or not list((tmp_path / "kept").iterdir())
+
+
+def test_the_pytest_plugin_checks_certificates_on_the_cluster(cluster, pytester, good, work, monkeypatch):
+    monkeypatch.setattr(executors, "CONNECT_TIMEOUT", 1.0)
+    for name in ("local.cert.json", "net.json", "a.npz"):
+        (pytester.path / name).write_bytes((work / name).read_bytes())
+    result = pytester.runpytest("--netcert", "-q", "--netcert-scheduler", cluster, "--netcert-sample", "50")
+    result.assert_outcomes(passed=1)
+    result = pytester.runpytest("--netcert", "-q", "--netcert-scheduler", "tcp://127.0.0.1:9",
+                                "--netcert-sample", "50")
+    result.assert_outcomes(failed=1)
+    assert "cannot reach the Dask scheduler" in result.stdout.str()
