@@ -565,18 +565,11 @@ def _evaluate_points(program: Program, data: Dataset, indices: list[int]) -> tup
     the process (a pool's or a cluster's tasks) go straight to it. All give the same values.
     """
     scale = program.output_scales[0]
-    sn, sd = scale.numerator, scale.denominator
-    wrong = []
-
-    def compare(block: list[int], outs) -> None:
-        for i, z in zip(block, outs):
-            y = data.labels[i]
-            if z * y.denominator * sd != y.numerator * sn:
-                wrong.append((i, mpq(z) / scale))
+    wrong: list[tuple[int, Rat]] = []
 
     def check(step: Callable, lo: int, hi: int) -> float:
         start = perf_counter()
-        compare(indices[lo:hi], (step(data.num[i])[0] for i in indices[lo:hi]))
+        _mismatches(data, scale, indices[lo:hi], (step(data.num[i])[0] for i in indices[lo:hi]), wrong)
         return perf_counter() - start
 
     c, n = _CALIBRATION, len(indices)
@@ -584,7 +577,7 @@ def _evaluate_points(program: Program, data: Dataset, indices: list[int]) -> tup
     if kernel is not None:
         for lo in range(0, n, _NATIVE_BLOCK):
             block = indices[lo:lo + _NATIVE_BLOCK]
-            compare(block, kernel.run([data.num[i] for i in block]))
+            _mismatches(data, scale, block, kernel.run([data.num[i] for i in block]), wrong)
         return n, wrong
     straight, faster = _straight_line(program) if data.n >= _STRAIGHT_MIN_POINTS else (None, None)
     if straight is not None and faster:
@@ -607,10 +600,14 @@ def native_program(program: Program) -> native.Program | None:
     None when the kernel is unavailable or the program has rational-fallback nodes."""
     record = getattr(_native, "record", None)
     if record is None or record[0] is not program:
-        lib = native.library()
-        usable = lib is not None and all(type(s) is not _RatNode for s in program.steps)
-        record = _native.record = [program, native.Program(lib, program, _Node, _Table) if usable else None]
+        loaded = native.Program(native.library(), program, _Node, _Table) if _in_c(program) else None
+        record = _native.record = [program, loaded]
     return record[1]
+
+
+def _in_c(program: Program) -> bool:
+    """Whether the C kernel can run ``program``: it is available, and no node is a rational fallback."""
+    return native.library() is not None and all(type(s) is not _RatNode for s in program.steps)
 
 
 def _straight_line(program: Program) -> tuple[Callable | None, bool | None]:
@@ -673,8 +670,7 @@ def _point_ns(program: Program) -> float:
             ops += 2 * (len(step.pos_tau) + len(step.neg_tau) + 1).bit_length()
         elif type(step) is _RatNode:
             ops += sum(len(t) for _, t in step.classes)
-    in_c = native.library() is not None and all(type(s) is not _RatNode for s in program.steps)
-    return ops * (native.NS_PER_OP if in_c else batch.NS_PER_POINT_OP)
+    return ops * (native.NS_PER_OP if _in_c(program) else batch.NS_PER_POINT_OP)
 
 
 def _per_point_plan(G: nx.DiGraph, layers: list[list], rational: dict, why: str) -> batch.Plan:
@@ -754,8 +750,8 @@ def _evaluate_batch(layers: tuple, data: Dataset, scale: Rat, chunk: int, wide: 
                     lo: int, hi: int) -> tuple[int, list[tuple[int, Rat]]]:
     """Points lo..hi-1 through the batch engine, ``chunk`` at a time (inputs as object arrays when
     some numerator needs 63 bits or more); mismatches exactly as ``_evaluate_points`` reports them."""
-    sn, sd = scale.numerator, scale.denominator
-    wrong, work = [], {}
+    wrong: list[tuple[int, Rat]] = []
+    work: dict = {}
     inputs = np.array(data.num[lo:hi], dtype=object if wide else np.int64).reshape(hi - lo, data.d).T
     for a in range(lo, hi, chunk):
         b = min(hi, a + chunk)
@@ -764,11 +760,19 @@ def _evaluate_batch(layers: tuple, data: Dataset, scale: Rat, chunk: int, wide: 
             outs = collapse.forward(layers, X, work)
         else:
             outs = batch.to_ints(*batch.forward(layers, X, work))
-        for i, z in zip(range(a, b), outs):
-            y = data.labels[i]
-            if z * y.denominator * sd != y.numerator * sn:
-                wrong.append((i, mpq(z) / scale))
+        _mismatches(data, scale, range(a, b), outs, wrong)
     return hi - lo, wrong
+
+
+def _mismatches(data: Dataset, scale: Rat, indices, outs, wrong: list[tuple[int, Rat]]) -> None:
+    """Append (index, obtained value) to ``wrong`` for every point whose integer output z (value
+    z / scale) differs from its label, compared by cross-multiplication (no rational is formed
+    unless it differs)."""
+    sn, sd = scale.numerator, scale.denominator
+    for i, z in zip(indices, outs):
+        y = data.labels[i]
+        if z * y.denominator * sd != y.numerator * sn:
+            wrong.append((i, mpq(z) / scale))
 
 
 def _task(shared: tuple, bounds: tuple[int, int]) -> tuple[int, list[tuple[int, Rat]]]:
