@@ -260,10 +260,9 @@ def _build_layer(p: LayerPlan, rows: Sequence[Row], width_in: int) -> Layer:
     ri, ci, vals = [], [], []
     for i, row in enumerate(rows):
         for s, a in zip(row.sources, row.coefs):
-            if split:  # |a| = sum_j m_j 2^(r j) with 0 <= m_j < 2^r; limb j is row j * width + i, a's sign kept
-                m, sign = abs(a), (1 if a > 0 else -1)
+            if split:  # limb j is row j * width + i
                 for j in range(n_w):
-                    ri.append(j * width + i), ci.append(s), vals.append(sign * ((m >> (r * j)) & ((1 << r) - 1)))
+                    ri.append(j * width + i), ci.append(s), vals.append(signed_limb(a, r, j))
             else:
                 ri.append(i), ci.append(s), vals.append(a)
     shape = (n_w * width if split else width, width_in)
@@ -289,6 +288,13 @@ def _build_layer(p: LayerPlan, rows: Sequence[Row], width_in: int) -> Layer:
 
 
 # -- limb arithmetic -------------------------------------------------------------------
+
+def signed_limb(a: int, r: int, j: int) -> int:
+    """Limb j of a in sign-magnitude radix 2^r: |a| = sum_j m_j 2^(r j) with 0 <= m_j < 2^r, and
+    limb j is m_j with a's sign (so a = sum_j limb_j 2^(r j), every limb below 2^r in magnitude)."""
+    m = (abs(a) >> (r * j)) & ((1 << r) - 1)
+    return -m if a < 0 else m
+
 
 def split_limbs(H: np.ndarray, r: int, r2: int, n2: int) -> np.ndarray:
     """The values of ``H`` (nodes, limbs, points) in radix 2^r (r = 0: one exact limb) rewritten with

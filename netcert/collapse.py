@@ -190,14 +190,9 @@ def build(plan_: Plan, shape: Shape, layers: Sequence[Sequence[Row]]) -> Pair:
     identity = np.array([r.activation == IDENTITY for r in hidden])
     above, below = np.where(identity, -np.inf, tau)[:, None], np.where(identity, np.inf, -tau)[:, None]
     limbs = np.zeros((len(shape.columns), H))
-    shifted: dict[int, tuple] = {}
     for c, (k, t, offset) in enumerate(shape.columns):
-        if k not in shifted:  # exact: every entry of the column has rho * offset trailing zeros
-            column = [row[k] >> (rho * offset) for row in shape.M]
-            shifted[k] = ([abs(v) for v in column], [-1.0 if v < 0 else 1.0 for v in column])
-        magnitude, sign = shifted[k]
-        limbs[c] = [(m >> (R * t)) & ((1 << R) - 1) for m in magnitude]
-        limbs[c] *= sign
+        # exact: every entry of the column has rho * offset trailing zeros
+        limbs[c] = [batch.signed_limb(row[k] >> (rho * offset), R, t) for row in shape.M]
     columns = shape.columns
     halves = [(k, offset + 2 * t + half) for half in (0, 1) for k, t, offset in columns]
     order = np.array(sorted(range(len(halves)), key=lambda i: halves[i][1]), dtype=np.int64)
