@@ -31,14 +31,19 @@ Parts:
   evaluator (points/s over the cores) the bound is: the cost beyond GMP's limb work (calls, interpreter).
 - ``jobs``: vardi2022 at ``--jobs-n`` on its own data (X ~ U[-1, 1]^2,
   labels U{1, 2}, as in benchmarks/vardi2022.py), ``verify.verify`` with one
-  process and with two, each in a fresh process.
+  process and with two, then ``evaluate.run`` alone the same way, each in a
+  fresh process. With two processes, a verify of 2,000 points or more runs
+  its claims and the kernel beside the evaluation (``executors.Beside``), so
+  its "eval s" shares the cores with them; "evaluate.run alone" is the
+  evaluator's own scaling.
 - ``dask``: vardi2022 at ``--dask-n`` on the same kind of data, verified on
   a ``distributed.LocalCluster`` of two single-threaded worker processes on
   loopback (``executors.Dask``), against nothing: its time is the result.
 
 Columns: "verify s" is the whole ``verify.verify`` call; "eval s" its part
 until the evaluator reported every point (reading, measuring, compiling and
-evaluating); points/s = N / eval s. Wall seconds (``time.perf_counter``) and
+evaluating; from 2,000 points on two cores, the measuring, the other claims
+and the kernel run beside it, sharing the cores); points/s = N / eval s. Wall seconds (``time.perf_counter``) and
 CPU seconds (``resource.getrusage``: the process and its reaped children,
 the fork pool's workers included; a Dask cluster's worker processes are
 reported by the workers themselves). Peak MB is ``ru_maxrss`` of the stage's
@@ -144,6 +149,15 @@ def stage_verify(data: str, net: str, jobs: int | None, scheduler: str | None = 
         out["worker_cpu"] = sum(ex.client.run(_worker_cpu).values())
     ex.close()
     return out
+
+
+def stage_evaluate(data: str, net: str, jobs: int | None) -> dict:
+    """``evaluate.run`` alone (no claims, no kernel beside it): the evaluator's own scaling."""
+    from netcert import dataset, evaluate, verify
+
+    ds, G = dataset.load(data), verify.load_network(net)
+    ev, wall, cpu, _ = _timed(lambda: evaluate.run(G, ds, jobs=jobs))
+    return {"run_s": wall, "run_cpu": cpu, "exact": ev.exact}
 
 
 def _worker_cpu() -> float:
@@ -387,10 +401,16 @@ def jobs_part(args, tmp: Path) -> list[str]:
                      f" points/s), peak {_f(v.get('verify_mb'), ',.0f')} MB, {v.get('verdict', v.get('error'))}; "
                      f"{_load()}")
         print(lines[-1], flush=True)
-    if len(runs) == 2 and all("verify_s" in v for v in runs.values()):
+        v.update(stage("evaluate", args, data=data, net=net, jobs=jobs))
+        lines.append(f"  --jobs {jobs}: evaluate.run alone {_f(v.get('run_s'), '.2f')} s wall, "
+                     f"{_f(v.get('run_cpu'), '.2f')} s CPU, {v.get('error', 'exact' if v.get('exact') else 'not exact')}; "
+                     f"{_load()}")
+        print(lines[-1], flush=True)
+    if len(runs) == 2 and all("verify_s" in v and "run_s" in v for v in runs.values()):
         (j1, one), (j2, two) = sorted(runs.items())
         lines.append(f"  speed-up {j2} processes over {j1}: verify {one['verify_s'] / two['verify_s']:.2f}x, "
-                     f"eval {one['eval_s'] / two['eval_s']:.2f}x")
+                     f"eval {one['eval_s'] / two['eval_s']:.2f}x, evaluate.run alone "
+                     f"{one['run_s'] / two['run_s']:.2f}x")
         print(lines[-1], flush=True)
     return lines
 
@@ -428,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--budget", type=float, default=None, help="seconds allowed per stage (default: no limit)")
     p.add_argument("--log", type=Path, help="append the Dask run's progress (seconds, points done) to this file")
     p.add_argument("--workdir", type=Path, help="keep data and networks here (default: a temporary directory)")
-    p.add_argument("--stage", choices=["build", "verify", "baselines"], help=argparse.SUPPRESS)
+    p.add_argument("--stage", choices=["build", "verify", "evaluate", "baselines"], help=argparse.SUPPRESS)
     p.add_argument("--data", help=argparse.SUPPRESS)
     p.add_argument("--net", help=argparse.SUPPRESS)
     p.add_argument("--name", help=argparse.SUPPRESS)
@@ -442,6 +462,9 @@ def main(argv: list[str] | None = None) -> int:
         jobs = args.jobs[0] if argv is not None or "--jobs" in sys.argv else None
         print(json.dumps(stage_verify(args.data, args.net, None if args.scheduler else jobs, args.scheduler,
                                       args.log and str(args.log))))
+        return 0
+    if args.stage == "evaluate":
+        print(json.dumps(stage_evaluate(args.data, args.net, args.jobs[0])))
         return 0
     if args.stage == "baselines":
         print(json.dumps(stage_baselines(args.data, args.net, args.baseline_seconds)))

@@ -13,6 +13,10 @@ a forked process inherits it, a Dask worker receives it in one broadcast
 - ``Dask(address)``: the workers of a ``dask.distributed`` scheduler (the
   ``dask`` extra). They must import the same netcert; connecting checks it.
 
+``Beside(fn)`` is the other kind of parallelism, for a local run with two
+cores or more: a second line of work in one forked process, beside this
+one's (``verify`` runs its claims and the kernel there).
+
 ``record()`` is what a certificate says about the executor: None for
 ``Local`` (forks of this process run this process's code), and
 ``{"kind": "dask", "workers": k}`` for a cluster, whose workers ran their own
@@ -24,7 +28,10 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import os
+import signal
+import sys
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import suppress
 
 from threadpoolctl import threadpool_limits
 
@@ -94,6 +101,11 @@ class Local:
         finally:
             _INHERITED = None
 
+    def beside(self, items: int, minimum: int) -> bool:
+        """Whether a second line of work should run beside a ``map`` over ``items`` items (see
+        ``Beside``): with two cores or more, and at least ``minimum`` items."""
+        return self.parallel(items, minimum)
+
     def record(self) -> dict | None:
         return None
 
@@ -105,6 +117,65 @@ class Local:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class Beside:
+    """``fn(report)`` in one process forked from this one, while this one goes on.
+
+    A local run's serial stretches (reading, hashing, compiling) leave all but one core idle;
+    a second line of work forked beside them fills that core. ``result(on_report)`` waits for it:
+    each ``report(k)`` the child made reaches ``on_report(k)`` here, in order, then its return
+    value comes back, or its exception is raised here. Leaving the ``with`` block before
+    ``result`` (an exception here) stops the child and its own pool. Both values and exceptions
+    cross by pickle.
+    """
+
+    def __init__(self, fn: Callable[[Callable[[int], None]], object]):
+        ctx = mp.get_context("fork")
+        self._recv, send = ctx.Pipe(duplex=False)
+        self._process = ctx.Process(target=_beside, args=(fn, send), daemon=False)
+        self._process.start()
+        send.close()
+
+    def result(self, on_report: Callable[[int], None] | None = None) -> object:
+        while True:
+            try:
+                kind, value = self._recv.recv()
+            except EOFError:
+                raise ExecutorError(f"a forked process stopped (exit code {self._process.exitcode})") from None
+            if kind == "report":
+                if on_report is not None:
+                    on_report(value)
+                continue
+            self._process.join()
+            if kind == "error":
+                raise value
+            return value
+
+    def __enter__(self) -> Beside:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._process.is_alive():
+            self._process.terminate()  # SIGTERM: the child's handler exits through its pool's cleanup
+        self._process.join()
+        self._recv.close()
+
+
+def _beside(fn: Callable, send) -> None:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    try:
+        message = ("value", fn(lambda k: send.send(("report", k))))
+    except (KeyboardInterrupt, SystemExit):
+        sys.exit(1)  # stopped by the parent, or with it (Ctrl-C): it has nothing to wait for
+    except Exception as e:
+        message = ("error", e)
+    try:
+        send.send(message)
+    except Exception as e:  # an unpicklable value or exception (a message is pickled before it is sent)
+        with suppress(Exception):  # the parent may be gone too
+            send.send(("error", ExecutorError(f"a forked process could not return its result: {_one_line(e)}")))
+    send.close()
 
 
 def _netcert_version() -> str:
@@ -168,6 +239,10 @@ class Dask:
     def parallel(self, items: int, minimum: int = 2) -> bool:
         """Always: the cluster was asked for, even for a little work."""
         return items > 0
+
+    def beside(self, items: int, minimum: int) -> bool:
+        """Never: a forked child cannot share this process's connection to the scheduler."""
+        return False
 
     def map(self, fn: Callable, items: Sequence, *, minimum: int = 2) -> Iterator:
         """``fn`` over ``items`` in order, a few batches per worker thread; ``minimum`` is ignored."""

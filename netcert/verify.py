@@ -27,6 +27,8 @@ Progress = Callable[[int], None]
 # depends on the sampling options.
 _UNCOMPARED = ("tools", "executor", "checker.points_checked", "checker.notes", "checker.mode")
 _KERNEL_PARALLEL_MIN = 200  # kernel points from which a local run forks processes for them
+_BESIDE_MIN_POINTS = 2000  # points from which the claims and the kernel run beside the evaluation
+_NO_MISMATCHES = {"exact": True, "mismatch_count": 0, "mismatches": []}
 
 
 def load_network(path: str | Path):
@@ -51,6 +53,14 @@ def verify(net_path: str | Path, data_path: str | Path, cert_path: str | Path, *
     core). Only the certificate's ``executor`` field depends on it: absent for
     local processes, ``{"kind": "dask", "workers": k}`` for a Dask cluster.
     Raises ``ExecutorError`` when the executor fails (never a refutation).
+
+    On two cores or more, from ``_BESIDE_MIN_POINTS`` points and in sample mode, the claims and
+    the kernel's check run in a process forked beside the evaluation (``executors.Beside``), so
+    that neither's serial stretches leave a core idle. The kernel starts before the evaluation
+    has finished, on the claim of no mismatches: in sample mode that is all it reads of the
+    interpolation claims (the listed mismatches, to compare them point by point). When the
+    evaluation does find mismatches, the kernel runs again after it, on the real list; either
+    way the certificate is the one the sequential order gives.
     """
     data = data if data is not None else dataset.load(data_path)
     executor = executor or executors.Local(jobs)
@@ -58,9 +68,30 @@ def verify(net_path: str | Path, data_path: str | Path, cert_path: str | Path, *
     if len(G.graph[keys.INPUTS]) != data.d:
         raise InputError(f"{net_path}: the network has {len(G.graph[keys.INPUTS])} inputs "
                          f"but {data_path} has d = {data.d}")
+    claims = partial(_claims, G, data, net_path, data_path, cert_path)
+    check = partial(_kernel, net_path, data_path, executor, sample=sample, seed=seed, full=full)
+    checked = None
+    if not full and executor.beside(data.n, _BESIDE_MIN_POINTS):
+        with executors.Beside(partial(_claims_and_check, claims, check)) as other:
+            ev = evaluate.run(G, data, progress, executor=executor)
+            cert, checked = other.result(kernel_progress)
+        checked = None if ev.mismatches else checked
+    else:
+        cert = claims()
+        ev = evaluate.run(G, data, progress, executor=executor)
+    cert["interpolation"] = certificate.interpolation_section(ev)
+    cert["checker"] = checked or check(cert, kernel_progress)
+    if executor.record() is not None:
+        cert["executor"] = executor.record()
+    cert["tools"] = certificate.tools()
+    cert["verdict"] = certificate.verdict_of(cert)
+    return cert
+
+
+def _claims(G, data, net_path, data_path, cert_path) -> dict:
+    """Every section of the certificate that does not depend on the evaluation."""
     found = measures.measure(G)
-    ev = evaluate.run(G, data, progress, executor=executor)
-    cert = {
+    return {
         "format": "netcert.certificate", "version": 1,
         "network": {"path": certificate.relative_path(net_path, cert_path),
                     "sha256": hashlib.sha256(Path(net_path).read_bytes()).hexdigest(),
@@ -69,20 +100,25 @@ def verify(net_path: str | Path, data_path: str | Path, cert_path: str | Path, *
                                                separation.min_sq_separation(data),
                                                separation.max_sq_norm(data)),
         "structure": found.as_dict(),
-        "interpolation": certificate.interpolation_section(ev),
+        "construction": _construction(G, data, found),
     }
+
+
+def _kernel(net_path, data_path, executor, cert: dict, progress: Progress | None, *, sample: int, seed: int,
+            full: bool) -> dict:
+    """The checker section: the kernel's verdict on the claims in ``cert``."""
     executor.failure = None
-    verdict = kernel.check(net_path, data_path, cert, sample=sample, seed=seed, full=full,
-                           progress=kernel_progress, pmap=partial(executor.map, minimum=_KERNEL_PARALLEL_MIN))
+    verdict = kernel.check(net_path, data_path, cert, sample=sample, seed=seed, full=full, progress=progress,
+                           pmap=partial(executor.map, minimum=_KERNEL_PARALLEL_MIN))
     if executor.failure is not None:  # the kernel records every exception as a failed claim; this one is not
         raise executor.failure
-    cert["checker"] = certificate.checker_section(verdict, mode="full" if full else "sample", seed=seed)
-    cert["construction"] = _construction(G, data, found)
-    if executor.record() is not None:
-        cert["executor"] = executor.record()
-    cert["tools"] = certificate.tools()
-    cert["verdict"] = certificate.verdict_of(cert)
-    return cert
+    return certificate.checker_section(verdict, mode="full" if full else "sample", seed=seed)
+
+
+def _claims_and_check(claims: Callable[[], dict], check: Callable, report: Progress) -> tuple[dict, dict]:
+    """The claims, and the kernel's check of them with no listed mismatches (see ``verify``)."""
+    cert = claims()
+    return cert, check(dict(cert, interpolation=_NO_MISMATCHES), report)
 
 
 def _construction(G, data, found) -> dict | None:
