@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 SOURCE = Path(__file__).parent / "_native" / "program.c"
+FLAGS = ("-O2", "-shared", "-fPIC")  # part of the cached library's name, with the source's hash
 STEP_FIELDS = 12
 NS_PER_OP = 20.0  # one form term or step in the C kernel, at the sizes of the papers' networks (measured)
 ACTIVATIONS = {"relu": 0, "identity": 1, "threshold": 2}
@@ -55,7 +56,7 @@ def _load() -> tuple[ctypes.CDLL | None, str | None]:
     if os.environ.get("NETCERT_NATIVE", "1") == "0":
         return None, "NETCERT_NATIVE=0"
     source = SOURCE.read_bytes()
-    tag = hashlib.sha256(source + sys.platform.encode()).hexdigest()[:16]
+    tag = hashlib.sha256(source + sys.platform.encode() + " ".join(FLAGS).encode()).hexdigest()[:16]
     for directory in _cache_dirs():
         path = directory / f"netcert-native-{tag}{sysconfig.get_config_var('SHLIB_SUFFIX') or '.so'}"
         if not path.exists():
@@ -94,7 +95,7 @@ def _compile(path: Path) -> str | None:
     for extra in attempts:
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".so")
         os.close(fd)
-        cmd = [*cc, "-O2", "-shared", "-fPIC", "-o", tmp, str(SOURCE), *extra]
+        cmd = [*cc, *FLAGS, "-o", tmp, str(SOURCE), *extra]
         try:
             r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         except (OSError, subprocess.TimeoutExpired) as e:

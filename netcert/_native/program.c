@@ -74,7 +74,13 @@ static int num_eq(const num *a, const num *b) {
     return a->big ? mpz_cmp(a->z, b->z) == 0 : a->s == b->s;
 }
 
-static void num_swap(num *a, num *b) { num t = *a; *a = *b; *b = t; }
+/* dst = src, leaving src a valid scratch value: a GMP value moves by mpz_swap; an int64 is copied
+ * field by field (copying the struct whole would load fields just written by narrower stores,
+ * which defeats store forwarding: measured 1.5x slower on park2021). */
+static void num_move(num *dst, num *src) {
+    if (src->big) { mpz_swap(dst->z, src->z); dst->big = 1; }
+    else { dst->s = src->s; dst->big = 0; }
+}
 
 static void widen(num *a) {
     if (!a->big) { mpz_set_si(a->z, a->s); a->big = 1; }
@@ -85,15 +91,8 @@ static void addmul_si(mpz_t r, mpz_srcptr a, int64_t b) {
     else mpz_submul_ui(r, a, -(unsigned long)b); /* 2^63 for INT64_MIN: exact in unsigned */
 }
 
-/* acc += c v (acc may leave normal form; num_normalize restores it). */
-static void acc_addmul(num *acc, const num *c, const num *v, mpz_t tmp) {
-    if (!acc->big && !c->big && !v->big) {
-        int64_t p, q;
-        if (!__builtin_mul_overflow(c->s, v->s, &p) && !__builtin_add_overflow(acc->s, p, &q)) {
-            acc->s = q;
-            return;
-        }
-    }
+/* acc += c v, beyond int64 (acc may leave normal form; num_normalize restores it). */
+static __attribute__((noinline)) void acc_addmul_big(num *acc, const num *c, const num *v, mpz_t tmp) {
     widen(acc);
     if (!c->big && !v->big) { mpz_set_si(tmp, c->s); addmul_si(acc->z, tmp, v->s); }
     else if (!c->big) addmul_si(acc->z, v->z, c->s);
@@ -101,16 +100,27 @@ static void acc_addmul(num *acc, const num *c, const num *v, mpz_t tmp) {
     else mpz_addmul(acc->z, c->z, v->z);
 }
 
-/* acc += b */
-static void acc_add(num *acc, const num *b) {
-    if (!acc->big && !b->big) {
-        int64_t q;
-        if (!__builtin_add_overflow(acc->s, b->s, &q)) { acc->s = q; return; }
-    }
+/* acc += c v: inline while everything fits in an int64, the common case. */
+static inline void acc_addmul(num *acc, const num *c, const num *v, mpz_t tmp) {
+    int64_t p, q;
+    if (!acc->big && !c->big && !v->big && !__builtin_mul_overflow(c->s, v->s, &p)
+        && !__builtin_add_overflow(acc->s, p, &q)) acc->s = q;
+    else acc_addmul_big(acc, c, v, tmp);
+}
+
+/* acc += b, beyond int64 */
+static __attribute__((noinline)) void acc_add_big(num *acc, const num *b) {
     widen(acc);
     if (b->big) mpz_add(acc->z, acc->z, b->z);
     else if (b->s >= 0) mpz_add_ui(acc->z, acc->z, (unsigned long)b->s);
     else mpz_sub_ui(acc->z, acc->z, -(unsigned long)b->s);
+}
+
+/* acc += b */
+static inline void acc_add(num *acc, const num *b) {
+    int64_t q;
+    if (!acc->big && !b->big && !__builtin_add_overflow(acc->s, b->s, &q)) acc->s = q;
+    else acc_add_big(acc, b);
 }
 
 static void acc_zero(num *acc) { acc->s = 0; acc->big = 0; }
@@ -202,7 +212,7 @@ static void form_value(program *p, int64_t f) {
     }
     num_normalize(&p->acc);
     p->form_changed[f] = fresh || !num_eq(&p->acc, p->L + f);
-    if (p->form_changed[f]) num_swap(&p->acc, p->L + f);
+    if (p->form_changed[f]) num_move(p->L + f, &p->acc);
 }
 
 static void step_value(program *p, const int64_t *s) {
@@ -230,7 +240,7 @@ static void step_value(program *p, const int64_t *s) {
     if (act == RELU && num_sgn(z) < 0) acc_zero(z);
     else if (act == THRESHOLD) { int64_t one = num_sgn(z) >= 0; acc_zero(z); z->s = one; }
     p->slot_changed[slot] = p->fresh || !num_eq(z, p->vals + slot);
-    if (p->slot_changed[slot]) num_swap(z, p->vals + slot);
+    if (p->slot_changed[slot]) num_move(p->vals + slot, z);
 }
 
 static int reserve(program *p, int64_t n) {
