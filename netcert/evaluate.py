@@ -557,7 +557,7 @@ def _evaluate_points(program: Program, data: Dataset, indices: list[int]) -> tup
     """Evaluate consecutive points of the sweep order; (count, [(index, obtained)] of the mismatches).
 
     When the C kernel (``native``) can run the program, it evaluates every point, recomputing what
-    changed since the previous one. Otherwise the first _CALIBRATION points go through
+    changed since the previous one (or everything, once a probe finds that nearly everything does). Otherwise the first _CALIBRATION points go through
     ``_Sweep``, which counts what changes between points; ``_Events`` takes over when little
     does. On datasets of at least _STRAIGHT_MIN_POINTS, the first long enough run in a process
     times the next _CALIBRATION points with that strategy and the following ones with the

@@ -76,6 +76,52 @@ def test_reuse_across_points_and_calls_gives_the_same_values():
     assert got == _forward(program, points)
 
 
+def _dense(seed: int, n: int = 120):
+    """Three inputs, two dense layers of 8 identity neurons with weights of up to 70 bits, one
+    output: every form depends on every input, so distinct points change every form."""
+    rng = np.random.default_rng(seed)
+    G = net.new_network(["x0", "x1", "x2"])
+    previous = ["x0", "x1", "x2"]
+    for layer in (1, 2):
+        names = [f"h{layer}_{k}" for k in range(8)]
+        for name in names:
+            net.add_neuron(G, name, layer=layer, activation="identity", bias=int(rng.integers(-9, 9)),
+                           incoming={v: int(rng.integers(1, 2**20)) * 2**int(rng.integers(0, 50)) * int(rng.choice([-1, 1]))
+                                     for v in previous})
+        previous = names
+    net.add_neuron(G, "out", layer=3, activation="relu", bias=0, incoming={v: k + 1 for k, v in enumerate(previous)})
+    net.set_outputs(G, ["out"])
+    X = rng.integers(-1000, 1000, (n, 3)).astype(np.float64)
+    return G, dataset.from_arrays(X, np.zeros(n))
+
+
+@needs_kernel
+@pytest.mark.parametrize("seed", range(4))
+def test_reuse_stops_where_every_point_changes_everything_and_values_stay_exact(seed):
+    """Distinct points recompute every form: after the 32-point probe the kernel stops checking
+    what changed; the values before, across and after the switch are forward's."""
+    G, data = _dense(seed)
+    program = evaluate.compile_network(G, data.scale)
+    kernel = _kernel(program)
+    points = list(data.num)
+    got = kernel.run(points[:20])
+    assert kernel.reuses
+    got += kernel.run(points[20:40]) + kernel.run(points[40:]) + kernel.run(points[:30])
+    assert not kernel.reuses
+    assert got == _forward(program, points + points[:30])
+    assert max(abs(v) for v in got).bit_length() > 64
+
+
+@needs_kernel
+def test_reuse_stays_where_points_repeat():
+    G, data = _dense(0)
+    program = evaluate.compile_network(G, data.scale)
+    kernel = _kernel(program)
+    points = [p for p in data.num[:20] for _ in range(5)]
+    assert kernel.run(points) == _forward(program, points)
+    assert kernel.reuses
+
+
 @needs_kernel
 def test_inputs_of_63_bits_and_more_cross_as_bytes():
     G, data, _ = cases.layered_network(9, weight_bits=20, n=40)

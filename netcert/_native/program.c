@@ -8,7 +8,7 @@
  * floor(tau) < L), then relu, identity or threshold. Programs with rational-fallback nodes stay
  * in Python. Consecutive points reuse what did not change: a form is recomputed only when one of
  * its sources changed value, a node only when its form did (evaluate._Sweep's rule), so points in
- * the sweep order skip most of the work. Every value is exact: an int64 while it fits (each
+ * the sweep order skip most of the work; where a probe finds nearly nothing to skip, the checks stop. Every value is exact: an int64 while it fits (each
  * product and sum checked with the compiler's overflow builtins), a GMP integer from the first
  * operation that would overflow; a value that fits is always held as an int64, so equal values
  * have equal representations. Nothing is rounded.
@@ -44,6 +44,7 @@ typedef struct {
     mpz_t tmp, *outs;
     char *slot_changed, *form_changed;
     int64_t n_outs, fresh;
+    int64_t reuse, probed, recomputed; /* see run_point */
 } program;
 
 /* -- exact integers: int64 while they fit --------------------------------------------------- */
@@ -171,6 +172,7 @@ program *nc_new(const int64_t *header, const int64_t *input_slots, const int64_t
         at += n;
     }
     p->fresh = 1;
+    p->reuse = 1;
     return p;
 }
 
@@ -201,7 +203,7 @@ static int64_t count_below(const num *t, int64_t n, const num *L, int strict) {
 }
 
 static void form_value(program *p, int64_t f) {
-    int64_t fresh = p->fresh, dirty = fresh;
+    int64_t fresh = p->fresh || !p->reuse, dirty = fresh;
     for (int64_t t = p->form_start[f]; t < p->form_start[f + 1] && !dirty; t++)
         dirty = p->slot_changed[p->term_slot[t]];
     if (!dirty) { p->form_changed[f] = 0; return; }
@@ -211,13 +213,14 @@ static void form_value(program *p, int64_t f) {
         if (v->big || v->s) acc_addmul(&p->acc, p->consts + p->term_coef[t], v, p->tmp);
     }
     num_normalize(&p->acc);
+    p->recomputed++;
     p->form_changed[f] = fresh || !num_eq(&p->acc, p->L + f);
     if (p->form_changed[f]) num_move(p->L + f, &p->acc);
 }
 
 static void step_value(program *p, const int64_t *s) {
-    int64_t slot = s[1], act = s[2], form = s[3];
-    if (!p->fresh && !p->form_changed[form]) { p->slot_changed[slot] = 0; return; }
+    int64_t slot = s[1], act = s[2], form = s[3], fresh = p->fresh || !p->reuse;
+    if (!fresh && !p->form_changed[form]) { p->slot_changed[slot] = 0; return; }
     const num *L = p->L + form, *c = p->consts;
     num *z = &p->z;
     acc_zero(z);
@@ -239,7 +242,7 @@ static void step_value(program *p, const int64_t *s) {
     num_normalize(z);
     if (act == RELU && num_sgn(z) < 0) acc_zero(z);
     else if (act == THRESHOLD) { int64_t one = num_sgn(z) >= 0; acc_zero(z); z->s = one; }
-    p->slot_changed[slot] = p->fresh || !num_eq(z, p->vals + slot);
+    p->slot_changed[slot] = fresh || !num_eq(z, p->vals + slot);
     if (p->slot_changed[slot]) num_move(p->vals + slot, z);
 }
 
@@ -253,6 +256,12 @@ static int reserve(program *p, int64_t n) {
     return 1;
 }
 
+/* Reuse pays when consecutive points share work (vardi2022 in the sweep order); where nearly
+ * every form changes (park2021: d = 10, no shared blocks) its checks are pure cost. After
+ * REUSE_PROBE points, reuse is switched off for the program's life if they recomputed more than
+ * 7/8 of the forms. The values are the same either way. */
+enum { REUSE_PROBE = 32 };
+
 static void run_point(program *p, int64_t i) {
     for (int64_t s = 0; s < p->n_steps; s++) {
         for (int64_t b = p->before_start[s]; b < p->before_start[s + 1]; b++) form_value(p, p->before_form[b]);
@@ -260,6 +269,9 @@ static void run_point(program *p, int64_t i) {
     }
     const num *out = p->vals + p->output_slot;
     if (out->big) mpz_set(p->outs[i], out->z); else mpz_set_si(p->outs[i], out->s);
+    if (p->fresh) p->recomputed = 0;  /* the first point computes everything: not a sample */
+    else if (p->reuse && ++p->probed == REUSE_PROBE)
+        p->reuse = 8 * p->recomputed <= 7 * REUSE_PROBE * p->n_forms;
     p->fresh = 0;
 }
 
@@ -306,6 +318,9 @@ int nc_run_bytes(program *p, int64_t n, const int64_t *lengths, const unsigned c
     mpz_clear(x.z);
     return 0;
 }
+
+/* 1 while the kernel reuses work across points (see run_point), else 0. */
+int64_t nc_reuses(program *p) { return p->reuse; }
 
 /* Bytes of |output i| (0 for zero), negative for a negative output. */
 int64_t nc_output_size(program *p, int64_t i) {
