@@ -126,18 +126,23 @@ def stage_verify(data: str, net: str, jobs: int | None, scheduler: str | None = 
                 f.write(f"{time.perf_counter() - marks['start']:.1f} {done}\n")
         if done >= ds.n and "eval" not in marks:
             marks["eval"] = time.perf_counter()
+            if scheduler is None and not marks.get("in_map"):  # evaluated in this process
+                marks["eval_cpu"] = _usage()["cpu"] - marks["cpu"]
 
     if scheduler is None:  # the evaluator's CPU, its forked workers included: until its map ends
-        local_map, u0 = ex.map, _usage()["cpu"]
+        local_map = ex.map
 
         def evaluator_map(fn, items, **kw):
+            mine = "eval" not in marks  # a later map is the kernel's (in this process when sequential)
+            marks["in_map"] = mine
             yield from local_map(fn, items, **kw)
-            marks.setdefault("eval_cpu", _usage()["cpu"] - u0)
+            if mine:
+                marks["eval_cpu"] = _usage()["cpu"] - marks["cpu"]
 
         ex.map = evaluator_map
 
     def run():
-        marks["start"] = time.perf_counter()
+        marks["start"], marks["cpu"] = time.perf_counter(), _usage()["cpu"]
         return verify.verify(net, data, Path(net).with_suffix(".cert.json"), data=ds, progress=progress,
                              executor=ex)
 

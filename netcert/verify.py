@@ -54,9 +54,9 @@ def verify(net_path: str | Path, data_path: str | Path, cert_path: str | Path, *
     local processes, ``{"kind": "dask", "workers": k}`` for a Dask cluster.
     Raises ``ExecutorError`` when the executor fails (never a refutation).
 
-    On two cores or more, from ``_BESIDE_MIN_POINTS`` points and in sample mode, the claims and
-    the kernel's check run in a process forked beside the evaluation (``executors.Beside``), so
-    that neither's serial stretches leave a core idle. The kernel starts before the evaluation
+    With two local processes or more (``jobs``), from ``_BESIDE_MIN_POINTS`` points and in sample
+    mode, the claims and the kernel's check run in a process forked beside the evaluation
+    (``executors.Beside``), so that neither's serial stretches leave a core idle. The kernel starts before the evaluation
     has finished, on the claim of no mismatches: in sample mode that is all it reads of the
     interpolation claims (the listed mismatches, to compare them point by point). When the
     evaluation does find mismatches, the kernel runs again after it, on the real list; either
