@@ -461,7 +461,7 @@ def test_kernel_refuses_npz_without_y_and_object_arrays(tmp_path):
     np.savez(tmp_path / "a.npz", X=np.ones((2, 1)))
     np.savez(tmp_path / "b.npz", X=np.array([[1], ["a"]], dtype=object), y=np.array([1, 2]))
     for name in ("a.npz", "b.npz"):
-        assert "dataset file" in wheres(check(tmp_path / "none.json", tmp_path / name, {}))
+        assert {"dataset file", "dataset"} & set(wheres(check(tmp_path / "none.json", tmp_path / name, {})))
 
 
 def test_kernel_duplicate_points_with_equal_labels_are_merged(tmp_path, small):
@@ -546,3 +546,126 @@ def test_cli_exit_codes(tmp_path, small):
     assert failed.returncode == 1 and f"FAIL {bad}\n  structure.depth: expected 7, found 2" in failed.stdout
     (tmp_path / "broken.cert.json").write_text("{")
     assert run_cli(bad, tmp_path / "broken.cert.json").returncode == 3
+
+
+# ---------------------------------------------------------------- what the kernel says it checked
+
+def dropping(k):
+    """A pmap that loses the result at position k (or, k = None, adds one result too many)."""
+    def pmap(fn, xs):
+        out = [fn(x) for x in xs]
+        return out[:k] + out[k + 1:] if k is not None else out + out[:1]
+    return pmap
+
+
+@pytest.mark.parametrize("k", [0, 2, 4, None])
+def test_kernel_counts_what_it_compared_and_fails_on_a_shortfall_or_surplus(small, k):
+    v = check(*small, pmap=dropping(k))
+    assert not v.ok and not v.outputs_agree
+    assert Failure("outputs", "5 results, one per point", f"{4 if k is not None else 6} results") in v.failures
+    assert v.points_checked == (5 if k is None else 4)
+
+
+def test_verify_with_an_executor_that_drops_a_kernel_result_is_refuted(small, tmp_path):
+    from netcert import executors, verify
+
+    class Dropping(executors.Local):
+        def map(self, fn, items, *, minimum=2):
+            out = list(super().map(fn, items, minimum=minimum))
+            return out[:-1] if "kernel" in getattr(getattr(fn, "func", fn), "__module__", "") else out
+
+    net_path, data_path, _ = small
+    cert = verify.verify(net_path, data_path, tmp_path / "x.cert.json", executor=Dropping(1))
+    assert cert["interpolation"]["exact"] is True  # the evaluator got every result; the kernel did not
+    assert cert["verdict"] == "refuted" and cert["checker"]["points_checked"] == 4
+    assert {"where": "outputs", "expected": "5 results, one per point", "found": "4 results"} \
+        in cert["checker"]["failures"]
+
+
+def test_kernel_points_digest_is_the_sha256_of_the_compared_indices(tmp_path):
+    import random
+    rows = [(k, 0, small_function(k, 0)) for k in range(30)]
+    net_path = write_json(tmp_path / "net.json", small_network())
+    data_path = write_csv(tmp_path / "data.csv", rows)
+    v = check(net_path, data_path, {}, sample=7, seed=5)
+    expected = sorted(random.Random(5).sample(range(30), 7))
+    assert (v.mode, v.seed, v.sample, v.points_checked) == ("sample", 5, 7, 7)
+    assert v.points_digest == hashlib.sha256("".join(f"{i}\n" for i in expected).encode()).hexdigest()
+    full = check(net_path, data_path, {}, full=True)
+    assert full.sample is None and full.points_checked == 30
+    assert full.points_digest == hashlib.sha256("".join(f"{i}\n" for i in range(30)).encode()).hexdigest()
+
+
+def checker_claims(v):
+    """The checker section a run writes, as netcert writes it."""
+    from netcert import certificate
+    return certificate.checker_section(v)
+
+
+@pytest.mark.parametrize("key, wrong", [("seed", 1), ("sample", 6), ("mode", "full"), ("points_checked", 30),
+                                        ("points_digest", "0" * 64), ("notes", ["all pairs were rechecked"]),
+                                        ("outputs_agree", False), ("failures", [{"where": "x", "expected": "y",
+                                                                                 "found": "z"}])])
+def test_check_certificate_reruns_the_claimed_run_and_compares_its_checker_section(tmp_path, key, wrong):
+    rows = [(k, 0, small_function(k, 0)) for k in range(30)]
+    net_path = write_json(tmp_path / "net.json", small_network())
+    data_path = write_csv(tmp_path / "data.csv", rows)
+    claims = {"network": {"path": "net.json"}, "dataset": {"path": "data.csv"}}
+    honest = dict(claims, checker=checker_claims(check(net_path, data_path, claims, sample=7, seed=5)))
+    write_json(tmp_path / "c.cert.json", honest)
+    v = check_certificate(tmp_path / "c.cert.json")
+    assert v.ok and (v.seed, v.sample, v.points_checked) == (5, 7, 7), v.failures
+    forged = copy.deepcopy(honest)
+    forged["checker"][key] = wrong
+    if key == "mode":
+        forged["checker"]["sample"] = None  # a coherent claim of a full run, which is then rerun in full
+    write_json(tmp_path / "c.cert.json", forged)
+    v = check_certificate(tmp_path / "c.cert.json")
+    assert not v.ok and any(w.startswith("checker.") for w in wheres(v)), v.failures
+    # the rerun takes the claimed seed and sample: the points it then draws are not the ones recorded
+    assert ("checker.points_digest" if key in ("seed", "sample", "mode") else f"checker.{key}") in wheres(v)
+
+
+@pytest.mark.parametrize("checker", [{"seed": 2**63}, {"seed": -1}, {"seed": 1.0}, {"sample": 0},
+                                     {"mode": "full", "sample": 5}, {"mode": "sample", "sample": None},
+                                     {"mode": "most"}])
+def test_check_certificate_refuses_out_of_range_parameters(tmp_path, small, checker):
+    claims = json.loads(write_certificate(tmp_path, small).read_text())
+    claims["checker"].update(checker)
+    v = check_certificate(write_json(tmp_path / "small.cert.json", claims))
+    assert wheres(v) == ["certificate file"], v.failures
+
+
+def test_check_certificate_full_adds_a_full_run(tmp_path):
+    rows = [(k, 0, small_function(k, 0)) for k in range(30)]
+    rows[20] = (20, 0, Fraction(-5))  # a wrong label the sample below does not draw
+    net_path = write_json(tmp_path / "net.json", small_network())
+    write_csv(tmp_path / "data.csv", rows)
+    import random
+    seed = next(s for s in range(100) if 20 not in random.Random(s).sample(range(30), 5))
+    claims = {"network": {"path": "net.json"}, "dataset": {"path": "data.csv"},
+              "checker": {"mode": "sample", "seed": seed, "sample": 5}}
+    cert = write_json(tmp_path / "c.cert.json", claims)
+    assert check_certificate(cert).ok
+    v = check_certificate(cert, full=True)
+    assert not v.ok and "output[20]" in wheres(v) and v.mode == "full" and v.points_checked == 30
+
+
+def test_check_certificate_refuses_paths_outside_its_directory(tmp_path, small):
+    net_path, data_path, claims = small
+    inner = tmp_path / "inner"
+    inner.mkdir()
+    claims = dict(claims, network={**claims["network"], "path": "../net.json"},
+                  dataset={**claims["dataset"], "path": "../data.csv"})
+    cert = write_json(inner / "c.cert.json", claims)
+    v = check_certificate(cert)
+    assert wheres(v) == ["network.path"] and not v.ok
+    assert check_certificate(cert, allow_outside=True).ok
+    (inner / "net.json").symlink_to(net_path)  # inside by name, outside once resolved
+    (inner / "data.csv").symlink_to(data_path)
+    claims["network"]["path"] = "net.json"
+    cert = write_json(inner / "c.cert.json", dict(claims, dataset={**claims["dataset"], "path": "data.csv"}))
+    assert wheres(check_certificate(cert))[0] in ("network.path", "dataset.path")
+    assert check_certificate(cert, allow_outside=True).ok
+    claims["network"]["path"] = "/etc/passwd"
+    assert wheres(check_certificate(write_json(inner / "c.cert.json", claims))) == ["network.path"]

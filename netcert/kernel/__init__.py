@@ -9,11 +9,13 @@ class Failure:
     found: str  # what the kernel computed
 
 @dataclass(frozen=True)
-class Verdict:
+class Verdict:  # a run's checker section (section 4, check.section), with what it recomputed
     ok: bool  # no failures
     mode: str  # "sample" or "full"
     seed: int
-    points_checked: int
+    sample: int | None  # k, the sample size (None when full)
+    points_checked: int  # results compared, one per point
+    points_digest: str  # sha256 of the compared indices, one decimal line each
     outputs_agree: bool
     structure_agrees: bool
     hashes_agree: bool

@@ -2,6 +2,7 @@
 import hashlib
 import json
 import random
+from dataclasses import asdict, replace
 from functools import partial, reduce
 from pathlib import Path, PurePosixPath
 
@@ -13,6 +14,9 @@ from .read import KernelError, dataset_digest, dec, read_dataset, read_network
 
 ALL_PAIRS, ALL_PAIRS_FULL = 2000, 20000  # largest n whose pairs are all rechecked (sample, full)
 HASHES = ("network.sha256", "network.digest", "dataset.sha256", "dataset.digest")
+MAX, NONE = 2**63 - 1, hashlib.sha256().hexdigest()  # the largest seed or sample; the digest of no points
+CHECKER = ("mode", "seed", "sample", "points_checked", "points_digest", "outputs_agree", "structure_agrees",
+           "hashes_agree", "dataset_agrees")  # with name, notes, failures: what a run says it checked and found
 
 def show(v):
     s = json.dumps(v, sort_keys=True)
@@ -121,7 +125,8 @@ def listed_mismatches(claim, n, fails):
     return listed, max(listed) if listed and type(count) is int and count > len(listed) else n
 
 def outputs_part(net, data, claims, full, sample, seed, progress, fails, rec, pmap=map):
-    """Evaluate the checked points exactly by pmap(fn, xs) (map, or a caller's process pool), compare, count."""
+    """Evaluate the checked points exactly by pmap(fn, xs) (map, or a caller's process pool), compare, count.
+    Only results compared are checked: a pmap returning fewer or more results than points is a Failure."""
     (prog, out, d), (X, Y), n = net, data, len(data[0])
     if d != len(X[0]):
         fails.append(Failure("network.inputs", f"{len(X[0])} (the dataset's d)", str(d)))
@@ -129,8 +134,9 @@ def outputs_part(net, data, claims, full, sample, seed, progress, fails, rec, pm
     claim = part(claims, "interpolation")
     listed, limit = listed_mismatches(claim, n, fails)
     points = range(n) if full else sorted(set(random.Random(seed).sample(range(n), min(n, sample))) | set(listed))
-    outputs, h = rec.setdefault("outputs", {}), hashlib.sha256()
-    for k, (i, o) in enumerate(zip(points, pmap(partial(evaluate, prog, out=out), [X[i] for i in points]))):
+    outputs, h, k = rec.setdefault("outputs", {}), hashlib.sha256(), 0
+    results = iter(pmap(partial(evaluate, prog, out=out), [X[i] for i in points]))
+    for k, (i, o) in enumerate(zip(points, results), 1):  # zip reads a result only after a point
         m = listed.get(i)
         if o != Y[i]:
             outputs[str(i)] = dec(o)
@@ -139,44 +145,69 @@ def outputs_part(net, data, claims, full, sample, seed, progress, fails, rec, pm
         if wrong and (m is not None or i <= limit):
             fails.append(Failure(f"output[{i}]", show(m or dec(Y[i])), show(dec(o))))
         h.update((dec(o) + "\n").encode() if full else b"")
-        if progress is not None and (k % 100 == 99 or k == len(points) - 1):
-            progress(k + 1)
+        if progress is not None and (k % 100 == 0 or k == len(points)):
+            progress(k)
+    if (got := k + sum(1 for _ in results)) != len(points):  # a shortfall, or a surplus
+        fails.append(Failure("outputs", f"{len(points)} results, one per point", f"{got} results"))
+    rec["points_digest"] = hashlib.sha256("".join(f"{i}\n" for i in points[:k]).encode()).hexdigest()
     if full:
         wrong = [{"index": int(i), "expected": dec(Y[int(i)]), "obtained": o} for i, o in outputs.items()]
         rec["interpolation"] = {"outputs_digest": h.hexdigest(), "mismatch_count": len(wrong),
                                 "exact": not wrong, "mismatches": wrong[:10]}
         compare(fails, "interpolation", rec["interpolation"], claim)
-    return len(points)
+    return k
 
 def check(network_path, dataset_path, claims, *, sample=1000, seed=0, full=False, progress=None, pmap=map):
-    """Recheck the claims (a certificate dict) against the two files; a mismatch is a Failure, never raised."""
+    """Recheck the claims (a certificate dict) against the two files; a mismatch is a Failure, never raised.
+    A claimed checker section must be this run's (so run it with the claimed mode, seed and sample)."""
     claims, fails, notes, rec = claims if isinstance(claims, dict) else {}, [], [], {}
     compare(fails, "certificate", {"format": "netcert.certificate", "version": 1}, claims)
     net = guard(fails, "network file", lambda: network_part(network_path, claims, fails, rec))
     data = guard(fails, "dataset file", lambda: dataset_part(dataset_path, claims, full, fails, notes, rec))
     run = lambda: outputs_part(net, data, claims, full, sample, seed, progress, fails, rec, pmap)  # noqa: E731
     k = (guard(fails, "outputs", run) if net and data else 0) or 0
+    where = {f.where for f in fails}
+    clean = lambda *prefixes: not any(w.startswith(prefixes) for w in where - set(HASHES))  # noqa: E731
+    read = rec["network"].get("digest") is not None and "digest" in rec["dataset"]
+    v = Verdict(not fails, "full" if full else "sample", seed, None if full else sample, k,
+                rec.get("points_digest", NONE), outputs_agree=k > 0 and clean("output", "interp"),
+                structure_agrees="structure" in rec and clean("structure", "network.validity", "network.outputs"),
+                hashes_agree=read and not where & set(HASHES), dataset_agrees="labels" in rec["dataset"]
+                and clean("dataset"), failures=tuple(fails), notes=tuple(notes), recomputed=rec)
+    mine = dict({key: getattr(v, key) for key in CHECKER}, name="netcert.kernel", notes=list(notes),
+                failures=[asdict(f) for f in fails])
+    compare(fails, "checker", mine, part(claims, "checker"))
     due = part(claims, "interpolation").get("exact") is True and part(claims, "checker").get("failures") == [] \
         and part(part(claims, "construction"), "size").get("holds", True) is True  # section 4: when certified is due
     if claims.get("verdict") == "certified" and not due:  # a stored verdict must follow from the stored claims
         fails.append(Failure("verdict", show("certified"), show("refuted")))
-    where = {f.where for f in fails}
-    clean = lambda *prefixes: not any(w.startswith(prefixes) for w in where - set(HASHES))  # noqa: E731
-    read = rec["network"].get("digest") is not None and "digest" in rec["dataset"]
-    return Verdict(not fails, "full" if full else "sample", seed, k, outputs_agree=k > 0 and clean("output", "interp"),
-                   structure_agrees="structure" in rec and clean("structure", "network.validity", "network.outputs"),
-                   hashes_agree=read and not where & set(HASHES), dataset_agrees="labels" in rec["dataset"]
-                   and clean("dataset"), failures=tuple(fails), notes=tuple(notes), recomputed=rec)
+    return replace(v, ok=not fails, failures=tuple(fails))
 
-def check_certificate(cert_path, *, sample=1000, full=False, progress=None):
-    """Check a *.cert.json (paths relative to its directory, seed checker.seed); unreadable: "certificate file"."""
+def refused(*failure):
+    return Verdict(False, "sample", 0, None, 0, NONE, False, False, False, False, (Failure(*failure),), (), {})
+
+def check_certificate(cert_path, *, sample=None, full=False, progress=None, allow_outside=False):
+    """Check a *.cert.json as made: with its checker's mode, seed and sample (default 1000), paths relative to its
+    directory and, unless allow_outside, in its tree (symlinks resolved). full, or a sample checking other points,
+    adds a run with those. Unreadable: a "certificate file" Failure."""
     try:
-        cert = json.loads(Path(cert_path).read_bytes())
-        paths = [Path(cert_path).parent / PurePosixPath(cert[k]["path"]) for k in ("network", "dataset")]
-        seed = part(cert, "checker").get("seed", 0)
-        if type(seed) is not int:
-            raise TypeError(f"checker.seed is {seed!r}, not an integer")
+        cert, base = json.loads(Path(cert_path).read_bytes()), Path(cert_path).parent
+        c = part(cert, "checker")
+        mode, seed = c.get("mode", "sample"), c.get("seed", 0)
+        k = c.get("sample", None if mode == "full" else 1000)
+        if not (mode in ("sample", "full") and type(seed) is int and 0 <= seed <= MAX
+                and (k is None if mode == "full" else type(k) is int and 1 <= k <= MAX)):
+            raise ValueError(f"checker: mode {mode!r}, seed {seed!r}, sample {k!r} (section 4)")
+        paths = {key: base / PurePosixPath(cert[key]["path"]) for key in ("network", "dataset")}
+        far = [key for key, p in paths.items() if not (allow_outside or p.resolve().is_relative_to(base.resolve()))]
     except Exception as e:
-        failure = Failure("certificate file", "a readable netcert certificate", f"{type(e).__name__}: {e}"[:300])
-        return Verdict(False, "full" if full else "sample", 0, 0, False, False, False, False, (failure,), (), {})
-    return check(*paths, cert, sample=sample, seed=seed, full=full, progress=progress)
+        return refused("certificate file", "a readable netcert certificate", f"{type(e).__name__}: {e}"[:300])
+    if far:
+        return refused(f"{far[0]}.path", "a path inside the certificate's directory", show(cert[far[0]]["path"]))
+    v = check(*paths.values(), cert, sample=k or 1000, seed=seed, full=mode == "full", progress=progress)
+    n = v.recomputed["dataset"].get("n", 0)
+    if mode == "full" or not (full or sample and min(n, sample) != min(n, k)):
+        return v
+    rest = {key: val for key, val in cert.items() if key not in ("checker", "verdict")}  # the claims alone
+    w = check(*paths.values(), rest, sample=sample or k, seed=seed, full=full, progress=progress)
+    return replace(w, ok=v.ok and w.ok, failures=v.failures + tuple(f for f in w.failures if f not in v.failures))
