@@ -8,7 +8,7 @@ every output file is written atomically.
 from __future__ import annotations
 
 import contextlib
-from fractions import Fraction
+import os
 import shutil
 import sys
 import tempfile
@@ -16,15 +16,31 @@ from importlib import resources
 from pathlib import Path
 
 import click
+import gmpy2
 
-from netcert import __version__, certificate, compare, dataset, evaluate, executors, native, sweep, verify
+from netcert import __version__, certificate, limits, compare, dataset, evaluate, executors, native, sweep, verify
 from netcert.constructions import auto, registry
-from netcert.errors import NetcertError, PreconditionError, UsageError
+from netcert.errors import InputError, NetcertError, NetworkError, PreconditionError, UsageError
 from netcert.formats import files, netjson
 from netcert.ir import keys, measures, validate
 from netcert.exact import bits
 
-EXISTING = click.Path(exists=True, dir_okay=False, path_type=Path)
+class _InputFile(click.ParamType):
+    """A path to read. Not checked here: the readers refuse a missing file, a directory, a FIFO
+    or a device with the contract's one line and exit 3, where click would say exit 2."""
+
+    name = "file"
+
+    def convert(self, value, param, ctx) -> Path:
+        if isinstance(value, Path):
+            return value
+        if not str(value):
+            raise _Error(InputError(f"'': an empty file name (for {param.human_readable_name if param else 'a file'})"))
+        return Path(value)
+
+
+EXISTING = _InputFile()
+OUTPUT = click.Path(path_type=Path)  # write_atomic refuses a directory or a missing parent (exit 3, one line)
 SCHEDULER = click.option("--scheduler", default=None, metavar="ADDRESS",
                          help="Evaluate on the workers of this Dask scheduler, e.g. tcp://10.0.0.5:8786 "
                               "(pip install 'netcert[dask]'); not with --jobs.")
@@ -65,10 +81,29 @@ def _progress(label: str, total: int, quiet: bool):
         yield lambda done: bar.update(done - bar.pos)
 
 
+def _limit_option(limit: limits.Limit):
+    def store(ctx, param, value):
+        if value is not None:  # the environment carries it to forked workers and to the kernel
+            os.environ[limit.env] = str(value)
+        return value
+    return click.option(limit.flag, type=click.IntRange(min=1), default=None, expose_value=False,
+                        callback=store, is_eager=True,
+                        help=f"Refuse inputs over this many {limit.meaning} [default: {limit.default}; "
+                             f"env {limit.env}].")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="netcert")
+@_limit_option(limits.BITS)
+@_limit_option(limits.BYTES)
+@_limit_option(limits.VALUES)
+@_limit_option(limits.LAYER)
 def cli() -> None:
-    """Compile memorization theorems into exact networks and certify what they compute."""
+    """Compile memorization theorems into exact networks and certify what they compute.
+
+    Every reader bounds what it reads before it allocates; the --max-* options (before the
+    command: `netcert --max-bits 2000000 verify ...`) raise or lower those limits.
+    """
 
 
 @cli.command()
@@ -87,7 +122,7 @@ def cli() -> None:
 @click.option("--fan-in", default=None, help="rajput2021: parity fan-in f (default 8).")
 @click.option("--sizing", default=None, help="rajput2021: verified (default) or spec (threshold.md's union bounds).")
 @click.option("--variant", default=None, help="park2021: counter (default), blocks or width3.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("net.json"),
+@click.option("-o", "--output", type=OUTPUT, default=Path("net.json"),
               show_default=True, help="Network file to write (.json or .json.gz).")
 def build(data: Path, construction: str, seed: int, output: Path, **chosen: str | None) -> None:
     """Build a network that interpolates DATA (.npz or .csv).
@@ -128,7 +163,7 @@ def build(data: Path, construction: str, seed: int, output: Path, **chosen: str 
 @cli.command(name="verify")
 @click.argument("net", type=EXISTING)
 @click.option("--data", "-d", type=EXISTING, required=True, help="The dataset the network must interpolate.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("-o", "--output", type=OUTPUT, default=None,
               help="Certificate to write [default: NET with .cert.json].")
 @click.option("--sample", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Points the independent kernel re-evaluates (seeded sample).")
@@ -193,14 +228,14 @@ def _summary(cert: dict, path: Path) -> None:
 
 
 def _approx(text: str | None) -> str:
-    """A labelled float rendering of an exact value, for people only."""
+    """A labelled rounded rendering of an exact value, for people only (an mpfr: no overflow at 1e600)."""
     if text is None:
         return "none (one point)"
-    return f"~{float(Fraction(text)):.6g} (exact value in the certificate)"
+    return f"~{gmpy2.mpfr(gmpy2.mpq(text), 53):.6g} (exact value in the certificate)"
 
 
 @cli.command()
-@click.argument("certs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("certs", nargs=-1, required=True, type=EXISTING)
 @click.option("--sample", type=click.IntRange(min=1), default=1000, show_default=True)
 @click.option("--full", is_flag=True, help="Kernel re-evaluates every point.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
@@ -214,15 +249,16 @@ def check(certs: tuple[Path, ...], sample: int, full: bool, jobs: int | None, sc
     A directory stands for every *.cert.json under it.
     """
     with _errors():
+        found = _certificates(certs)
         ex = executors.connect(scheduler, jobs)
     with ex:
-        sys.exit(_check_all(certs, sample, full, ex, quiet))
+        sys.exit(_check_all(found, sample, full, ex, quiet))
 
 
-def _check_all(certs: tuple[Path, ...], sample: int, full: bool, ex, quiet: bool) -> int:
+def _check_all(certs: list[Path], sample: int, full: bool, ex, quiet: bool) -> int:
     """The exit code of checking every certificate named, each reported on one line (and its differences)."""
     worst = 0
-    for path in _certificates(certs):
+    for path in certs:
         try:
             stored = verify.read_certificate(path)
             n = stored["dataset"]["n"]
@@ -245,10 +281,17 @@ def _check_all(certs: tuple[Path, ...], sample: int, full: bool, ex, quiet: bool
 
 
 def _certificates(paths: tuple[Path, ...]) -> list[Path]:
-    """The certificate files named, a directory expanded to its *.cert.json files (sorted)."""
+    """The certificate files named, a directory expanded to its *.cert.json files (recursively, sorted);
+    a directory that holds none is refused (a CI step that checks nothing must not pass)."""
     out: list[Path] = []
     for p in paths:
-        out.extend(sorted(p.rglob("*.cert.json")) if p.is_dir() else [p])
+        if not p.is_dir():
+            out.append(p)
+            continue
+        found = sorted(q for q in p.rglob("*.cert.json") if q.is_file())
+        if not found:
+            raise InputError(f"{p}: a directory with no *.cert.json file in it")
+        out.extend(found)
     return out
 
 
@@ -355,10 +398,20 @@ def inspect(net: Path, show_plan: bool, data: Path | None) -> None:
     with _errors():
         G = netjson.read(net)
         problems = validate.validate(G)
-    for p in problems:
-        click.echo(f"{p.severity}: {p}")
-    if validate.errors(problems):
-        sys.exit(3)
+        errs = validate.errors(problems)
+        for p in errs:
+            click.echo(f"error: {p}")
+        dead = [p for p in problems if p.severity == validate.WARNING]
+        if dead:  # one line, not one per node: a construction may keep thousands of dead units on purpose
+            click.echo(f"warning: {len(dead)} dead node{'s' if len(dead) > 1 else ''} (no output depends on "
+                       f"{'them' if len(dead) > 1 else 'it'}), first {dead[0].where}")
+        if errs:
+            more = f" (and {len(errs) - 1} more, listed above)" if len(errs) > 1 else ""
+            raise NetworkError(f"{net}: invalid network: {errs[0]}{more}")
+        outputs = G.graph[keys.OUTPUTS]
+        if len(outputs) != 1:
+            raise NetworkError(f"{net}: {len(outputs)} outputs; netcert's claims compare one output with "
+                               "each label (specs/README.md 3.5)")
     if show_plan:
         with _errors():
             _print_plan(evaluate.evaluation_plan(G, None if data is None else dataset.load(data)), data)
@@ -439,8 +492,28 @@ def demo(out: Path) -> None:
     _finish(c, cert)
 
 
-def main() -> None:
-    cli.main(prog_name="netcert")
+def main(args: list[str] | None = None) -> None:
+    """The console entry point. Exit codes: 0, 1 refuted or check failed, 2 usage, 3 bad input,
+    4 an internal error (one line; NETCERT_DEBUG=1 shows the traceback), 130 interrupted.
+    Nothing else: click's "Aborted!" with exit 1 would read as a refutation."""
+    try:
+        code = cli.main(args, prog_name="netcert", standalone_mode=False)
+    except click.ClickException as e:
+        e.show()
+        code = e.exit_code
+    except (click.Abort, KeyboardInterrupt):
+        click.echo("netcert: interrupted", err=True)
+        code = 130
+    except MemoryError:
+        click.echo("netcert: error: out of memory (lower the input, or the --max-* limits)", err=True)
+        code = 3
+    except Exception as e:
+        if os.environ.get("NETCERT_DEBUG"):
+            raise
+        click.echo(f"netcert: internal error: {type(e).__name__}: {' '.join(str(e).split())[:300]} "
+                   "(a bug: please report it; NETCERT_DEBUG=1 shows where)", err=True)
+        code = 4
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

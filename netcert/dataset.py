@@ -16,21 +16,24 @@ The rules are those of ``specs/README.md`` section 2. What is exact:
 from __future__ import annotations
 
 import hashlib
+import io
+import math
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from netcert import exact
-from netcert.errors import DatasetError, NumberError
+from netcert import exact, limits
+from netcert.errors import DatasetError, InputError, NumberError
+from netcert.formats import files
 from netcert.exact import Int, Rat, mpq, mpz
 
 INTEGER = "integer"
 REAL = "real"
 _MAX_LISTED = 5
-_MAX_EXPONENT = 10**4
 
 
 @dataclass(frozen=True)
@@ -82,21 +85,20 @@ def load(path: str | Path) -> Dataset:
     """Read a ``.npz`` or ``.csv`` dataset file (``specs/README.md`` section 2).
 
     Raises ``DatasetError`` with a one-line message naming the file and the
-    offending indices or field.
+    offending indices or field. Every size is bounded before it is allocated
+    (``netcert.limits``): the file's bytes, each array's claimed element count,
+    the bits of every number and of each column's common denominator.
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise DatasetError(f"{path}: cannot read: {e.strerror or e}") from None
     suffix = path.suffix.lower()
+    if suffix not in (".npz", ".csv"):
+        raise DatasetError(f"{path}: unknown dataset type {suffix!r} (expected .npz or .csv)")
     try:
-        if suffix == ".npz":
-            cols = _read_npz(path)
-        elif suffix == ".csv":
-            cols = _read_csv(raw)
-        else:
-            raise DatasetError(f"unknown dataset type {suffix!r} (expected .npz or .csv)")
+        raw = files.read_bytes(path, gunzip=False)
+    except InputError as e:
+        raise DatasetError(str(e)) from None
+    try:
+        cols = _read_npz(raw) if suffix == ".npz" else _read_csv(raw)
     except (DatasetError, NumberError) as e:
         raise DatasetError(f"{path}: {e}") from None
     data = from_columns(cols, sha256=hashlib.sha256(raw).hexdigest(), path=str(path))
@@ -171,23 +173,53 @@ def _column_formatter(scale: Int):
 
 # -- .npz ------------------------------------------------------------------
 
-def _read_npz(path: Path) -> _Columns:
-    # np.load also reads .npy and pickle content (returning no archive): only a zip is an .npz.
-    if not zipfile.is_zipfile(path):
-        raise DatasetError("not a readable .npz file (not a zip archive)")
+def _read_npz(raw: bytes) -> _Columns:
+    """``X`` and ``y`` of an .npz archive, each array's header read and bounded before its data.
+
+    np.load would allocate whatever shape a header claims (10^18 elements) and
+    inflate whatever a member holds; here a member is refused when it is
+    encrypted, compressed in a way zipfile cannot read, of a refused dtype, or
+    larger than ``limits.VALUES``, and only the bytes its header announces are inflated.
+    """
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            missing = [k for k in ("X", "y") if k not in archive.files]
-            if missing:
-                raise DatasetError(f"missing array {' and '.join(missing)} (found: {', '.join(archive.files) or 'none'})")
-            X, y = archive["X"], archive["y"]
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, NotImplementedError,
+            RuntimeError) as e:
+        raise DatasetError(f"not a readable .npz file (not a zip archive: {_one_line(e)})") from None
+    with archive:
+        names = {n[:-4] if n.endswith(".npy") else n: n for n in archive.namelist()}
+        missing = [k for k in ("X", "y") if k not in names]
+        if missing:
+            raise DatasetError(f"missing array {' and '.join(missing)} (found: {', '.join(sorted(names)) or 'none'})")
+        return _columns_from_arrays(_npz_member(archive, names["X"], "X"), _npz_member(archive, names["y"], "y"))
+
+
+def _npz_member(archive: zipfile.ZipFile, member: str, name: str) -> np.ndarray:
+    info = archive.getinfo(member)
+    if info.flag_bits & 0x1:
+        raise DatasetError(f"array {name}: the archive member {member} is encrypted")
+    try:
+        with archive.open(info) as fp:
+            version = np.lib.format.read_magic(fp)
+            if version not in ((1, 0), (2, 0)):
+                raise DatasetError(f"array {name}: .npy format version {version[0]}.{version[1]} is not read")
+            header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, _, dtype = header(fp)
+        _check_dtype(name, dtype)
+        count = math.prod(shape)
+        if count > limits.VALUES.value():
+            raise DatasetError(f"array {name}: " + limits.VALUES.exceeded(f"shape {shape}", f"{count} values"))
+        with archive.open(info) as fp:
+            return np.lib.format.read_array(fp, allow_pickle=False)
     except DatasetError:
         raise
-    except ValueError as e:
-        raise DatasetError(f"refused array: {e}") from None
-    except (OSError, zipfile.BadZipFile, EOFError) as e:
-        raise DatasetError(f"not a readable .npz file ({e})") from None
-    return _columns_from_arrays(X, y)
+    except (ValueError, OSError, EOFError, RuntimeError, NotImplementedError, zipfile.BadZipFile, zlib.error,
+            TypeError, SyntaxError) as e:  # zipfile and numpy's own refusals of a malformed member
+        raise DatasetError(f"array {name}: not a readable .npy member ({_one_line(e)})") from None
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split())[:160] or type(e).__name__
 
 
 def _columns_from_arrays(X: np.ndarray, y: np.ndarray) -> _Columns:
@@ -216,9 +248,10 @@ def _check_shapes(X: np.ndarray, y: np.ndarray) -> None:
         raise DatasetError(f"X has {X.shape[0]} rows but y has {y.shape[0]} labels")
 
 
-def _check_dtype(name: str, a: np.ndarray) -> None:
-    if a.dtype.kind not in "iuf":
-        raise DatasetError(f"{name} has dtype {a.dtype}, expected an integer or float dtype")
+def _check_dtype(name: str, a: np.ndarray | np.dtype) -> None:
+    dtype = a if isinstance(a, np.dtype) else a.dtype
+    if dtype.kind not in "iuf" or dtype.fields is not None or dtype.subdtype is not None:
+        raise DatasetError(f"{name} has dtype {dtype}, expected an integer or float dtype")
 
 
 def _check_finite(name: str, a: np.ndarray) -> None:
@@ -274,18 +307,51 @@ def _dyadic_columns(X: np.ndarray) -> tuple[list[list[int]], list[Int]]:
 
 
 def _rational_columns(values: list[list[Rat]], d: int) -> tuple[list[list[int]], list[Int]]:
-    scale = [exact.lcm_all(row[j].denominator for row in values) for j in range(d)]
-    for j, s in enumerate(scale):
-        if s.bit_length() > exact.max_bits():
-            raise DatasetError(f"column {j}: common denominator exceeds the size limit of {exact.max_bits()} bits")
+    """Per-column integers over the lcm of the column's denominators, every size bounded first:
+    each lcm is refused as soon as it passes ``limits.BITS`` (not after a quadratic climb to
+    millions of bits), and the integer form as a whole must fit in ``limits.BYTES``."""
+    scale = [_column_lcm((row[j].denominator for row in values), j) for j in range(d)]
+    total = len(values) * sum(int(s.bit_length()) for s in scale)
+    if total > 8 * limits.BYTES.value():
+        raise DatasetError("the integer form of the points over their common denominators: "
+                           + limits.BYTES.exceeded("its size", f"{total // 8} bytes"))
     num = [[int(v.numerator * (scale[j] // v.denominator)) for j, v in enumerate(row)] for row in values]
     return num, scale
 
 
-# -- .csv ------------------------------------------------------------------
+def _column_lcm(denominators, j: int) -> Int:
+    top, out = exact.max_bits(), mpz(1)
+    for q in set(denominators):
+        if out % q:
+            out = exact.lcm_all((out, q))
+            if out.bit_length() > top:
+                raise DatasetError(f"column {j + 1}: the common denominator of its values exceeds the limit of "
+                                   f"{top} bits (raise it with {limits.BITS.flag} or {limits.BITS.env})")
+    return out
 
-_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?(?:[eE]([+-]?\d+))?\Z|[+-]?\d+/\d+\Z")
-_INTEGER = re.compile(r"[+-]?\d+\Z")
+
+# -- .csv ------------------------------------------------------------------
+# The grammar of specs/README.md 2.2, which the kernel's reader implements on its own: lines end
+# with \n (a \r before it is dropped), white space is space and tab, digits are ASCII. Any other
+# character (a lone \r, a form feed, U+2028, a non-ASCII digit) is part of a field, so the field is
+# not a number and the file is refused, the same way by both readers.
+
+_NUMBER = re.compile(r"([+-]?)([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?|([+-]?)([0-9]+)/([0-9]+)")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_BLANK = " \t"
+MAX_EXPONENT = 10**4
+
+
+def csv_lines(text: str) -> list[tuple[int, list[str]]]:
+    """(line number from 1, stripped fields) of every non-blank line, header included."""
+    if text.startswith("\ufeff"):  # the byte order mark spreadsheets write
+        text = text[1:]
+    out = []
+    for k, line in enumerate(text.split("\n")):
+        line = line[:-1] if line.endswith("\r") else line
+        if line.strip(_BLANK):
+            out.append((k + 1, [f.strip(_BLANK) for f in line.split(",")]))
+    return out
 
 
 def _read_csv(raw: bytes) -> _Columns:
@@ -293,18 +359,24 @@ def _read_csv(raw: bytes) -> _Columns:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise DatasetError(f"not UTF-8 text (byte {e.start})") from None
-    lines = [(k + 1, line) for k, line in enumerate(text.splitlines()) if line.strip()]
-    if lines and not any(_NUMBER.match(f.strip()) for f in lines[0][1].split(",")):
-        lines = lines[1:]
-    if not lines:
+    table = csv_lines(text)
+    if table and not any(_NUMBER.fullmatch(f) for f in table[0][1]):
+        table = table[1:]
+    if not table:
         raise DatasetError("no points (n = 0)")
-    table = [(lineno, [f.strip() for f in line.split(",")]) for lineno, line in lines]
     width = len(table[0][1])
     if width < 2:
-        raise DatasetError(f"line {table[0][0]}: need at least one coordinate and a label, found {width} field")
+        other = next((c for c in ";\t|" if c in table[0][1][0]), None)
+        hint = f" (fields are separated by commas; this line has {other!r}: re-save the file comma-separated)" \
+            if other else ""
+        raise DatasetError(f"line {table[0][0]}: need at least one coordinate and a label, found {width} field"
+                           + hint)
+    if len(table) * (width - 1) > limits.VALUES.value():
+        raise DatasetError(limits.VALUES.exceeded(f"{len(table)} rows of {width - 1} coordinates",
+                                                  f"{len(table) * (width - 1)} values"))
     values = [[_csv_field(f, lineno, col, width) for col, f in enumerate(fields)]
               for lineno, fields in table if _csv_width(fields, lineno, width)]
-    kind = INTEGER if all(_INTEGER.match(fields[-1]) for _, fields in table) else REAL
+    kind = INTEGER if all(_INTEGER.fullmatch(fields[-1]) for _, fields in table) else REAL
     num, scale = _rational_columns([row[:-1] for row in values], width - 1)
     labels = [row[-1] for row in values]
     return _Columns(num, scale, labels, kind, None)
@@ -317,16 +389,33 @@ def _csv_width(fields: list[str], lineno: int, width: int) -> bool:
 
 
 def _csv_field(text: str, lineno: int, col: int, width: int) -> Rat:
-    """The exact rational a CSV number literal denotes (gmpy2 parses it exactly)."""
-    what = "label" if col == width - 1 else f"column {col}"
-    match = _NUMBER.match(text)
-    if not match:
+    """The exact rational a CSV number literal denotes (gmpy2 parses it exactly).
+
+    Bounded before parsing as the kernel bounds it: each digit run at most
+    ``max_bits()`` bits (ceil(k log2 10) for k digits), a decimal exponent of at
+    most 10^4 in absolute value."""
+    what = f"column {col + 1} (the label)" if col == width - 1 else f"column {col + 1}"
+    m = _NUMBER.fullmatch(text)
+    if not m:
         raise DatasetError(f"line {lineno}, {what}: not a number: {text!r:.40}")
-    exponent = int(match.group(1)) if match.group(1) and len(match.group(1)) < 8 else 0
-    if (match.group(1) and len(match.group(1)) >= 8) or abs(exponent) > _MAX_EXPONENT:
-        raise DatasetError(f"line {lineno}, {what}: exponent beyond the limit of {_MAX_EXPONENT}")
-    if (len(text) + abs(exponent)) * 3.33 > exact.max_bits():
-        raise DatasetError(f"line {lineno}, {what}: number exceeds the size limit of {exact.max_bits()} bits")
-    if "/" in text and not text.rsplit("/", 1)[1].strip("0"):
-        raise DatasetError(f"line {lineno}, {what}: zero denominator in {text!r:.40}")
-    return mpq(text.lstrip("+"))
+    sign, whole, frac, exp, fsign, num, den = m.groups()
+    top = exact.max_bits()
+    if any(exact.digit_bits(part or "") > top for part in (whole, frac, num, den)) \
+            or exact.digit_bits((whole or "") + (frac or "")) > top:
+        raise DatasetError(f"line {lineno}, {what}: number exceeds the size limit of {top} bits "
+                           f"(raise it with {limits.BITS.flag})")
+    if num is not None:
+        if not den.strip("0"):
+            raise DatasetError(f"line {lineno}, {what}: zero denominator in {text!r:.40}")
+        value = mpq(mpz(num), mpz(den))
+        return -value if fsign == "-" else value
+    e = (exp or "0").lstrip("+-").lstrip("0")
+    if len(e) > 5 or (e and int(e) > MAX_EXPONENT):
+        raise DatasetError(f"line {lineno}, {what}: exponent beyond the limit of {MAX_EXPONENT}")
+    e = int(e or "0") * (-1 if (exp or "").startswith("-") else 1) - len(frac or "")
+    digits = mpz((whole or "") + (frac or ""))
+    value = mpq(digits * mpz(10) ** e) if e >= 0 else mpq(digits, mpz(10) ** -e)
+    if max(value.numerator.bit_length(), value.denominator.bit_length()) > top:  # 1e400 under a 1000-bit limit
+        raise DatasetError(f"line {lineno}, {what}: number exceeds the size limit of {top} bits "
+                           f"(raise it with {limits.BITS.flag})")
+    return -value if sign == "-" else value

@@ -15,20 +15,20 @@ gmpy2 parses big decimal strings in sub-quadratic time and without CPython's
 from __future__ import annotations
 
 import math
-import os
 import re
 from fractions import Fraction
 
 import gmpy2
 
-from netcert.errors import NumberError
+from netcert import limits
+from netcert.errors import NumberError, UsageError
 
 Int = type(gmpy2.mpz(0))
 Rat = type(gmpy2.mpq(0))
 mpz = gmpy2.mpz
 mpq = gmpy2.mpq
 
-DEFAULT_MAX_BITS = 10**6
+DEFAULT_MAX_BITS = limits.BITS.default
 """Default limit on the bit length of a parsed numerator or denominator."""
 
 _DEC = re.compile(r"-?(?:0|[1-9][0-9]*)(?:/[1-9][0-9]*)?\Z")
@@ -38,17 +38,22 @@ _LOG2_10 = math.log2(10)
 
 def max_bits() -> int:
     """The active size limit: ``NETCERT_MAX_BITS`` if set, else the default."""
-    value = os.environ.get("NETCERT_MAX_BITS")
-    if value is None:
-        return DEFAULT_MAX_BITS
-    if not value.isdigit() or int(value) < 1:
-        raise NumberError(f"NETCERT_MAX_BITS must be a positive integer, got {value!r}")
-    return int(value)
+    try:
+        return limits.BITS.value()
+    except UsageError as e:
+        raise NumberError(str(e)) from None
 
 
-def _digit_bits(digits: str, hexa: bool) -> int:
-    """An upper bound on the bit length of the integer written by ``digits``."""
-    return 4 * len(digits) if hexa else math.ceil(len(digits) * _LOG2_10)
+def digit_bits(digits: str, hexa: bool = False) -> int:
+    """The bit length of the largest integer ``digits`` can write: 4k for k hex digits,
+    bitlen(10^k) = ceil(k log2 10) for k decimal ones (exact: computed where the float is not sure)."""
+    k = len(digits)
+    if hexa or k == 0:
+        return 4 * k
+    estimate = k * _LOG2_10
+    if abs(estimate - round(estimate)) > 1e-6:
+        return math.ceil(estimate)
+    return int((mpz(10) ** k).bit_length())
 
 
 def parse_rational(text: object, limit: int | None = None) -> Rat:
@@ -67,7 +72,7 @@ def parse_rational(text: object, limit: int | None = None) -> Rat:
     parts = text.lstrip("-").split("/")
     for part in parts:
         digits = part[2:] if hexa else part
-        if _digit_bits(digits, hexa) > limit + 4:
+        if digit_bits(digits, hexa) > limit + 4:
             raise NumberError(f"number too large: {len(digits)} digits exceed the limit of {limit} bits")
     base = 16 if hexa else 10
     num = mpz(parts[0][2:] if hexa else parts[0], base)

@@ -237,16 +237,16 @@ def test_unknown_construction_exit_2(work, tmp_path):
     assert files_in(tmp_path) == []
 
 
-def test_missing_file_exit_2(tmp_path, work):
-    result = run("build", tmp_path / "missing.npz")
-    assert result.exit_code == 2
-    assert "missing.npz" in result.stderr
-    result = run("verify", work / "net.json", "--data", tmp_path / "missing.npz")
-    assert result.exit_code == 2
-    result = run("verify", tmp_path / "missing.json", "--data", work / "a.npz")
-    assert result.exit_code == 2
-    result = run("inspect", tmp_path / "missing.json")
-    assert result.exit_code == 2
+def test_missing_file_exit_3_one_line(tmp_path, work):
+    """A file that cannot be read is bad input (exit 3, the contract's one line), not a usage error."""
+    for args in (("build", tmp_path / "missing.npz"),
+                 ("verify", work / "net.json", "--data", tmp_path / "missing.npz"),
+                 ("verify", tmp_path / "missing.json", "--data", work / "a.npz"),
+                 ("inspect", tmp_path / "missing.json"),
+                 ("check", tmp_path / "missing.cert.json")):
+        result = run(*args)
+        assert result.exit_code == 3, (args, result.output)
+        one_line_error(result, "missing.", "No such file")
 
 
 def test_unknown_command_and_option_exit_2(work):
@@ -419,9 +419,9 @@ def test_subprocess_bad_dataset_one_line_exit_3(tmp_path, work):
 
 def test_subprocess_usage_errors_exit_2(tmp_path):
     proc = netcert_process("build", tmp_path / "missing.npz", cwd=tmp_path)
-    assert proc.returncode == 2
+    assert proc.returncode == 3
     assert "Traceback" not in proc.stderr
-    assert "missing.npz" in proc.stderr
+    assert proc.stderr.startswith(f"netcert: error: {tmp_path / 'missing.npz'}: cannot read")
     proc = netcert_process("build", ROOT / "netcert" / "examples" / "demo.npz", "-c", "nope", "-o",
                            tmp_path / "n.json", cwd=tmp_path)
     assert proc.returncode == 2

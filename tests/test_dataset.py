@@ -407,7 +407,7 @@ def test_csv_header_and_blank_lines(tmp_path):
 
 def test_csv_first_line_with_a_number_is_data(tmp_path):
     # "2" is a number literal, so the first line is not a header: "x1" is then unparsable.
-    refused(write_csv(tmp_path, "x1,2,y\n1,2,3\n"), "line 1", "column 0")
+    refused(write_csv(tmp_path, "x1,2,y\n1,2,3\n"), "line 1", "column 1")
 
 
 def test_csv_header_only_is_empty(tmp_path):
@@ -416,19 +416,19 @@ def test_csv_header_only_is_empty(tmp_path):
 
 
 def test_csv_unparsable_field_names_line_and_column(tmp_path):
-    message = refused(write_csv(tmp_path, "a,b,y\n1,2,3\n\n4,x,6\n"), "line 4", "column 1", "'x'")
+    message = refused(write_csv(tmp_path, "a,b,y\n1,2,3\n\n4,x,6\n"), "line 4", "column 2", "'x'")
     message = refused(write_csv(tmp_path, "1,2,3\n4,5,six\n", "l.csv"), "line 2", "label")
 
 
 @pytest.mark.parametrize("field", ["1.", ".5", "-.5", "1.e3", "1e", "e3", "1/", "/2", "1/2/3", "0x10", "inf",
                                    "nan", "1,5".replace(",", ";"), "1 2", "--1", "+-1", "1/2e3", "½", "1_000"])
 def test_csv_refused_literals(tmp_path, field):
-    refused(write_csv(tmp_path, f"0,1\n{field},2\n"), "line 2", "column 0")
+    refused(write_csv(tmp_path, f"0,1\n{field},2\n"), "line 2", "column 1")
 
 
 @pytest.mark.parametrize("field", ["1/0", "-3/000", "0/0"])
 def test_csv_zero_denominator(tmp_path, field):
-    refused(write_csv(tmp_path, f"0,1\n{field},2\n"), "line 2", "column 0", "zero denominator")
+    refused(write_csv(tmp_path, f"0,1\n{field},2\n"), "line 2", "column 1", "zero denominator")
 
 
 def test_csv_ragged_rows(tmp_path):
@@ -442,7 +442,7 @@ def test_csv_needs_two_fields(tmp_path):
 
 def test_csv_huge_exponent_refused_quickly(tmp_path):
     start = time.perf_counter()
-    refused(write_csv(tmp_path, "0,1\n1e10001,2\n"), "line 2", "column 0")
+    refused(write_csv(tmp_path, "0,1\n1e10001,2\n"), "line 2", "column 1")
     refused(write_csv(tmp_path, "0,1\n1e-99999999999999999999,2\n", "b.csv"), "line 2")
     refused(write_csv(tmp_path, "0,1\n2,1e123456789\n", "c.csv"), "line 2", "label")
     refused(write_csv(tmp_path, "0,1\n" + "1" * 400_000 + ",2\n", "d.csv"), "line 2")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import networkx as nx
 
+from netcert import limits
 from netcert.errors import FormatError, NumberError
 from netcert.exact import format_rational, parse_rational
 from netcert.formats import files, schemas
@@ -69,11 +70,7 @@ def read(path: str | Path) -> nx.DiGraph:
 
     Only the format is checked here; ``ir.validate`` judges the network itself.
     """
-    raw = files.read_bytes(path)
-    try:
-        document = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise FormatError(f"{path}: not JSON ({e})") from None
+    document = files.read_json(path, "network")
     schemas.check(document, schemas.NETWORK, str(path))
     return from_document(document, str(path))
 
@@ -82,8 +79,12 @@ def from_document(document: dict, source: str) -> nx.DiGraph:
     """Build the DiGraph of a schema-valid node-link dict, parsing every number."""
     G = nx.DiGraph()
     G.graph.update(document["graph"])
+    top = limits.LAYER.value()
     for node in document["nodes"]:
         attrs = {k: v for k, v in node.items() if k != "id"}
+        if isinstance(attrs.get(keys.LAYER), int) and attrs[keys.LAYER] > top:  # every layer loop is bounded by it
+            raise FormatError(f"{source}: node {node['id']!r}: "
+                              + limits.LAYER.exceeded("layer", attrs[keys.LAYER]))
         if keys.BIAS in attrs:
             attrs[keys.BIAS] = _number(attrs[keys.BIAS], source, f"node {node['id']!r} bias")
         if node["id"] in G:

@@ -65,8 +65,8 @@ def params_dense(G: nx.DiGraph) -> int | None:
     """sum_l (n_(l-1) + 1) n_l over the fully connected layers; None if not layered."""
     if not is_layered(G):
         return None
-    sizes = layer_sizes(G)
-    return sum((sizes.get(l - 1, 0) + 1) * sizes.get(l, 0) for l in range(1, depth(G) + 1))
+    sizes = layer_sizes(G)  # over the layers present: an empty layer adds nothing, and layers may be sparse
+    return sum((sizes.get(l - 1, 0) + 1) * n for l, n in sizes.items() if l >= 1)
 
 
 def _numbers(G: nx.DiGraph):
