@@ -111,9 +111,10 @@ def structure(nodes, edges, ins, outs):
     layered = all(nodes[t][0] == nodes[s][0] + 1 for s, t, _ in edges)
     values = [w for _, _, w in edges] + [b for _, _, b in nodes.values() if b]  # the nonzero ones
     bits = [(abs(QQ.numer(q)).bit_length(), QQ.denom(q).bit_length()) for q in values]
-    return {"depth": depth, "width": max((count[k] for k in range(1, depth)), default=0),
+    hidden = [c for k, c in count.items() if 0 < k < depth]  # present layers only: layer numbers may be sparse
+    return {"depth": depth, "width": max(hidden, default=0),
             "neurons": sum(act != "input" for _, act, _ in nodes.values()),
-            "params_dense": sum((count[k - 1] + 1) * count[k] for k in range(1, depth + 1)) if layered else None,
+            "params_dense": sum((count[k - 1] + 1) * c for k, c in count.items() if k >= 1) if layered else None,
             "params_nonzero": len(values), "max_weight_bits": max((max(b) for b in bits), default=0),
             "total_weight_bits": sum(p + q for p, q in bits), "layered": layered,
             "activations": sorted({act for _, act, _ in nodes.values() if act != "input"}),

@@ -1,17 +1,19 @@
-"""Strict readers of numbers, networks and datasets (specs/README.md sections 1-3), to sympy QQ.
-The only kernel module with numpy, used for numpy.load and dtypes only."""
-import gzip
+"""Strict readers of numbers, networks and datasets (specs/README.md sections 1-3), to sympy QQ, bounded by the
+limits of section 5 before anything is allocated. The only kernel module with numpy (its .npy format and dtypes)."""
 import hashlib
 import io
 import json
+import math
 import os
 import re
-from pathlib import Path
+import stat
+import zipfile
+import zlib
 
 import numpy
 from sympy.polys.domains import QQ, ZZ
 
-LIMIT = int(os.environ.get("NETCERT_MAX_BITS", "1000000"))  # bits of a numerator or denominator
+DEFAULTS = {"BITS": 10**6, "BYTES": 512 * 2**20, "VALUES": 10**7, "LAYER": 10**6}  # section 5; read at each use
 RAT = re.compile(r"(-?)(0|[1-9][0-9]*)(?:/([1-9][0-9]*))?")
 HEX = re.compile(r"(-?)0x(0|[1-9a-f][0-9a-f]*)(?:/0x([1-9a-f][0-9a-f]*))?")
 LIT = re.compile(r"([+-]?)(?:([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?|([0-9]+)/([0-9]*[1-9][0-9]*))")
@@ -27,12 +29,31 @@ def dec(q):
     p, d = QQ.numer(q), QQ.denom(q)
     return str(p) if d == 1 else f"{p}/{d}"
 
+def limit(name):
+    """A size limit: the environment's NETCERT_MAX_<name> if it is a positive integer, else the default."""
+    v = os.environ.get(f"NETCERT_MAX_{name}", "")
+    return int(v) if v.isascii() and v.isdigit() and 0 < len(v) <= 30 and int(v) else DEFAULTS[name]
+
 def too_big(digits, hexa=False):
-    """Whether a digit string may denote more than LIMIT bits: 4k for hex, ceil(k log2 10) for decimal."""
-    k = len(digits)
-    if hexa or 4 * k <= LIMIT or 3 * k >= LIMIT:  # 3 < log2 10 < 4
-        return 4 * k > LIMIT
-    return (ZZ(10) ** k).bit_length() > LIMIT  # exactly ceil(k log2 10)
+    """Whether a digit string may denote more than the bit limit: 4k for hex, ceil(k log2 10) for decimal."""
+    k, top = len(digits), limit("BITS")
+    if hexa or 4 * k <= top or 3 * k >= top:  # 3 < log2 10 < 4
+        return 4 * k > top
+    return (ZZ(10) ** k).bit_length() > top  # exactly ceil(k log2 10)
+
+def read_file(path):
+    """A regular file's bytes, at most the byte limit (opened without blocking: a FIFO must not hang the kernel)."""
+    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as f:
+        mode, top = os.fstat(f.fileno()).st_mode, limit("BYTES")
+        raw = f.read(top + 1) if stat.S_ISREG(mode) else refuse("a regular file", f"{path}: {stat.filemode(mode)}", "file")
+    return raw if len(raw) <= top else refuse(f"at most {top} bytes", str(path), "file")
+
+def gunzip(raw, path):
+    """The one gzip member of raw (as netcert writes it), inflated to at most the byte limit."""
+    z, top = zlib.decompressobj(16 + zlib.MAX_WBITS), limit("BYTES")
+    out = z.decompress(raw, top + 1)
+    return out if len(out) <= top and z.eof and not z.unused_data else refuse(f"one gzip member of <= {top} bytes",
+                                                                               str(path), "file")
 
 def number(s):
     """The exact value of a number string (section 1): strict grammar, canonical, size-limited."""
@@ -42,7 +63,7 @@ def number(s):
     sign, a, b = m.groups()
     base = 16 if m.re is HEX else 10
     if too_big(a, base == 16) or too_big(b or "", base == 16):
-        refuse(f"at most {LIMIT} bits", f"a string of {len(s)} characters", "number")
+        refuse(f"at most {limit('BITS')} bits", f"a string of {len(s)} characters", "number")
     p, q = ZZ.dtype(a, base), ZZ.dtype(b or "1", base)
     if (b and q == 1) or ZZ.gcd(p, q) != 1 or (sign and p == 0):
         refuse("canonical form (lowest terms, no /1, no -0)", repr(s[:60]), "number")
@@ -50,20 +71,42 @@ def number(s):
 
 def read_network(path):
     """(sha256 of the file bytes, parsed JSON) of a .json or .json.gz network."""
-    raw = Path(path).read_bytes()
-    return hashlib.sha256(raw).hexdigest(), json.loads(gzip.decompress(raw) if str(path).endswith(".gz") else raw)
+    raw = read_file(path)
+    doc = json.loads(gunzip(raw, path) if str(path).endswith(".gz") else raw)
+    for nd in doc.get("nodes", []) if isinstance(doc, dict) and isinstance(doc.get("nodes"), list) else []:
+        layer = nd.get("layer") if isinstance(nd, dict) else None
+        if type(layer) is int and layer > limit("LAYER"):  # every layer loop stays bounded
+            refuse(f"layers of at most {limit('LAYER')}", f"node {json.dumps(nd.get('id'))[:60]}: layer {layer}",
+                   "network.validity")
+    return hashlib.sha256(raw).hexdigest(), doc
 
 def read_dataset(path):
     """(sha256, rows as tuples of QQ, labels as QQ, label kind) of a .npz or .csv file; the hashed bytes are parsed."""
     suffix = str(path).rsplit(".", 1)[-1]
     if suffix not in ("npz", "csv"):
         refuse("a .npz or .csv file", str(path), "dataset file")
-    raw = Path(path).read_bytes()
+    raw = read_file(path)
     return (hashlib.sha256(raw).hexdigest(), *(read_npz(raw) if suffix == "npz" else read_csv(raw.decode("utf-8"))))
 
+def member(z, name):
+    """Array `name` of an .npz archive: its .npy header read first, its size bounded before its data is inflated."""
+    info = z.getinfo(name + ".npy" if name + ".npy" in z.namelist() else name)  # KeyError when missing
+    if info.flag_bits & 1:
+        refuse("an unencrypted archive member", f"{name}: encrypted")
+    with z.open(info) as f:
+        version = numpy.lib.format.read_magic(f)
+        shape, _, dtype = (numpy.lib.format.read_array_header_1_0 if version == (1, 0)
+                           else numpy.lib.format.read_array_header_2_0)(f)
+    if dtype.kind not in "iuf" or dtype.fields or dtype.subdtype:
+        refuse("an integer or float dtype", f"{name} has dtype {dtype}")
+    if math.prod(shape) > limit("VALUES"):
+        refuse(f"at most {limit('VALUES')} values", f"{name} of shape {shape}")
+    with z.open(info) as f:
+        return numpy.lib.format.read_array(f, allow_pickle=False)
+
 def read_npz(raw):
-    with numpy.load(io.BytesIO(raw), allow_pickle=False) as z:
-        X, y = z["X"], z["y"]  # a missing key raises KeyError, reported as a dataset file failure
+    with zipfile.ZipFile(io.BytesIO(raw)) as z:
+        X, y = member(z, "X"), member(z, "y")
     if X.ndim != 2 or y.ndim != 1 or 0 in X.shape or y.shape[0] != X.shape[0]:
         refuse("X of rank 2, shape (n, d), n, d >= 1; y of rank 1, shape (n,)", f"X {X.shape}, y {y.shape}")
     n, d = X.shape
@@ -90,25 +133,40 @@ def literal(s, where):
         refuse("a number literal", f"{where}: {s[:40]!r}")
     sign, ip, fp, ex, num, den = m.groups()
     fp, e = fp or "", int(ex or "0") if len((ex or "").lstrip("+-0")) < 7 else 10**7
+    size = f"at most {limit('BITS')} bits, a decimal exponent of at most 10^4"
     if too_big((ip or "") + fp) or too_big(num or "") or too_big(den or "") or abs(e) > 10**4:
-        refuse(f"at most {LIMIT} bits, a decimal exponent of at most 10^4", f"{where}: {s[:40]!r}")
+        refuse(size, f"{where}: {s[:40]!r}")
     v = QQ(ZZ.dtype(num), ZZ.dtype(den)) if num else QQ(ZZ.dtype(ip + fp)) * QQ(10) ** (e - len(fp))
+    if max(abs(QQ.numer(v)).bit_length(), QQ.denom(v).bit_length()) > limit("BITS"):
+        refuse(size, f"{where}: {s[:40]!r}")
     return -v if sign == "-" else v
 
+def lines(text):
+    """Section 2.2's lines: split at \\n, a \\r before it dropped, a leading byte order mark ignored; (number from 1,
+    fields stripped of spaces and tabs) for the lines that are not blank. Any other character stays in its field."""
+    out = []
+    for k, line in enumerate((text[1:] if text.startswith("\ufeff") else text).split("\n")):
+        line = line[:-1] if line.endswith("\r") else line
+        if line.strip(" \t"):
+            out.append((k + 1, [f.strip(" \t") for f in line.split(",")]))
+    return out
+
 def read_csv(text):
-    lines = [(k + 1, line.split(",")) for k, line in enumerate(text.split("\n")) if line.strip()]
-    if lines and not any(LIT.fullmatch(f.strip()) for f in lines[0][1]):
-        lines = lines[1:]  # a header: none of its fields is a number
-    if not lines:
+    table = lines(text)
+    if table and not any(LIT.fullmatch(f) for f in table[0][1]):
+        table = table[1:]  # a header: none of its fields is a number
+    if not table:
         refuse("at least one data line", "none")
-    width, rows, ys = len(lines[0][1]), [], []
-    for k, fields in lines:
+    width, rows, ys = len(table[0][1]), [], []
+    if len(table) * (width - 1) > limit("VALUES"):
+        refuse(f"at most {limit('VALUES')} values", f"{len(table)} rows of {width - 1}")
+    for k, fields in table:
         if len(fields) != width or width < 2:
             refuse(f"{max(width, 2)} fields on every line", f"{len(fields)} on line {k}")
-        vals = [literal(f.strip(), f"line {k}, column {c + 1}") for c, f in enumerate(fields)]
+        vals = [literal(f, f"line {k}, column {c + 1}") for c, f in enumerate(fields)]
         rows.append(tuple(vals[:-1]))
         ys.append(vals[-1])
-    integer = all(re.fullmatch(r"[+-]?[0-9]+", fields[-1].strip()) for _, fields in lines)
+    integer = all(re.fullmatch(r"[+-]?[0-9]+", fields[-1]) for _, fields in table)
     return rows, ys, "integer" if integer else "real"
 
 def dataset_digest(rows, ys):
