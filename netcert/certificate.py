@@ -66,9 +66,13 @@ def interpolation_section(ev: Evaluation) -> dict:
     }
 
 
-def checker_section(verdict, *, mode: str, seed: int) -> dict:
+def checker_section(verdict) -> dict:
+    """The kernel's verdict as section 4's checker section: the run's mode, seed and sample size (null when
+    full), the points it compared (their count and the digest of their indices), what agreed, notes, failures.
+    ``netcert check`` reruns the kernel with the same mode, seed and sample and compares every field."""
     return {
-        "name": "netcert.kernel", "mode": mode, "seed": seed, "points_checked": verdict.points_checked,
+        "name": "netcert.kernel", "mode": verdict.mode, "seed": verdict.seed, "sample": verdict.sample,
+        "points_checked": verdict.points_checked, "points_digest": verdict.points_digest,
         "outputs_agree": verdict.outputs_agree, "structure_agrees": verdict.structure_agrees,
         "hashes_agree": verdict.hashes_agree, "dataset_agrees": verdict.dataset_agrees,
         "notes": list(verdict.notes),

@@ -22,10 +22,11 @@ from netcert.formats import files, netjson, schemas
 from netcert.ir import keys, measures, validate
 
 Progress = Callable[[int], None]
-# Fields that legitimately differ between two honest runs: the versions of the
-# tools, where the points were evaluated, and the kernel's bookkeeping that
-# depends on the sampling options.
-_UNCOMPARED = ("tools", "executor", "checker.points_checked", "checker.notes", "checker.mode")
+# The only fields ``recheck`` does not compare (specs/README.md section 4): the
+# versions of the tools and where the points were evaluated, which differ between
+# two honest runs and claim nothing about the network. Every other field is
+# recomputed by a run with the certificate's own kernel parameters, or refused.
+_UNCOMPARED = ("tools", "executor")
 _KERNEL_PARALLEL_MIN = 200  # kernel points from which a local run forks processes for them
 _BESIDE_MIN_POINTS = 2000  # points from which the claims and the kernel run beside the evaluation
 _NO_MISMATCHES = {"exact": True, "mismatch_count": 0, "mismatches": []}
@@ -112,7 +113,7 @@ def _kernel(net_path, data_path, executor, cert: dict, progress: Progress | None
                            pmap=partial(executor.map, minimum=_KERNEL_PARALLEL_MIN))
     if executor.failure is not None:  # the kernel records every exception as a failed claim; this one is not
         raise executor.failure
-    return certificate.checker_section(verdict, mode="full" if full else "sample", seed=seed)
+    return certificate.checker_section(verdict)
 
 
 def _claims_and_check(claims: Callable[[], dict], check: Callable, report: Progress) -> tuple[dict, dict]:
@@ -130,45 +131,116 @@ def _construction(G, data, found) -> dict | None:
 
 
 def read_certificate(path: str | Path) -> dict:
-    """A certificate file, schema-checked."""
+    """A certificate file: strict JSON, schema-checked.
+
+    Refused (``FormatError``) besides what the schema refuses: a key repeated in
+    an object (two readers could see two certificates), NaN or infinities, and a
+    float anywhere: every number of section 4 is a JSON integer, and JSON Schema
+    counts ``2.0`` as an integer.
+    """
     try:
-        cert = json.loads(files.read_bytes(path))
+        cert = json.loads(files.read_bytes(path), object_pairs_hook=_unique_keys, parse_constant=_no_constant)
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise FormatError(f"{path}: not JSON ({e})") from None
+    except _Refused as e:
+        raise FormatError(f"{path}: {e}") from None
+    where = _first_float(cert)
+    if where is not None:
+        raise FormatError(f"{path}: {where} is a float; every number in a certificate is a JSON integer")
     schemas.check(cert, schemas.CERTIFICATE, str(path))
     return cert
 
 
-def recheck(cert_path: str | Path, *, sample: int = 1000, full: bool = False,
+class _Refused(ValueError):
+    """JSON that parses but is not a certificate's."""
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    keys = [k for k, _ in pairs]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise _Refused(f"key {repeated[0]!r} repeated in one object")
+    return dict(pairs)
+
+
+def _no_constant(name: str) -> None:
+    raise _Refused(f"{name} is not a JSON number")
+
+
+def _first_float(value: object, where: str = "") -> str | None:
+    """The dotted key path of the first float in a JSON value (list items by index), or None."""
+    if isinstance(value, float):
+        return where or "(top level)"
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for k, v in items:
+        found = _first_float(v, f"{where}.{k}" if where else str(k))
+        if found is not None:
+            return found
+    return None
+
+
+def inside(path: Path, base: Path) -> bool:
+    """Whether ``path`` stays inside the directory tree of ``base`` once both are resolved (symlinks followed)."""
+    return path.resolve().is_relative_to(base.resolve())
+
+
+def recheck(cert_path: str | Path, *, sample: int | None = None, full: bool = False,
             progress: Progress | None = None, kernel_progress: Progress | None = None,
             stored: dict | None = None, jobs: int | None = None,
-            executor: executors.Local | executors.Dask | None = None) -> list[str]:
+            executor: executors.Local | executors.Dask | None = None, allow_outside: bool = False) -> list[str]:
     """Every difference between a stored certificate and a fresh run on the files it names.
 
     An empty list means the certificate reproduces; a reproduced certificate
-    whose verdict is not ``certified`` is reported as a difference too.
-    ``stored``, if given, must be ``read_certificate(cert_path)``. ``jobs``,
-    ``executor``: as for ``verify``; the ``executor`` fields are not compared.
+    whose verdict is not ``certified`` is reported as a difference too. The
+    fresh run uses the certificate's own kernel parameters (``checker.mode``,
+    ``seed``, ``sample``), so a ``full`` claim is rechecked in full and every
+    field but ``tools`` and ``executor`` is compared. ``full``, or a ``sample``
+    that checks other points than the claimed one, adds a kernel run with them
+    (on the stored claims), whose failures are differences too.
+
+    The files must resolve (symlinks followed) inside the certificate's
+    directory tree, unless ``allow_outside``. ``stored``, if given, must be
+    ``read_certificate(cert_path)``. ``jobs``, ``executor``: as for ``verify``.
     """
     stored = stored if stored is not None else read_certificate(cert_path)
     base = Path(cert_path).parent
     net_path, data_path = base / stored["network"]["path"], base / stored["dataset"]["path"]
     for what, p in (("network", net_path), ("dataset", data_path)):
+        if not allow_outside and not inside(p, base):
+            return [f"{what}.path: {stored[what]['path']} leaves the directory of {cert_path} (allow_outside "
+                    f"permits it)"]
         if not p.is_file():
             return [f"{what}.path: {stored[what]['path']} does not exist (relative to {base})"]
+    claimed = stored["checker"]
+    executor = executor or executors.Local(jobs)
     try:
-        fresh = verify(net_path, data_path, cert_path, sample=sample, seed=stored["checker"]["seed"],
-                       full=full, progress=progress, kernel_progress=kernel_progress, jobs=jobs,
-                       executor=executor)
+        fresh = verify(net_path, data_path, cert_path, sample=claimed["sample"] or 1, seed=claimed["seed"],
+                       full=claimed["mode"] == "full", progress=progress, kernel_progress=kernel_progress,
+                       jobs=jobs, executor=executor)
+        diffs = _differences(stored, fresh)
+        if _other_points(claimed, fresh["dataset"]["n"], sample, full):
+            rest = {k: v for k, v in stored.items() if k not in ("checker", "verdict")}  # the claims alone
+            more = _kernel(net_path, data_path, executor, rest, kernel_progress, sample=sample or claimed["sample"],
+                           seed=claimed["seed"], full=full)
+            diffs += [f"kernel ({more['mode']}, {more['points_checked']} points): {f['where']}: expected "
+                      f"{f['expected']}, found {f['found']}" for f in more["failures"]]
     except InputError as e:
         return [f"files no longer verify: {e}"]
-    diffs = _differences(stored, fresh)
     if not diffs and stored["verdict"] != certificate.CERTIFIED:
         diffs.append(f"verdict: {stored['verdict']} (reproduced, but not certified)")
     return diffs
 
 
+def _other_points(claimed: dict, n: int, sample: int | None, full: bool) -> bool:
+    """Whether a kernel run with ``sample`` / ``full`` checks what the claimed run did not: full against a
+    sample, or a sample of another size (the same seed and size give the same points)."""
+    if claimed["mode"] == "full":
+        return False
+    return full or (sample is not None and min(n, sample) != min(n, claimed["sample"]))
+
+
 def _differences(stored: object, fresh: object, where: str = "") -> list[str]:
+    """Every key path at which two JSON values differ (lists compared whole), the ``_UNCOMPARED`` ones aside."""
     if where in _UNCOMPARED:
         return []
     if isinstance(stored, dict) and isinstance(fresh, dict):
@@ -180,7 +252,7 @@ def _differences(stored: object, fresh: object, where: str = "") -> list[str]:
             else:
                 out += _differences(stored[k], fresh[k], sub)
         return out
-    if stored != fresh:
+    if type(stored) is not type(fresh) or stored != fresh:  # True == 1 in Python, not in a certificate
         return [f"{where}: stored {_short(stored)}, recomputed {_short(fresh)}"]
     return []
 
