@@ -31,8 +31,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from netcert import dataset, native
+from netcert import dataset, evaluate, native
 from netcert.errors import DatasetError
+from netcert.ir import network as net
 from netcert.kernel import read as kread
 
 import strategies
@@ -73,11 +74,12 @@ def test_the_strategies_draw_what_the_engines_need():
     @settings(PROFILE, max_examples=60)
     @given(case=strategies.evaluation_cases())
     def draw(case):
-        weights = [w for _, _, w in case.G.edges(data="weight")] + [b for _, b in case.G.nodes(data="bias") if b is not None]
+        bias = [b for _, b in case.G.nodes(data="bias") if b is not None]
+        weights = [w for _, _, w in case.G.edges(data="weight")] + bias
         seen[case.regime] += 1
         seen["hundreds of bits"] += any(max(abs(w.numerator), w.denominator).bit_length() >= 100 for w in weights)
-        seen["zero bias"] += any(b == 0 for _, b in case.G.nodes(data="bias") if b is not None)
-        seen["negative bias"] += any(b < 0 for _, b in case.G.nodes(data="bias") if b is not None)
+        seen["zero bias"] += any(b == 0 for b in bias)
+        seen["negative bias"] += any(b < 0 for b in bias)
         seen["not layered"] += any(case.G.nodes[v]["layer"] != case.G.nodes[u]["layer"] + 1 for u, v in case.G.edges)
         seen["float inputs"] += any(s > 1 for s in case.data.scale)
         seen["integer inputs"] += all(s == 1 for s in case.data.scale)
@@ -86,6 +88,23 @@ def test_the_strategies_draw_what_the_engines_need():
     for what in ("tiny", "int64", "limbs", "huge", "unrelated", "hundreds of bits", "zero bias", "negative bias",
                  "not layered", "float inputs", "integer inputs", "integer ids"):
         assert seen[what] > 0, (what, seen)
+
+
+def test_collapse_settles_ambiguous_signs_beside_identity_rows():
+    """Found by benchmarks/fuzz.py: relu(x) + x on x = 1 beside points near 2^60. The float filter
+    cannot decide relu's sign at x = 1 (|Z| = 1 is far below its error bound), but collapse.forward
+    skips the exact settling when (proved positive) + (proved negative) reaches H * points, and an
+    identity row counts in both; the output then takes the mask 0: 1 instead of 2."""
+    G = net.new_network(["x"])
+    net.add_neuron(G, "r", layer=1, activation="relu", bias=0, incoming={"x": 1})
+    net.add_neuron(G, "i", layer=1, activation="identity", bias=0, incoming={"x": 1})
+    net.add_neuron(G, "out", layer=2, activation="identity", bias=0, incoming={"r": 1, "i": 1})
+    net.set_outputs(G, ["out"])
+    X = np.array([[1], [2**60], [2**60 + 2]], dtype=np.int64)
+    data = dataset.from_arrays(X, 2 * X[:, 0])  # relu(x) + x = 2x on x > 0
+    assert [p.engine for p in evaluate.evaluation_plan(G, data, engine="collapse").layers] == ["sign-filter", "collapse"]
+    assert evaluate.run(G, data, jobs=1, engine="point").exact
+    assert evaluate.run(G, data, jobs=1, engine="collapse").exact
 
 
 # -- 2. the two dataset readers agree ---------------------------------------------------------------
