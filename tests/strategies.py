@@ -411,13 +411,13 @@ class Target:
 _VERIFY_A = ("verify", "{}/net.json", "--data", "{}/data.npz", "-o", "{}/out.cert.json", "-j", "1", "-q")
 _VERIFY_B = ("verify", "{}/net.json.gz", "--data", "{}/data.csv", "-o", "{}/out.cert.json", "-j", "1", "-q")
 _CHECK_A, _CHECK_B = ("check", "{}/a.cert.json", "-j", "1", "-q"), ("check", "{}/b.cert.json", "-j", "1", "-q")
+_PLAN_A = ("inspect", "--plan", "{}/net.json", "--data", "{}/data.npz")
 TARGETS = (
-    Target("net.json", "net.json", (_VERIFY_A, _CHECK_A, ("inspect", "{}/net.json"),
-                                    ("inspect", "--plan", "{}/net.json", "--data", "{}/data.npz"))),
+    Target("net.json", "net.json", (_VERIFY_A, _CHECK_A, ("inspect", "{}/net.json"), _PLAN_A)),
     Target("net.json.gz", "net.json.gz", (_VERIFY_B, _CHECK_B, ("inspect", "{}/net.json.gz"))),
     Target("net.json.gz content", "net.json.gz", (_VERIFY_B, _CHECK_B, ("inspect", "--plan", "{}/net.json.gz")),
            inside="gzip"),
-    Target("data.npz", "data.npz", (_VERIFY_A, _CHECK_A, ("inspect", "--plan", "{}/net.json", "--data", "{}/data.npz"))),
+    Target("data.npz", "data.npz", (_VERIFY_A, _CHECK_A, _PLAN_A)),
     Target("data.npz X.npy", "data.npz", (_VERIFY_A, _CHECK_A), inside="X.npy"),
     Target("data.npz y.npy", "data.npz", (_VERIFY_A, _CHECK_A), inside="y.npy"),
     Target("data.csv", "data.csv", (_VERIFY_B, _CHECK_B)),
