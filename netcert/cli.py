@@ -236,36 +236,42 @@ def _approx(text: str | None) -> str:
 
 @cli.command()
 @click.argument("certs", nargs=-1, required=True, type=EXISTING)
-@click.option("--sample", type=click.IntRange(min=1), default=1000, show_default=True)
-@click.option("--full", is_flag=True, help="Kernel re-evaluates every point.")
+@click.option("--sample", type=click.IntRange(min=1), default=None,
+              help="Also have the kernel re-evaluate a seeded sample of this many points "
+                   "[default: only the sample the certificate claims].")
+@click.option("--full", is_flag=True, help="Also have the kernel re-evaluate every point.")
+@click.option("--allow-outside", is_flag=True,
+              help="Follow network and dataset paths that leave the certificate's directory tree.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Processes for the exact evaluation [default: every core].")
 @SCHEDULER
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
-def check(certs: tuple[Path, ...], sample: int, full: bool, jobs: int | None, scheduler: str | None,
-          quiet: bool) -> None:
+def check(certs: tuple[Path, ...], sample: int | None, full: bool, allow_outside: bool, jobs: int | None,
+          scheduler: str | None, quiet: bool) -> None:
     """Re-verify certificates from the files they name; exit 1 on any difference.
 
-    A directory stands for every *.cert.json under it.
+    A directory stands for every *.cert.json under it (recursively). Each
+    certificate is re-run as it claims to have been made (its kernel mode,
+    seed and sample), so a claim of a full check is re-checked in full.
     """
     with _errors():
         found = _certificates(certs)
         ex = executors.connect(scheduler, jobs)
     with ex:
-        sys.exit(_check_all(found, sample, full, ex, quiet))
+        sys.exit(_check_all(found, sample, full, ex, quiet, allow_outside))
 
 
-def _check_all(certs: list[Path], sample: int, full: bool, ex, quiet: bool) -> int:
+def _check_all(certs: list[Path], sample: int | None, full: bool, ex, quiet: bool, allow_outside: bool) -> int:
     """The exit code of checking every certificate named, each reported on one line (and its differences)."""
     worst = 0
     for path in certs:
         try:
             stored = verify.read_certificate(path)
-            n = stored["dataset"]["n"]
+            n, claimed = stored["dataset"]["n"], stored["checker"]["sample"]
             with _progress("evaluating", n, quiet) as p1, \
-                    _progress("kernel", n if full else min(n, sample), quiet) as p2:
+                    _progress("kernel", n if full else min(n, sample or claimed or n), quiet) as p2:
                 diffs = verify.recheck(path, sample=sample, full=full, progress=p1, kernel_progress=p2,
-                                       stored=stored, executor=ex)
+                                       stored=stored, executor=ex, allow_outside=allow_outside)
         except NetcertError as e:
             click.echo(f"netcert: error: {e}", err=True)
             worst = max(worst, e.exit_code if e.exit_code != 2 else 3)

@@ -8,8 +8,9 @@ figure, and fails with each difference as the reason (a certificate that
 reproduces but is not ``certified`` fails too). Files pytest does not visit
 (``--ignore``, ``norecursedirs``, ``testpaths``) are not checked.
 
-Options (command line / ini): ``--netcert-sample`` / ``netcert_sample``, the
-points the kernel re-evaluates (default 1,000, like ``netcert check``);
+Options (command line / ini): ``--netcert-sample`` / ``netcert_sample``, a
+sample of points the kernel re-evaluates besides the certificate's own (default
+none, like ``netcert check``);
 ``--netcert-jobs`` / ``netcert_jobs``, the evaluator's processes (default:
 every core); ``--netcert-scheduler`` / ``netcert_scheduler``, a Dask
 scheduler's address to evaluate on instead (the ``dask`` extra; one
@@ -32,12 +33,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("netcert", "netcert certificates")
     group.addoption("--netcert", action="store_true", default=None,
                     help="collect *.cert.json files and re-check each as `netcert check` does")
-    group.addoption("--netcert-sample", type=int, default=None, help="points the kernel re-evaluates (1000)")
+    group.addoption("--netcert-sample", type=int, default=None, help="also re-evaluate a sample of this many points (default: the certificate's own sample)")
     group.addoption("--netcert-jobs", type=int, default=None, help="evaluator processes (every core)")
     group.addoption("--netcert-scheduler", default=None, metavar="ADDRESS",
                     help="evaluate on the workers of this Dask scheduler (not with --netcert-jobs)")
     parser.addini("netcert", type="bool", default=False, help="collect *.cert.json files as netcert checks")
-    parser.addini("netcert_sample", default="1000", help="points the kernel re-evaluates")
+    parser.addini("netcert_sample", default="", help="also re-evaluate a sample of this many points")
     parser.addini("netcert_jobs", default="", help="evaluator processes (empty: every core)")
     parser.addini("netcert_scheduler", default="", help="a Dask scheduler's address (empty: this machine)")
 
@@ -87,7 +88,7 @@ class CertificateItem(pytest.Item):
         from netcert import verify
         from netcert.errors import NetcertError
 
-        sample = self._setting("netcert_sample", "netcert_sample") or 1000
+        sample = self._setting("netcert_sample", "netcert_sample")
         jobs = self._setting("netcert_jobs", "netcert_jobs")
         scheduler = self.config.getoption("netcert_scheduler") or str(self.config.getini("netcert_scheduler")).strip()
         try:

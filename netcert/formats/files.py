@@ -138,16 +138,17 @@ def _gunzip(raw: bytes, path: Path) -> bytes:
 _PIECE = 1 << 24
 
 
-def read_json(path: str | Path, what: str) -> object:
+def read_json(path: str | Path, what: str, object_pairs_hook=None) -> object:
     """The JSON document in a file (``read_bytes``), refused with one line naming the file
     when it is not UTF-8 JSON, nests deeper than ``limits.JSON_DEPTH``, writes an
-    integer of more than 4300 digits, or uses NaN or Infinity (not JSON)."""
+    integer of more than 4300 digits, or uses NaN or Infinity (not JSON). A ValueError
+    from ``object_pairs_hook`` is a refusal too."""
     raw = read_bytes(path)
     depth = json_depth(raw)
     if depth > limits.JSON_DEPTH:
         raise FormatError(f"{path}: not a {what}: JSON nested {depth} deep (the limit is {limits.JSON_DEPTH})")
     try:
-        return json.loads(raw, parse_constant=_no_constant)
+        return json.loads(raw, parse_constant=_no_constant, object_pairs_hook=object_pairs_hook)
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise FormatError(f"{path}: not JSON ({_one_line(e)})") from None
     except (ValueError, RecursionError) as e:  # ints beyond Python's 4300 digits; NaN

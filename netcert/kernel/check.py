@@ -10,7 +10,7 @@ from sympy.polys.domains import QQ, ZZ
 
 from . import Failure, Verdict
 from .net import canonical_digest, evaluate, program, structure, validate
-from .read import KernelError, dataset_digest, dec, read_dataset, read_network
+from .read import KernelError, dataset_digest, dec, read_dataset, read_file, read_network
 
 ALL_PAIRS, ALL_PAIRS_FULL = 2000, 20000  # largest n whose pairs are all rechecked (sample, full)
 HASHES = ("network.sha256", "network.digest", "dataset.sha256", "dataset.digest")
@@ -191,7 +191,7 @@ def check_certificate(cert_path, *, sample=None, full=False, progress=None, allo
     directory and, unless allow_outside, in its tree (symlinks resolved). full, or a sample checking other points,
     adds a run with those. Unreadable: a "certificate file" Failure."""
     try:
-        cert, base = json.loads(Path(cert_path).read_bytes()), Path(cert_path).parent
+        cert, base = json.loads(read_file(cert_path)), Path(cert_path).parent
         c = part(cert, "checker")
         mode, seed = c.get("mode", "sample"), c.get("seed", 0)
         k = c.get("sample", None if mode == "full" else 1000)
