@@ -222,8 +222,10 @@ def forward(pair: Pair, X: np.ndarray, work: dict | None = None) -> list[int]:
     positive = np.greater(Z, pair.above, out=batch.scratch(work, "pos", (H, c), np.bool_))
     mask = batch.scratch(work, "mask", (H, c), np.float64)
     np.copyto(mask, positive)
-    if np.count_nonzero(np.less(Z, pair.below, out=batch.scratch(work, "neg", (H, c), np.bool_))) \
-            + np.count_nonzero(positive) < H * c:
+    decided = np.less(Z, pair.below, out=batch.scratch(work, "neg", (H, c), np.bool_))
+    # Every entry proved one way or the other, or some settled exactly. Not a count of both: an
+    # identity row is "proved" both ways (its mask is 1 whatever Z), so counts hid undecided entries.
+    if not np.logical_or(decided, positive, out=decided).all():
         _settle(pair, X, Z, mask)
     G = np.matmul(pair.limbs, mask, out=batch.scratch(work, "G", (pair.limbs.shape[0], c), np.float64))
     return _assemble(pair, X, G)
