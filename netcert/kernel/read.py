@@ -95,6 +95,8 @@ def member(z, name):
         refuse("an unencrypted archive member", f"{name}: encrypted")
     with z.open(info) as f:
         version = numpy.lib.format.read_magic(f)
+        if version not in ((1, 0), (2, 0)):
+            refuse(".npy format 1.0 or 2.0", f"{name}: {version}")
         shape, _, dtype = (numpy.lib.format.read_array_header_1_0 if version == (1, 0)
                            else numpy.lib.format.read_array_header_2_0)(f)
     if dtype.kind not in "iuf" or dtype.fields or dtype.subdtype:
