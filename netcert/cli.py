@@ -1,13 +1,18 @@
 """The command line: thin click commands over the library.
 
 Exit codes: 0 success / certified, 1 refuted or check failed, 2 usage error,
-3 bad input. A ``NetcertError`` becomes one line on stderr, never a traceback;
-every output file is written atomically.
+3 bad input, 4 internal error, 130 interrupted. A ``NetcertError`` becomes one
+line on stderr, never a traceback; every output file is written atomically.
+
+The library is imported when a command first needs it (``_Lazy``), so that
+``netcert --help`` and ``--version`` answer without loading sympy, scipy and
+networkx (1.3 s of a start-up measured at 1.3 s).
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import shutil
 import sys
@@ -16,14 +21,28 @@ from importlib import resources
 from pathlib import Path
 
 import click
-import gmpy2
 
-from netcert import __version__, certificate, limits, compare, dataset, evaluate, executors, native, sweep, verify
-from netcert.constructions import auto, registry
+from netcert import __version__, limits
 from netcert.errors import InputError, NetcertError, NetworkError, PreconditionError, UsageError
-from netcert.formats import files, netjson
-from netcert.ir import keys, measures, validate
-from netcert.exact import bits
+
+
+class _Lazy:
+    """A module imported at its first attribute access."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        return getattr(importlib.import_module(self._name), attr)
+
+
+certificate, compare, dataset, evaluate, executors, native, progress, sweep, verify = (
+    _Lazy(f"netcert.{m}") for m in ("certificate", "compare", "dataset", "evaluate", "executors", "native",
+                                     "progress", "sweep", "verify"))
+auto, registry = _Lazy("netcert.constructions.auto"), _Lazy("netcert.constructions.registry")
+files, netjson = _Lazy("netcert.formats.files"), _Lazy("netcert.formats.netjson")
+keys, measures, validate = _Lazy("netcert.ir.keys"), _Lazy("netcert.ir.measures"), _Lazy("netcert.ir.validate")
+exact, gmpy2 = _Lazy("netcert.exact"), _Lazy("gmpy2")
 
 class _InputFile(click.ParamType):
     """A path to read. Not checked here: the readers refuse a missing file, a directory, a FIFO
@@ -65,20 +84,57 @@ def _errors():
         raise _Error(e) from None
 
 
+def _alternatives(ds, refused: str, seed: int) -> str:
+    """The way out of a refusal: the constructions whose assumptions this dataset meets."""
+    fits = [c.name for c in registry.CONSTRUCTIONS.values() if c.name != refused and not c.check(ds, {"seed": seed})]
+    if not fits:
+        return "; no construction accepts this dataset"
+    return f"; constructions that accept it: {', '.join(fits)} (or -c auto)"
+
+
 def _flag(option: str) -> str:
     """The command-line spelling of a construction option (``fan_in`` -> ``--fan-in``)."""
     return "--" + option.replace("_", "-")
 
 
+def _progress_options(fn):
+    """--progress / --quiet: the progress mode of a command (default: shown on a terminal only)."""
+    fn = click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")(fn)
+    return click.option("--progress", "show_progress", is_flag=True,
+                        help="Progress on stderr even when it is not a terminal.")(fn)
+
+
+def _mode(quiet: bool, show_progress: bool) -> str:
+    return progress.NEVER if quiet else progress.ALWAYS if show_progress else progress.AUTO
+
+
+class _Budget(Exception):
+    """The time a command was given ran out."""
+
+
 @contextlib.contextmanager
-def _progress(label: str, total: int, quiet: bool):
-    """A progress bar on stderr when it is a terminal, fed by a callback that
-    receives the number of points done so far; None otherwise."""
-    if quiet or not sys.stderr.isatty():
-        yield None
+def _budget(seconds: float | None, what: str, stage: list[str]):
+    """Raise ``UsageError``-free exit 3 when ``seconds`` pass inside the block (SIGALRM, main thread only)."""
+    if seconds is None:
+        yield
         return
-    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
-        yield lambda done: bar.update(done - bar.pos)
+    if seconds <= 0:
+        raise UsageError(f"--budget takes a positive number of seconds, got {seconds}")
+    import signal
+
+    def expire(signum, frame):
+        raise _Budget()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    except _Budget:
+        raise InputError(f"{what}: stopped at the budget of {seconds:g} s, while {stage[-1]}; nothing was "
+                         "written (give a larger --budget, or none)") from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _limit_option(limit: limits.Limit):
@@ -124,37 +180,57 @@ def cli() -> None:
 @click.option("--variant", default=None, help="park2021: counter (default), blocks or width3.")
 @click.option("-o", "--output", type=OUTPUT, default=Path("net.json"),
               show_default=True, help="Network file to write (.json or .json.gz).")
-def build(data: Path, construction: str, seed: int, output: Path, **chosen: str | None) -> None:
+@click.option("--force", "-f", is_flag=True, help="Overwrite OUTPUT if it exists (refused by default).")
+@click.option("--budget", type=float, default=None, metavar="S",
+              help="Stop (exit 3, nothing written) when the build takes more than S seconds.")
+@_progress_options
+def build(data: Path, construction: str, seed: int, output: Path, force: bool, budget: float | None, quiet: bool,
+          show_progress: bool, **chosen: str | None) -> None:
     """Build a network that interpolates DATA (.npz or .csv).
 
     Construction options (--widths, --mode, ...) are passed only when given;
-    `netcert constructions` lists which construction takes which.
+    `netcert constructions` lists which construction takes which. An existing
+    OUTPUT is not overwritten without --force.
     """
     with _errors():
         options = {"seed": seed, **{k: v for k, v in chosen.items() if v is not None}}
-        if construction == "auto":
-            if len(options) > 1:
-                raise UsageError(f"--construction auto takes no construction option (got {_flag(sorted(options)[-1])}); "
-                                 "name a construction to pass options")
+        if construction == "auto" and len(options) > 1:
+            raise UsageError(f"--construction auto takes no construction option (got {_flag(sorted(options)[-1])}); "
+                             "name a construction to pass options")
+        c = None if construction == "auto" else registry.get(construction)
+        unknown = [] if c is None else sorted(set(options) - set(c.options))
+        if unknown:
+            raise UsageError(f"{c.name} has no option {_flag(unknown[0])} (its options: "
+                             f"{', '.join(_flag(o) for o in c.options)})")
+        doing = ["starting"]
+        with progress.stages(f"build {construction}", _mode(quiet, show_progress)) as stage, \
+                _budget(budget, f"build {construction} on {data}", doing):
+            def now(what: str) -> None:
+                doing.append(what)
+                stage(what)
+
+            now(f"reading {data}")
             ds = dataset.load(data)
-            try:
-                G = auto.build(ds, seed=seed)
-            except PreconditionError as e:
-                raise PreconditionError(f"{data}: {e}") from None
-            c = registry.get(G.graph["construction"]["name"])
-        else:
-            c = registry.get(construction)
-            unknown = sorted(set(options) - set(c.options))
-            if unknown:
-                raise UsageError(f"{c.name} has no option {_flag(unknown[0])} (its options: "
-                                 f"{', '.join(_flag(o) for o in c.options)})")
-            ds = dataset.load(data)
-            problems = c.check(ds, options)
-            if problems:
-                raise PreconditionError(f"{data}: {c.name} cannot be built: " + "; ".join(problems))
-            G = c.build(ds, **options)
-        netjson.write(G, output)
-        m = measures.measure(G)
+            if output.exists() and not force:  # after the input's own errors, before the long part
+                raise InputError(f"{output}: exists; pass --force to overwrite it, or -o another name")
+            if c is None:
+                now(f"predicting sizes and building the best of {ds.n} points (auto)")
+                try:
+                    G = auto.build(ds, seed=seed)
+                except PreconditionError as e:
+                    raise PreconditionError(f"{data}: {e}") from None
+                c = registry.get(G.graph["construction"]["name"])
+            else:
+                now(f"checking {c.name}'s assumptions")
+                problems = c.check(ds, options)
+                if problems:
+                    raise PreconditionError(f"{data}: {c.name} cannot be built: " + "; ".join(problems)
+                                            + _alternatives(ds, c.name, seed))
+                now(f"building {c.name} on {ds.n} points")
+                G = c.build(ds, **options)
+            now(f"writing {output}")
+            netjson.write(G, output)
+            m = measures.measure(G)
     merged = f", {len(ds.merged)} duplicate rows merged" if ds.merged else ""
     click.echo(f"{output}: {c.name} on {ds.n} points (d = {ds.d}{merged}): depth {m.depth}, width {m.width}, "
                f"{m.params_nonzero} nonzero parameters, max {m.max_weight_bits} bits per weight")
@@ -172,16 +248,17 @@ def build(data: Path, construction: str, seed: int, output: Path, **chosen: str 
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Processes for the exact evaluation [default: every core].")
 @SCHEDULER
-@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+@_progress_options
 def verify_cmd(net: Path, data: Path, output: Path | None, sample: int, full: bool, seed: int, jobs: int | None,
-               scheduler: str | None, quiet: bool) -> None:
+               scheduler: str | None, quiet: bool, show_progress: bool) -> None:
     """Evaluate NET exactly on every point of DATA, re-check it independently, write a certificate."""
     output = output or _cert_name(net)
+    mode = _mode(quiet, show_progress)
     with _errors():
         ds = dataset.load(data)
         n = ds.n
-        with executors.connect(scheduler, jobs) as ex, _progress("evaluating", n, quiet) as p1, \
-                _progress("kernel", n if full else min(n, sample), quiet) as p2:
+        with executors.connect(scheduler, jobs) as ex, progress.counter("evaluating", n, mode) as p1, \
+                progress.counter("kernel", n if full else min(n, sample), mode, "reading the files") as p2:
             cert = verify.verify(net, data, output, sample=sample, seed=seed, full=full, progress=p1,
                                  kernel_progress=p2, data=ds, executor=ex)
     _finish(cert, output)
@@ -245,9 +322,9 @@ def _approx(text: str | None) -> str:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Processes for the exact evaluation [default: every core].")
 @SCHEDULER
-@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+@_progress_options
 def check(certs: tuple[Path, ...], sample: int | None, full: bool, allow_outside: bool, jobs: int | None,
-          scheduler: str | None, quiet: bool) -> None:
+          scheduler: str | None, quiet: bool, show_progress: bool) -> None:
     """Re-verify certificates from the files they name; exit 1 on any difference.
 
     A directory stands for every *.cert.json under it (recursively). Each
@@ -258,18 +335,19 @@ def check(certs: tuple[Path, ...], sample: int | None, full: bool, allow_outside
         found = _certificates(certs)
         ex = executors.connect(scheduler, jobs)
     with ex:
-        sys.exit(_check_all(found, sample, full, ex, quiet, allow_outside))
+        sys.exit(_check_all(found, sample, full, ex, _mode(quiet, show_progress), allow_outside))
 
 
-def _check_all(certs: list[Path], sample: int | None, full: bool, ex, quiet: bool, allow_outside: bool) -> int:
+def _check_all(certs: list[Path], sample: int | None, full: bool, ex, mode: str, allow_outside: bool) -> int:
     """The exit code of checking every certificate named, each reported on one line (and its differences)."""
     worst = 0
     for path in certs:
         try:
             stored = verify.read_certificate(path)
             n, claimed = stored["dataset"]["n"], stored["checker"]["sample"]
-            with _progress("evaluating", n, quiet) as p1, \
-                    _progress("kernel", n if full else min(n, sample or claimed or n), quiet) as p2:
+            with progress.counter("evaluating", n, mode) as p1, \
+                    progress.counter("kernel", n if full else min(n, sample or claimed or n), mode,
+                                     "reading the files") as p2:
                 diffs = verify.recheck(path, sample=sample, full=full, progress=p1, kernel_progress=p2,
                                        stored=stored, executor=ex, allow_outside=allow_outside)
         except NetcertError as e:
@@ -428,7 +506,7 @@ def inspect(net: Path, show_plan: bool, data: Path | None) -> None:
         acts = ",".join(sorted({G.nodes[v][keys.ACTIVATION] for v in nodes}))
         ws = [w for v in nodes for _, _, w in G.in_edges(v, data=keys.WEIGHT)]
         bs = [G.nodes[v][keys.BIAS] for v in nodes if keys.BIAS in G.nodes[v]]
-        top = max((bits(q) for q in (*ws, *bs)), default=0)
+        top = max((exact.bits(q) for q in (*ws, *bs)), default=0)
         click.echo(f"{layer:>5} {len(nodes):>8} {acts:<16} {len(ws):>10} {sum(1 for b in bs if b):>9} {top:>8}")
     m = measures.measure(G)
     click.echo(f"depth {m.depth}, width {m.width}, neurons {m.neurons}, params dense {m.params_dense}, "
@@ -491,7 +569,7 @@ def demo(out: Path) -> None:
         shutil.copyfile(src, data)
     net, cert = out / "net.json", out / "net.cert.json"
     click.echo(f"$ netcert build {data} --construction zhang2017 -o {net}")
-    build.main([str(data), "--construction", "zhang2017", "-o", str(net)], standalone_mode=False)
+    build.main([str(data), "--construction", "zhang2017", "-o", str(net), "--force"], standalone_mode=False)
     click.echo(f"$ netcert verify {net} --data {data} -o {cert}")
     with _errors():
         c = verify.verify(net, data, cert)

@@ -140,3 +140,22 @@ def lcm_all(values) -> Int:
     for v in values:
         out = gmpy2.lcm(out, v)
     return out
+
+
+def display(q: object, digits: int = 12) -> str:
+    """A number for people: exact decimal when it has at most ``digits`` digits after the point
+    (``-373.5``, ``0.1``), else rounded to 6 significant digits and marked (``~-373.976``).
+    Never for files: those hold ``format_rational``."""
+    q = to_rat(q)
+    den = int(q.denominator)
+    twos = (den & -den).bit_length() - 1
+    rest, fives = den >> twos, 0
+    while rest % 5 == 0:
+        rest, fives = rest // 5, fives + 1
+    places = max(twos, fives)
+    if rest == 1 and places <= digits:
+        scaled = abs(q.numerator) * (10**places // den)
+        whole, frac = divmod(int(scaled), 10**places)
+        sign = "-" if q < 0 else ""
+        return f"{sign}{whole}" + (f".{frac:0{places}d}".rstrip("0") if places else "")
+    return f"~{gmpy2.mpfr(q, 53):.6g}"
