@@ -211,6 +211,8 @@ def build(data: Path, construction: str, seed: int, output: Path, force: bool, b
 
             now(f"reading {data}")
             ds = dataset.load(data)
+            if output.is_dir():
+                raise InputError(f"{output}: is a directory, cannot write a file there")
             if output.exists() and not force:  # after the input's own errors, before the long part
                 raise InputError(f"{output}: exists; pass --force to overwrite it, or -o another name")
             if c is None:
