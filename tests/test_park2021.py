@@ -47,7 +47,7 @@ def assert_certified(cert: dict, n: int) -> None:
     c = cert["construction"]
     assert c["name"] == "park2021" and c["size"]["holds"]
     assert set(c["size"]["claims"]) == {"depth", "width", "params_dense", "params_nonzero"}
-    assert c["theorem"]["bound"]["value"] > 0 and "N**(2/3)" in c["theorem"]["bound"]["formula"]
+    assert c["theorem"]["bound"]["value"] > 0 and "ceil_root(D*N**2, 3)" in c["theorem"]["bound"]["formula"]
 
 
 def build_with(**kw):

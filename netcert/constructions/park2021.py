@@ -62,7 +62,8 @@ from netcert.constructions.base import (Construction, SizeClaim, Theorem, choice
                                        integer_labels, positive_option)
 from netcert.dataset import Dataset
 from netcert.errors import NetcertError, PreconditionError, UsageError
-from netcert.exact import Rat, mpq
+from netcert.exact import Rat, format_rational, mpq
+from netcert.constructions.exactmath import JSON_INT_BITS, ceil_log2_int, ceil_root, ceil_sqrt_pi, json_int
 from netcert.gadgets.steps import step
 from netcert.gadgets.wiring import Affine, output, relu
 from netcert.ir import keys
@@ -505,6 +506,10 @@ def plan(data: Dataset, fields: Sequence[int], D: int, *, seed: int, variant: st
          block: int | None, direction: Sequence[int] | None) -> Plan:
     """Sections 5-8 on the floors alone: the STEP+ID network's every number, before any neuron."""
     proj = project(data, seed, direction)
+    if not json_int(proj.K0):  # K0 and the halving folds' ranges T, K are recorded as JSON integers
+        raise PreconditionError(f"{NAME}: the projection's range K0 has {proj.K0.bit_length():,} bits, over the "
+                                f"{JSON_INT_BITS:,} bits of an integer in the build record (Python reads and "
+                                "writes at most 4,300 digits); Delta = diameter / min distance is too large")
     rng = random.Random(seed)  # the shift generator (section 6), shared by all folds in build order
     N = data.n
     folds, floors = halving_folds(list(proj.floors), proj.K0, N, rng, shifts)
@@ -553,7 +558,7 @@ def build(data: Dataset, *, seed: int = 0, variant: str = "counter", shifts: str
 def _record(p: Plan) -> dict:
     """The build's choices, enough to rebuild it and to state its size formulas."""
     zero = sum(1 for a in range(1, p.A) if p.words[a] == p.words[a - 1])
-    return {"direction": list(p.proj.u), "draws": p.proj.draws, "k": p.proj.k, "p_min": str(p.proj.p_min),
+    return {"direction": list(p.proj.u), "draws": p.proj.draws, "k": p.proj.k, "p_min": format_rational(p.proj.p_min),
             "K0": p.proj.K0, "K_f": p.K, "B": p.B, "A": p.A,
             "folds": [{"kind": f.kind, "T": f.T, "K": f.K, "steps": len(f.steps), "shifts": list(f.shifts)}
                       for f in p.folds],
@@ -674,7 +679,7 @@ def front(variant: str, d: int, first_terms: int, folds: Sequence[tuple[str, int
 _sym = {name: sympy.Symbol(name, integer=True, nonnegative=True) for name in (
     "N", "d", "C", "D", "A", "B", "front_layers", "front_dense", "front_edges", "front_units", "front_width",
     "h_L", "m_L", "zero_jumps", "last_jump_zero", "zero_biases", "y0_nonzero", "variant_code",
-    "delta_sq_num", "delta_sq_den")}
+    "log2_delta_sq_d")}
 
 
 def formulas(variant: str) -> dict[str, sympy.Expr]:
@@ -714,7 +719,9 @@ def size(G: nx.DiGraph, data: Dataset) -> SizeClaim:
     The fold part is counted from the recorded folds (``front``); the data facts
     are the jumps w_a = w_(a-1) (no edge) and the biases that are 0, read from the
     graph. The variables also give Delta^2 exactly (section 1), K0 beside the
-    Lemma-4 bound ceil(N^2 Delta sqrt(pi d / 8)), and the theorem's estimate.
+    Lemma-4 bound ceil(N^2 Delta sqrt(pi d / 8)), and the theorem's estimate, which reads
+    log2_delta_sq_d = ceil(log2(Delta^2 d)). Delta^2 and the Lemma-4 bound are left out when
+    they have more than exactmath.JSON_INT_BITS bits (a certificate could not hold them).
     """
     o = G.graph[keys.CONSTRUCTION]["options"]
     variant = o["variant"]
@@ -726,13 +733,15 @@ def size(G: nx.DiGraph, data: Dataset) -> SizeClaim:
         "front_layers": fr.layers, "front_dense": fr.dense, "front_edges": fr.edges, "front_units": fr.units,
         "front_width": fr.width, "h_L": fr.h_out, "m_L": fr.m_out, "zero_jumps": o["zero_jumps"],
         "last_jump_zero": o["last_jump_zero"], "zero_biases": zero_biases, "variant_code": VARIANTS.index(variant),
-        "delta_sq_num": int(dsq.numerator), "delta_sq_den": int(dsq.denominator),
+        "log2_delta_sq_d": ceil_log2_int(dsq * data.d),
         "K0": o["K0"], "K_f": o["K_f"], "k": o["k"],
         "n_H": sum(1 for f in o["folds"] if f["kind"] == "halving"),
         "n_M": sum(1 for f in o["folds"] if f["kind"] == "piece"),
-        "K0_lemma4_bound": int(sympy.ceiling(
-            data.n**2 * sympy.sqrt(sympy.Rational(int(dsq.numerator), int(dsq.denominator)) * sympy.pi * data.d / 8))),
     }
+    # Reported exactly when a JSON integer can hold them (exactmath.JSON_INT_BITS); no formula reads them.
+    facts = {"delta_sq_num": int(dsq.numerator), "delta_sq_den": int(dsq.denominator),
+             "K0_lemma4_bound": lemma4_bound(data.n, data.d, dsq)}
+    variables.update({k: v for k, v in facts.items() if json_int(v)})
     return SizeClaim(formulas(variant), variables)
 
 
@@ -745,20 +754,29 @@ def predict(data: Dataset, seed: int = 0) -> tuple[int, dict]:
     return measures.measure(build(data, seed=seed)).params_nonzero, {}
 
 
+def lemma4_bound(N: int, d: int, dsq: Rat) -> int:
+    """Lemma 4's ceil(N^2 Delta sqrt(pi d / 8)) = ceil(sqrt(N^4 Delta^2 d / 8 * pi)), exactly
+    (``exactmath.ceil_sqrt_pi``: no float, whatever the size of Delta)."""
+    return ceil_sqrt_pi(mpq(N) ** 4 * dsq * d / 8)
+
+
 def _bound() -> sympy.Expr:
     """Section 11's balance of the S3 folds (about 12 N^2 / K_f dense) against the lookup and decoder
     (2 sqrt(8 * 40 D K_f)): 47 N^(2/3) D^(1/3) + 30 log2(Delta sqrt d) + 5d for the counter decoder.
     The same balance with 76 per bit (blocks) gives 58; in STEP+ID layers (width3: 2 N^2 / K_f +
     2 sqrt((2D + 1) K_f), 24 dense each) it gives 24 (3 2^(1/3) N^(2/3) (2D + 1)^(1/3)
-    + log2(Delta sqrt d)) + 3d. Estimates of the rate's constants, not proven bounds."""
+    + log2(Delta sqrt d)) + 3d. Estimates of the rate's constants, not proven bounds.
+
+    Written with exact integer functions so that it evaluates by substitution alone:
+    N^(2/3) D^(1/3) as ceil_root(N^2 D, 3), 3 2^(1/3) N^(2/3) (2D + 1)^(1/3) as
+    3 ceil_root(2 N^2 (2D + 1), 3), and 30 log2(Delta sqrt d) = 15 log2(Delta^2 d) as
+    15 log2_delta_sq_d = 15 ceil(log2(Delta^2 d)): each term rounded up, never through a float."""
     s = _sym
     N, d, D = s["N"], s["d"], s["D"]
-    log_delta_sqrt_d = sympy.log(s["delta_sq_num"] * d / s["delta_sq_den"], 2) / 2
-    rate = N ** sympy.Rational(2, 3)
-    counter = 47 * rate * D ** sympy.Rational(1, 3) + 30 * log_delta_sqrt_d + 5 * d
-    blocks = 58 * rate * D ** sympy.Rational(1, 3) + 30 * log_delta_sqrt_d + 5 * d
-    cube_root = sympy.Rational(1, 3)
-    width3 = 24 * (3 * 2**cube_root * rate * (2 * D + 1) ** cube_root + log_delta_sqrt_d) + 3 * d
+    log_delta_sq_d = s["log2_delta_sq_d"]  # ceil(log2(Delta^2 d)), exact (ceil_log2_int in ``size``)
+    counter = 47 * ceil_root(N**2 * D, 3) + 15 * log_delta_sq_d + 5 * d
+    blocks = 58 * ceil_root(N**2 * D, 3) + 15 * log_delta_sq_d + 5 * d
+    width3 = 72 * ceil_root(2 * N**2 * (2 * D + 1), 3) + 12 * log_delta_sq_d + 3 * d
     code = s["variant_code"]
     return sympy.Piecewise((counter, sympy.Eq(code, 0)), (blocks, sympy.Eq(code, 1)), (width3, True))
 
@@ -795,5 +813,6 @@ CONSTRUCTION = Construction(
         bound=_bound(),
         bound_measure="params_dense, park.md section 11's balanced estimate (not a proven bound): "
                       "47 N^(2/3) D^(1/3) + 30 log2(Delta sqrt d) + 5d for counter, the same balance for blocks "
-                      "and width3; Delta^2 = delta_sq_num / delta_sq_den exactly"),
+                      "and width3, each term rounded up to an integer (ceil_root, log2_delta_sq_d); "
+                      "log2_delta_sq_d = ceil(log2(Delta^2 d)), Delta^2 = delta_sq_num / delta_sq_den exactly"),
 )

@@ -101,6 +101,7 @@ import sympy
 
 from netcert import separation
 from netcert.constructions.base import Construction, SizeClaim, Theorem, choice_option, input_nodes, integer_labels
+from netcert.constructions.exactmath import ceil_log2
 from netcert.dataset import Dataset
 from netcert.errors import PreconditionError, UsageError
 from netcert.exact import format_rational, mpq
@@ -462,8 +463,8 @@ def _record(P: Plan, data: Dataset, *, seed: int, f: int, p: int, rho: str, k_mu
         "draws": {"hyperplanes": planes.draws, "compression": code.draws, "expansion": ex.draws},
         "b0": ex.b0, "b": ex.b, "L": ex.L, "L_drawn": ex.L_drawn, "lifted_dim": 2**ex.b0 + ex.L * 2**ex.b,
         "B": P.B, "y0": P.y0,
-        "C": max(P.y) - P.y0 + 1, "denominator": str(P.lift.D), "centre": [str(c) for c in P.lift.centre],
-        "height": str(P.lift.h), "compress_rows": [len(S) for S in code.rows],
+        "C": max(P.y) - P.y0 + 1, "denominator": format_rational(P.lift.D), "centre": [format_rational(c) for c in P.lift.centre],
+        "height": format_rational(P.lift.h), "compress_rows": [len(S) for S in code.rows],
         "expand_rows": [len(S) for S in ex.rows],
         "delta_sq": None if sep is None else format_rational(sep), "r_sq": format_rational(r_sq),
         "vershynin2020": vershynin_note(sep, r_sq),
@@ -478,7 +479,14 @@ def vershynin_note(delta_sq, r_sq) -> str:
     """The leading term e^(1/delta^2) of Vershynin 2020's size, delta measured after scaling to max norm 1."""
     if delta_sq is None or r_sq == 0:
         return "not offered; undefined for one point"
-    ratio = float(mpq(r_sq) / mpq(delta_sq))
+    q = mpq(r_sq) / mpq(delta_sq)
+    # A float for the message only, and one that cannot overflow: r^2/delta^2 >= 1 has at most
+    # 2^1000 in float range; beyond that the exponent is given by its bit length alone.
+    shift = max(0, int(q.numerator.bit_length()) - int(q.denominator.bit_length()) - 1000)
+    if shift:
+        return (f"not offered: its first layers need about e^(1/delta^2) neurons on this data, with "
+                f"1/delta^2 above 2^{shift + 999:,} (delta/r below 2^-{(shift + 999) // 2:,}), before constants")
+    ratio = float(q)
     return (f"not offered: its first layers need about e^(1/delta^2) = 10^{ratio * math.log10(math.e):.4g} "
             f"neurons on this data (delta/r = {ratio ** -0.5:.3g}), before constants")
 
@@ -560,7 +568,8 @@ def r_over_delta(delta_sq: str | None, r_sq: str | None) -> int:
 
 
 _N, _d, _RD = _S["N"], _S["d"], _S["r_over_delta"]
-BOUND = (_d + sympy.log(_N, 2)) * sympy.log(_N, 2) * _RD + _N * sympy.log(_N, 2) ** 2
+_LOG_N = ceil_log2(_N)  # log2 N rounded up exactly, so the bound evaluates by substitution alone
+BOUND = (_d + _LOG_N) * _LOG_N * _RD + _N * _LOG_N**2
 
 
 CONSTRUCTION = Construction(

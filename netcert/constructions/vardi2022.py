@@ -51,6 +51,7 @@ import sympy
 from netcert import separation
 from netcert.constructions.base import (Construction, SizeClaim, Theorem, choice_option, input_nodes,
                                        integer_labels, positive_option)
+from netcert.constructions.exactmath import ceil_log2, ceil_root
 from netcert.dataset import Dataset
 from netcert.errors import PreconditionError, UsageError
 from netcert.exact import mpq
@@ -630,8 +631,11 @@ def _r_over_delta(data: Dataset) -> int:
 _C = sympy.Symbol("C", integer=True, positive=True)
 _RD = sympy.Symbol("r_over_delta", integer=True, positive=True)
 _NN = sympy.Symbol("N", integer=True, positive=True)
-_RHO_B = sympy.log(sympy.Rational(63, 25) * sympy.sqrt(_d) * _RD * _NN**2 + 3, 2) + 1
-BOUND = _d + 2 * sympy.sqrt(8 * (42 * _RHO_B + 72 * sympy.ceiling(sympy.log(_C, 2))) * _NN)
+# rho_B = log2(63/25 sqrt(d) r_over_delta N^2 + 3) + 1 and d + 2 sqrt(8 (42 rho_B + 72 ceil(log2 C)) N),
+# each root and logarithm rounded up by an exact integer function (63/25 sqrt(d) = sqrt(3969/625 d), and
+# 2 sqrt(x) = sqrt(4x)), so that the bound evaluates by substitution alone, never through evalf.
+_RHO_B = ceil_log2(ceil_root(sympy.Rational(3969, 625) * _d * _RD**2 * _NN**4, 2) + 3) + 1
+BOUND = _d + ceil_root(32 * (42 * _RHO_B + 72 * ceil_log2(_C)) * _NN, 2)
 
 
 CONSTRUCTION = Construction(
