@@ -81,8 +81,22 @@ def checker_section(verdict) -> dict:
 
 
 def evaluate_formula(formula, variables: Mapping[str, int]) -> int:
-    """The integer value of a sympy formula, its symbols matched to ``variables`` by name."""
-    return int(formula.subs({sym: variables[sym.name] for sym in formula.free_symbols}))
+    """The integer value of a sympy formula, its symbols matched to ``variables`` by name.
+
+    Exact: the symbols are replaced by sympy Integers and sympy's own exact rules
+    evaluate the rest (rational arithmetic, Min/Max, Piecewise, ceiling of a
+    rational, the integer functions of ``constructions.exactmath``). Nothing is
+    rounded through evalf or a float, which would overflow or run out of
+    precision on numbers of thousands of digits; a formula that does not come
+    out an exact integer is an error of its construction, refused as such.
+    """
+    from netcert.errors import NetcertError  # local: only this function's body is this module's to change
+
+    value = formula.xreplace({sym: sympy.Integer(variables[sym.name]) for sym in formula.free_symbols})
+    if not isinstance(value, sympy.Integer):
+        raise NetcertError(f"size formula {str(formula)[:200]} is not an exact integer at "
+                           f"{dict(variables)!s:.200}: {str(value)[:200]}")
+    return int(value)
 
 
 def construction_section(c: Construction | None, options: Mapping, claim, measures: Measures) -> dict | None:
