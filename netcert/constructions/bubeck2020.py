@@ -29,7 +29,9 @@ general position the network has exactly 4 ceil(n/d) hidden ReLUs (fewer when
 a group's labels are all 0).
 
 The weights are rational with determinant-sized denominators (about 2.5 d B
-bits for B-bit data): this is the construction whose weight size grows.
+bits for B-bit data): this is the construction whose weight size grows. A build is
+refused (``constructions.exactmath``) at the first group whose numbers exceed
+max_bits() bits, or once the groups so far hold more than 1000 max_bits() bits.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ import sympy
 from sympy.polys.matrices import DomainMatrix
 
 from netcert.constructions.base import Construction, SizeClaim, Theorem, input_nodes, on_inputs
+from netcert.constructions.exactmath import Budget, refuse_scaled_inputs
 from netcert.dataset import Dataset
 from netcert.errors import PreconditionError
 from netcert.exact import Rat, lcm_all, mpq, mpz
@@ -136,16 +139,21 @@ def _group(data: Dataset, X: np.ndarray, S: list[int], rng: random.Random) -> di
 
 def _groups(data: Dataset, seed: int) -> tuple[list[dict], int]:
     """Groups of up to d consecutive points, split in halves where general position fails."""
+    todo = [list(range(k, min(k + data.d, data.n))) for k in range(0, data.n, data.d)]
+    # Two of a group's four ReLUs read lambda w_j M scale_j, a nonzero multiple of scale_j (w != 0).
+    refuse_scaled_inputs(NAME, data.scale, 2 * sum(1 for S in todo if any(data.labels[i] != 0 for i in S)))
     X = np.array([list(r) for r in data.num], dtype=object)
     rng = random.Random(seed)
-    todo = [list(range(k, min(k + data.d, data.n))) for k in range(0, data.n, data.d)]
-    done, splits = [], 0
+    done, splits, budget = [], 0, Budget(NAME)
     while todo:
         S = todo.pop(0)
         if all(data.labels[i] == 0 for i in S):
             continue
         try:
             done.append(_group(data, X, S, rng))
+            M, rows = _rows(done[-1])  # refused at the first group whose numbers exceed a size limit
+            budget.add(f"the weights of group {len(done) - 1}",
+                       [mpq(1, M), *(b for _, b in rows), *(a * s for wts, _ in rows for a, s in zip(wts, data.scale))])
         except _GroupFails as e:
             if len(S) == 1:
                 raise PreconditionError(f"{NAME}: no hyperplane through point {S[0]} avoids the other points "

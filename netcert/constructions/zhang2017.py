@@ -26,6 +26,11 @@ j) makes the network take the original rational inputs.
 Size: depth 2, n hidden ReLUs, params_dense = n(d + 2) + 1, params_nonzero =
 n (nnz(u) + 1) + (number of nonzero kinks); the only assumption is that the
 points are distinct, which every loaded dataset is.
+
+Size limits (``constructions.exactmath``): K comes from bit lengths alone, and a
+network sure to hold a number over max_bits() bits, or more than 1000 max_bits()
+bits in all (n copies of the first-layer weights, whose size is the bit size
+of the column scales), is refused before any kink is computed.
 """
 
 from __future__ import annotations
@@ -36,9 +41,11 @@ import networkx as nx
 import sympy
 
 from netcert.constructions.base import Construction, SizeClaim, Theorem, input_nodes, on_inputs
+from netcert.constructions.exactmath import Budget, bits_of, refuse_bits, refuse_scaled_inputs, refuse_total
 from netcert.dataset import Dataset
+from netcert.exact import Rat, format_rational
 from netcert.gadgets.projection import find_projection
-from netcert.gadgets.zigzag import zigzag
+from netcert.gadgets.zigzag import slope_bound, zigzag
 from netcert.ir import keys
 from netcert.ir import network as net
 
@@ -54,14 +61,18 @@ def check(data: Dataset, options: Mapping) -> list[str]:
 
 def build(data: Dataset, *, seed: int = 0) -> nx.DiGraph:
     """The zig-zag network of ``data`` (module docstring); exact, dyadic for dyadic labels."""
+    refuse_scaled_inputs(NAME, data.scale, data.n)  # before the projection copies every coordinate
     proj = find_projection(data, seed)
     order = sorted(range(data.n), key=lambda i: proj.z[i])
     z = [proj.z[i] for i in order]
     y = [data.labels[i] for i in order]
-    kinks, weights = zigzag(z, y)
     inputs = input_nodes(data)
     first = on_inputs(inputs, proj.u, data)
-    options = {"seed": seed, "direction": [str(a) for a in proj.u], "direction_method": proj.method}
+    K = slope_bound(z, y)
+    check_sizes(z, first, K)
+    kinks, weights = zigzag(z, y, K)
+    Budget(NAME).add("a kink", kinks)
+    options = {"seed": seed, "direction": [format_rational(a) for a in proj.u], "direction_method": proj.method}
     G = net.new_network(inputs, construction={"name": NAME, "options": options, "reference": REFERENCE},
                         dataset=data.digest)
     width = len(str(data.n - 1))
@@ -71,6 +82,24 @@ def build(data: Dataset, *, seed: int = 0) -> nx.DiGraph:
     net.add_neuron(G, "out", layer=2, activation=keys.IDENTITY, bias=0, incoming=zip(hidden, weights))
     net.set_outputs(G, ["out"])
     return G
+
+
+def check_sizes(z: list[int], first: Mapping[str, Rat], K: Rat) -> None:
+    """Refuse (PreconditionError, naming the limit) a network whose numbers are sure to exceed the
+    size limits of ``exactmath``, before any kink is computed.
+
+    Certain lower bounds: every hidden ReLU holds the first-layer weights u_j scale_j (exact here),
+    the output weights are +-K and +-2K, and kink kappa_k lies between z_k and z_(k+1), so when
+    both have one sign its numerator has at least bitlen(min(|z_k|, |z_(k+1)|)) bits.
+    """
+    budget = Budget(NAME)
+    budget.add("a first-layer weight u_j scale_j", first.values())
+    per_neuron = budget.total
+    refuse_bits(NAME, "the output weight 2K", bits_of(2 * K))
+    out = 2 * (int(K.numerator.bit_length()) + int(K.denominator.bit_length()) + 1)
+    kinks = sum(int(min(abs(a), abs(b)).bit_length()) for a, b in zip(z, z[1:]) if (a > 0) == (b > 0))
+    refuse_total(NAME, f"{len(z)} hidden ReLUs with {len(first)} first-layer weights of {per_neuron:,} bits "
+                 "each, their kinks and output weights", len(z) * (per_neuron + out) + kinks)
 
 
 def predict(data: Dataset, seed: int = 0) -> tuple[int, dict]:

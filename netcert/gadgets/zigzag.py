@@ -19,25 +19,36 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from netcert.exact import Rat, mpq
+from netcert.constructions.exactmath import ceil_log2_ratio
+from netcert.exact import Rat, mpq, mpz
 
 
 def slope_bound(z: Sequence[int], y: Sequence[Rat]) -> Rat:
-    """K: the least power of two (possibly 2^-e) at least every |secant slope|; 1 if none is nonzero."""
-    m = max((abs((y[k + 1] - y[k]) / (z[k + 1] - z[k])) for k in range(len(z) - 1)), default=mpq(0))
-    if m == 0:
+    """K: the least power of two (possibly 2^-e) at least every |secant slope|; 1 if none is nonzero.
+
+    Exact and without forming the slopes: |m_k| = |num(y_(k+1) - y_k)| / (den(y_(k+1) - y_k) |z_(k+1) - z_k|),
+    and the least e with 2^e >= |m_k| comes from bit lengths and one comparison
+    (``exactmath.ceil_log2_ratio``, no gcd); K = 2^(max_k e_k), because 2^e >= max |m_k| iff it is >= each.
+    Halving or doubling K one step at a time would take as many rational steps as the slopes have
+    bits (hundreds of thousands for data with a large common denominator).
+    """
+    top = None
+    for k in range(len(z) - 1):
+        dy = mpq(y[k + 1]) - mpq(y[k])
+        if dy == 0:
+            continue
+        e = ceil_log2_ratio(abs(dy.numerator), dy.denominator * abs(mpz(z[k + 1]) - mpz(z[k])))
+        top = e if top is None else max(top, e)
+    if top is None:
         return mpq(1)
-    K = mpq(1)
-    while K < m:
-        K *= 2
-    while K / 2 >= m:
-        K /= 2
-    return K
+    return mpq(mpz(1) << top) if top >= 0 else mpq(1, mpz(1) << -top)
 
 
-def zigzag(z: Sequence[int], y: Sequence[Rat]) -> tuple[list[Rat], list[Rat]]:
-    """Kinks kappa_k and output weights w_k of the zig-zag interpolant of sorted (z, y)."""
-    K = slope_bound(z, y)
+def zigzag(z: Sequence[int], y: Sequence[Rat], K: Rat | None = None) -> tuple[list[Rat], list[Rat]]:
+    """Kinks kappa_k and output weights w_k of the zig-zag interpolant of sorted (z, y).
+
+    ``K``, if given, must be ``slope_bound(z, y)`` (a caller that sized the network with it)."""
+    K = slope_bound(z, y) if K is None else K
     sigma = [K if y[0] >= 0 else -K]
     for _ in range(1, len(z)):
         sigma.append(-sigma[-1])
