@@ -162,7 +162,7 @@ def build(data: Dataset, *, seed: int = 0) -> nx.DiGraph:
                "groups_general": general_groups(data), "failed_checks": len(failures),
                "failures": [{"group": [data.kept[i] for i in S], "on_plane": data.kept[i]}
                             for S, i in failures[:_LISTED]],
-               "zero_weights": sum(1 for g in found for a in g.w if a == 0), "denominator": str(rows.D)}
+               "zero_weights": sum(1 for g in found for a in g.w if a == 0), "denominator": format_rational(rows.D)}
     inputs = input_nodes(data)
     G = net.new_network(inputs, construction={"name": NAME, "options": options, "reference": REFERENCE},
                         dataset=data.digest)

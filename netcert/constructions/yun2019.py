@@ -34,7 +34,7 @@ import sympy
 from netcert.constructions.base import Construction, SizeClaim, Theorem, input_nodes, on_inputs
 from netcert.dataset import Dataset
 from netcert.errors import UsageError
-from netcert.exact import mpq
+from netcert.exact import format_rational, mpq
 from netcert.gadgets.blocks import affine_per_block, kink_layer
 from netcert.gadgets.projection import find_projection
 from netcert.gadgets.zigzag import zigzag
@@ -124,7 +124,7 @@ def build(data: Dataset, *, seed: int = 0, widths: str | tuple | None = None) ->
     layer = kink_layer([[z[i] for i in b] for b in blocks])
     options = {"seed": seed, "widths": None if requested is None else list(requested),
                "blocks": P, "slots": Q, "label_shift": str(C),
-               "direction": [str(a) for a in proj.u], "direction_method": proj.method}
+               "direction": [format_rational(a) for a in proj.u], "direction_method": proj.method}
     inputs = input_nodes(data)
     G = net.new_network(inputs, construction={"name": NAME, "options": options, "reference": REFERENCE},
                         dataset=data.digest)

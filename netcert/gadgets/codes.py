@@ -95,7 +95,8 @@ def floats(rows: Sequence[Sequence[int]], what: str) -> np.ndarray:
     except OverflowError:
         out = np.array([math.inf])
     if not np.isfinite(out).all():
-        raise PreconditionError(f"{what} exceed the float64 range used for sizing; quantize the data")
+        raise PreconditionError(f"{what} exceed the float64 range used for sizing (2^1024, after scaling "
+                                "to the common denominator of the data); quantize the data")
     return out
 
 

@@ -124,8 +124,7 @@ def spread_line(data: Dataset, seed: int = 0, tries: int = 16, keep: int = 4,
     gap at least 2, and beta puts min t in [2, 3).
     """
     rows, L = common_rows(data)
-    approx = data.floats if data.floats is not None else np.array(
-        [[float(mpq(v, L)) for v in r] for r in rows], dtype=np.float64)
+    approx = _score_floats(data, rows)
     rng = np.random.default_rng(seed)
     draws = 0
     while direction is None:
@@ -166,6 +165,18 @@ def spread_line(data: Dataset, seed: int = 0, tries: int = 16, keep: int = 4,
     keys = tuple(int((s_num * zi) // den + beta) for zi in z)
     order = tuple(sorted(range(data.n), key=lambda i: z[i]))
     return Line(a, s, beta, t, keys, order, draws)
+
+
+def _score_floats(data: Dataset, rows: list[list[int]]) -> np.ndarray:
+    """float64 images of the points for ranking directions by range / gap, which one positive factor
+    leaves unchanged: the file's floats while they are below 2^900 (so a . x with |a_j| <= 2^15 cannot
+    overflow), else the rows scaled by 2^-e into [-1, 1] (int / int divides exactly rounded; a float of
+    the coordinate itself would overflow beyond 1.8e308). Only a filter: the winner is checked exactly."""
+    if data.floats is not None and float(np.abs(data.floats).max(initial=0.0)) < 2.0**900:
+        return data.floats
+    e = max((abs(v).bit_length() for r in rows for v in r), default=0)
+    scale = 1 << e
+    return np.array([[v / scale for v in r] for r in rows], dtype=np.float64)
 
 
 def _float_score(p: np.ndarray) -> float:
