@@ -45,8 +45,11 @@ def relative_path(target: str | Path, cert_path: str | Path) -> str:
 
 
 def dataset_section(data: Dataset, path: str, sep: Separation, max_sq_norm) -> dict:
+    """Section 4's dataset section. ``csv`` (how a .csv file was read: delimiter, header, label column, index
+    column, labels map) is present only when the file was not read as the default options read it, so that
+    the kernel and ``netcert check`` read it the same way, and every other certificate keeps its bytes."""
     labels = data.labels
-    return {
+    section = {
         "path": path, "sha256": data.sha256, "digest": data.digest,
         "n": data.n, "d": data.d, "rows": data.rows, "duplicates_merged": len(data.merged),
         "labels": {"kind": data.label_kind, "distinct": len(set(labels)),
@@ -55,6 +58,9 @@ def dataset_section(data: Dataset, path: str, sep: Separation, max_sq_norm) -> d
         "min_sq_separation_pair": None if sep.pair is None else list(sep.pair),
         "max_sq_norm": format_rational(max_sq_norm),
     }
+    if data.csv is not None:
+        section["csv"] = dict(data.csv)
+    return section
 
 
 def interpolation_section(ev: Evaluation) -> dict:

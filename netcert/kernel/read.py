@@ -80,13 +80,14 @@ def read_network(path):
                    "network.validity")
     return hashlib.sha256(raw).hexdigest(), doc
 
-def read_dataset(path):
-    """(sha256, rows as tuples of QQ, labels as QQ, label kind) of a .npz or .csv file; the hashed bytes are parsed."""
+def read_dataset(path, csv=None):
+    """(sha256, rows as tuples of QQ, labels as QQ, label kind) of a .npz or .csv file, a .csv read as the options
+    `csv` say (a certificate's dataset.csv; None: the defaults); the hashed bytes are parsed."""
     suffix = str(path).rsplit(".", 1)[-1]
-    if suffix not in ("npz", "csv"):
-        refuse("a .npz or .csv file", str(path), "dataset file")
+    if suffix not in ("npz", "csv") or (csv is not None and suffix == "npz"):
+        refuse("a .npz or .csv file (and CSV options for a .csv only)", str(path), "dataset file")
     raw = read_file(path)
-    return (hashlib.sha256(raw).hexdigest(), *(read_npz(raw) if suffix == "npz" else read_csv(raw.decode("utf-8"))))
+    return hashlib.sha256(raw).hexdigest(), *(read_npz(raw) if suffix == "npz" else read_csv(raw.decode("utf-8"), csv))
 
 def member(z, name):
     """Array `name` of an .npz archive: its .npy header read first, its size bounded before its data is inflated."""
@@ -143,32 +144,47 @@ def literal(s, where):
         refuse(size, f"{where}: {s[:40]!r}")
     return -v if sign == "-" else v
 
-def lines(text):
+def lines(text, sep=","):
     """Section 2.2's lines: split at \\n, a \\r before it dropped, a leading byte order mark ignored; (number from 1,
-    fields stripped of spaces and tabs) for the lines that are not blank. Any other character stays in its field."""
+    fields split at sep and stripped of spaces and tabs) for the lines that are not blank. Other characters stay."""
     out = []
     for k, line in enumerate((text[1:] if text.startswith("\ufeff") else text).split("\n")):
         line = line[:-1] if line.endswith("\r") else line
         if line.strip(" \t"):
-            out.append((k + 1, [f.strip(" \t") for f in line.split(",")]))
+            out.append((k + 1, [f.strip(" \t") for f in line.split(sep)]))
     return out
 
-def read_csv(text):
-    table = lines(text)
-    if table and not any(LIT.fullmatch(f) for f in table[0][1]):
-        table = table[1:]  # a header: none of its fields is a number
+OPTIONS = ("delimiter", "header", "index_column", "label_column", "labels")  # section 4's dataset.csv
+
+def read_csv(text, csv=None):
+    """Section 2.2 by its default rules, or as the resolved options csv say: delimiter, header (a bool), label_column
+    (from 1), index_column ("drop": column 1 is not read), labels (null, or the map the label strings must give)."""
+    o = {} if csv is None else csv
+    if csv is not None and not (type(o) is dict and sorted(o) == list(OPTIONS) and type(o["header"]) is bool
+                                and o["delimiter"] in (",", ";", "\t", "|") and o["index_column"] in ("drop", "keep")
+                                and type(o["label_column"]) is int and type(o["labels"]) in (dict, type(None))):
+        refuse("dataset.csv: the options of section 4", json.dumps(csv)[:200])
+    table, drop, names = lines(text, o.get("delimiter", ",")), int(o.get("index_column") == "drop"), o.get("labels")
+    if o.get("header", table and not any(LIT.fullmatch(f) for f in table[0][1])):
+        table = table[1:]  # a header (by default: none of its fields is a number)
     if not table:
         refuse("at least one data line", "none")
     width, rows, ys = len(table[0][1]), [], []
-    if len(table) * (width - 1) > limit("VALUES"):
-        refuse(f"at most {limit('VALUES')} values", f"{len(table)} rows of {width - 1}")
+    lab = o.get("label_column", width) - 1
+    cols = [c for c in range(drop, width) if c != lab]
+    if not drop <= lab < width or len(table) * len(cols) > limit("VALUES"):
+        refuse(f"a label column in {1 + drop}..{width}, <= {limit('VALUES')} values", f"{lab + 1}, {len(table)} rows")
     for k, fields in table:
-        if len(fields) != width or width < 2:
-            refuse(f"{max(width, 2)} fields on every line", f"{len(fields)} on line {k}")
-        vals = [literal(f, f"line {k}, column {c + 1}") for c, f in enumerate(fields)]
-        rows.append(tuple(vals[:-1]))
-        ys.append(vals[-1])
-    integer = all(re.fullmatch(r"[+-]?[0-9]+", fields[-1]) for _, fields in table)
+        if len(fields) != width or width < 2 + drop:
+            refuse(f"{max(width, 2 + drop)} fields on every line", f"{len(fields)} on line {k}")
+        rows.append(tuple(literal(fields[c], f"line {k}, column {c + 1}") for c in cols))
+        ys.append(fields[lab] if names is not None else literal(fields[lab], f"line {k}, column {lab + 1}"))
+    if names is not None:  # sorted distinct label strings to 0, 1, 2, ...
+        rule = {s: i for i, s in enumerate(sorted(set(ys)))}
+        if "" in rule or json.dumps(names, sort_keys=True) != json.dumps(rule, sort_keys=True):
+            refuse("dataset.csv.labels: the sorted distinct non-empty labels to 0, 1, ...", json.dumps(names)[:200])
+        ys = [QQ(rule[y]) for y in ys]
+    integer = names is not None or all(re.fullmatch(r"[+-]?[0-9]+", fields[lab]) for _, fields in table)
     return rows, ys, "integer" if integer else "real"
 
 def dataset_digest(rows, ys):
