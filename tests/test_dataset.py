@@ -478,6 +478,12 @@ def test_csv_conflicting_duplicates(tmp_path):
     refused(write_csv(tmp_path, "x,y\n1,2\n0.5,1\n1/2,2\n"), "rows 1 and 2")
 
 
+def test_csv_conflicting_duplicates_name_lines_and_the_label_column(tmp_path):
+    # rows count from 0 like every index of a certificate; lines and columns from 1, as an editor shows them
+    refused(write_csv(tmp_path, "x,y\n\n1,2\n0.5,1\n1/2,2\n"),
+            "rows 1 and 2 (lines 4 and 5, labels 1 and 2)", "the label is column 2, the last")
+
+
 # ---------------------------------------------------------------- separation and max_sq_norm
 
 @pytest.mark.parametrize("n, d, seed", [
