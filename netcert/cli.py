@@ -104,6 +104,47 @@ def _progress_options(fn):
                         help="Progress on stderr even when it is not a terminal.")(fn)
 
 
+_CSV_FLAGS = ("label_column", "header", "delimiter", "labels", "index_column")
+
+
+def _csv_options(fn):
+    """How a CSV dataset is read: --label-column, --header, --delimiter, --labels, --index-column."""
+    for option in reversed((
+            click.option("--label-column", default=None, metavar="COL",
+                         help="CSV: the label's column, from 1 (negative from the end) or a header name [default: last]."),
+            click.option("--header", type=click.Choice(["auto", "yes", "no"]), default=None,
+                         help="CSV: is the first line a header [default: auto, when none of its fields is a number]."),
+            click.option("--delimiter", type=click.Choice([",", ";", "tab", "|", "auto"]), default=None,
+                         help="CSV: the field separator; auto sniffs it from the first lines [default: ,]."),
+            click.option("--labels", type=click.Choice(["numbers", "map"]), default=None,
+                         help="CSV: map string labels to 0, 1, 2, ... in sorted order (recorded in the certificate)."),
+            click.option("--index-column", type=click.Choice(["refuse", "drop", "keep"]), default=None,
+                         help="CSV: a leading pandas-style row index column [default: refuse]."))):
+        fn = option(fn)
+    return fn
+
+
+def _csv(chosen: dict):
+    """The CsvOptions of the CSV flags in ``chosen`` (removed from it), or None when none was given."""
+    given = {k: chosen.pop(k) for k in _CSV_FLAGS if k in chosen}
+    given = {k: v for k, v in given.items() if v is not None}
+    if not given:
+        return None
+    if "label_column" in given:
+        given["label_column"] = dataset.CsvOptions.parse_label_column(given["label_column"])
+    if given.get("delimiter") == "tab":
+        given["delimiter"] = "\t"
+    return dataset.CsvOptions(**given)
+
+
+def _notes(ds) -> None:
+    """What the CSV reader decided for the user (a sniffed delimiter, a dropped index, a label map), on
+    stderr after a success; the header rule is said only in the refusals it explains (it is the usual case)."""
+    for note in getattr(ds, "csv_notes", ()) or ():
+        if not note.startswith("header:"):
+            click.echo(f"netcert: note: {ds.path}: {note}", err=True)
+
+
 def _mode(quiet: bool, show_progress: bool) -> str:
     return progress.NEVER if quiet else progress.ALWAYS if show_progress else progress.AUTO
 
@@ -184,6 +225,7 @@ def cli() -> None:
 @click.option("--budget", type=float, default=None, metavar="S",
               help="Stop (exit 3, nothing written) when the build takes more than S seconds.")
 @_progress_options
+@_csv_options
 def build(data: Path, construction: str, seed: int, output: Path, force: bool, budget: float | None, quiet: bool,
           show_progress: bool, **chosen: str | None) -> None:
     """Build a network that interpolates DATA (.npz or .csv).
@@ -193,6 +235,7 @@ def build(data: Path, construction: str, seed: int, output: Path, force: bool, b
     OUTPUT is not overwritten without --force.
     """
     with _errors():
+        csv = _csv(chosen)
         options = {"seed": seed, **{k: v for k, v in chosen.items() if v is not None}}
         if construction == "auto" and len(options) > 1:
             raise UsageError(f"--construction auto takes no construction option (got {_flag(sorted(options)[-1])}); "
@@ -210,7 +253,7 @@ def build(data: Path, construction: str, seed: int, output: Path, force: bool, b
                 stage(what)
 
             now(f"reading {data}")
-            ds = dataset.load(data)
+            ds = dataset.load(data, csv=csv)
             if output.is_dir():
                 raise InputError(f"{output}: is a directory, cannot write a file there")
             if output.exists() and not force:  # after the input's own errors, before the long part
@@ -236,6 +279,7 @@ def build(data: Path, construction: str, seed: int, output: Path, force: bool, b
     merged = f", {len(ds.merged)} duplicate rows merged" if ds.merged else ""
     click.echo(f"{output}: {c.name} on {ds.n} points (d = {ds.d}{merged}): depth {m.depth}, width {m.width}, "
                f"{m.params_nonzero} nonzero parameters, max {m.max_weight_bits} bits per weight")
+    _notes(ds)
 
 
 @cli.command(name="verify")
@@ -251,26 +295,34 @@ def build(data: Path, construction: str, seed: int, output: Path, force: bool, b
               help="Processes for the exact evaluation [default: every core].")
 @SCHEDULER
 @_progress_options
+@_csv_options
 def verify_cmd(net: Path, data: Path, output: Path | None, sample: int, full: bool, seed: int, jobs: int | None,
-               scheduler: str | None, quiet: bool, show_progress: bool) -> None:
-    """Evaluate NET exactly on every point of DATA, re-check it independently, write a certificate."""
+               scheduler: str | None, quiet: bool, show_progress: bool, **flags: str | None) -> None:
+    """Evaluate NET exactly on every point of DATA, re-check it independently, write a certificate.
+
+    A CSV read with --label-column, --delimiter, ... is recorded with those
+    options in the certificate, so `netcert check` reads it the same way.
+    """
     output = output or _cert_name(net)
     mode = _mode(quiet, show_progress)
     with _errors():
-        ds = dataset.load(data)
+        csv = _csv(flags)
+        ds = dataset.load(data, csv=csv)
         n = ds.n
         with executors.connect(scheduler, jobs) as ex, progress.counter("evaluating", n, mode) as p1, \
                 progress.counter("kernel", n if full else min(n, sample), mode, "reading the files") as p2:
             cert = verify.verify(net, data, output, sample=sample, seed=seed, full=full, progress=p1,
-                                 kernel_progress=p2, data=ds, executor=ex)
-    _finish(cert, output)
+                                 kernel_progress=p2, data=ds, executor=ex, csv=csv)
+    _finish(cert, output, lambda: _notes(ds))
 
 
-def _finish(cert: dict, path: Path) -> None:
-    """Write the certificate atomically, print its summary, exit 0 if certified else 1."""
+def _finish(cert: dict, path: Path, after=None) -> None:
+    """Write the certificate atomically, print its summary (then ``after()``), exit 0 if certified else 1."""
     with _errors():
         files.write_atomic(path, certificate.to_bytes(cert))
     _summary(cert, path)
+    if after is not None:
+        after()
     sys.exit(0 if cert["verdict"] == certificate.CERTIFIED else 1)
 
 

@@ -480,3 +480,53 @@ def test_refusal_names_the_constructions_that_accept_the_data(tmp_path):
     assert result.exit_code == 3
     line = one_line_error(result, "vardi2022 needs integer labels", "constructions that accept it: ")
     assert "zhang2017" in line.split("accept it:")[1] and "vardi2022" not in line.split("accept it:")[1]
+
+
+@pytest.mark.parametrize("text, flags, fragments", [
+    # a label in the first column, read as the last: two points collide with different "labels"
+    ("y,a,b\n0,1,1\n0,1,2\n1,2,2\n", [], ["identical points with different labels", "--label-column"]),
+    # a pandas index column, silently a feature before
+    (",a,b,y\n0,1.5,2,0\n1,3,4,1\n2,5,1,0\n", [], ["--index-column drop", "index=False"]),
+    # semicolons: the whole line is one field
+    ("a;b;y\n1;2;0\n3;4;1\n", [], ["--delimiter"]),
+    # string labels
+    ("a,b,species\n1,2,setosa\n3,4,virginica\n", [], ["'setosa'", "--labels map"]),
+])
+def test_csv_as_people_have_it_is_refused_with_a_way_out(tmp_path, text, flags, fragments):
+    data = tmp_path / "d.csv"
+    data.write_text(text)
+    result = run("build", data, "-c", "zhang2017", "-o", tmp_path / "n.json", *flags)
+    assert result.exit_code == 3
+    line = one_line_error(result, str(data), *fragments)
+    assert "column 0" not in line  # columns count from 1
+    assert files_in(tmp_path) == ["d.csv"]
+
+
+@pytest.mark.parametrize("text, flags", [
+    ("y,a,b\n0,1,1\n1,1,2\n0,2,2\n", ["--label-column", "1"]),
+    ("y,a,b\n0,1,1\n1,1,2\n0,2,2\n", ["--label-column", "y"]),
+    (",a,b,y\n0,1.5,2,0\n1,3,4,1\n2,5,1,0\n", ["--index-column", "drop"]),
+    ("a;b;y\n1;2;0\n3;4;1\n", ["--delimiter", "auto"]),
+    ("a\tb\ty\n1\t2\t0\n3\t4\t1\n", ["--delimiter", "tab"]),
+    ("a,b,species\n1,2,setosa\n3,4,virginica\n", ["--labels", "map"]),
+])
+def test_csv_flags_build_verify_and_check(tmp_path, text, flags):
+    data, net, cert = tmp_path / "d.csv", tmp_path / "n.json", tmp_path / "n.cert.json"
+    data.write_text(text)
+    assert run("build", data, "-c", "zhang2017", "-o", net, *flags).exit_code == 0
+    result = run("verify", net, "--data", data, "-o", cert, "-j", "1", *flags)
+    assert result.exit_code == 0, result.output
+    assert run("check", cert, "-j", "1").exit_code == 0  # the certificate carries the reading
+
+
+def test_extreme_coordinates_never_exit_1_after_a_certificate(tmp_path):
+    """Coordinates of +-1e300 once crashed the summary (a float overflow) after a certified run, exit 1."""
+    X = np.array([[1e300, -1e300], [-1e300, 1e300], [1e300, 1e300]])
+    data = tmp_path / "d.npz"
+    np.savez(data, X=X, y=np.array([0, 1, 2]))
+    built = run("build", data, "-c", "zhang2017", "-o", tmp_path / "n.json")
+    assert built.exit_code in (0, 3), built.output
+    if built.exit_code == 0:
+        result = run("verify", tmp_path / "n.json", "--data", data, "-o", tmp_path / "c.cert.json", "-j", "1")
+        assert result.exit_code == 0, result.output
+        assert "min squared separation ~" in result.output
