@@ -42,6 +42,7 @@ from netcert import separation
 from netcert.constructions.base import Construction, SizeClaim, Theorem, input_nodes
 from netcert.dataset import Dataset
 from netcert.errors import PreconditionError
+from netcert.constructions.exactmath import Budget
 from netcert.exact import format_rational, mpq
 from netcert.ir import keys
 from netcert.ir import network as net
@@ -126,7 +127,7 @@ def groups(data: Dataset, rows: _Rows, seed: int) -> tuple[list[Group], list[tup
     d = data.d
     rng = np.random.default_rng(seed)
     y_def = default_label(data.labels)
-    done, failures = [], []
+    done, failures, budget = [], [], Budget(NAME)
     for c in sorted(set(data.labels) - {y_def}):
         remaining = [int(i) for i in rng.permutation([i for i, y in enumerate(data.labels) if y == c])]
         single, streak = None, 0
@@ -140,6 +141,10 @@ def groups(data: Dataset, rows: _Rows, seed: int) -> tuple[list[Group], list[tup
             others = [i for i in rows.on_plane(w, beta) if i not in S]
             if not others:
                 done.append(Group(c, tuple(S), tuple(w), beta))
+                # the two threshold units' weights 2 D w_j and biases -2 beta +- 1: refused at the first
+                # group over max_bits(), or once the groups so far exceed the total limit (exactmath)
+                budget.add(f"the weights of group {len(done) - 1}", [2 * rows.D * a for a in w] * 2
+                           + [-2 * beta + 1, -2 * beta - 1])
                 single, streak = None, 0
                 continue
             failures.append((tuple(S), others[0]))

@@ -63,7 +63,7 @@ from netcert.constructions.base import (Construction, SizeClaim, Theorem, choice
 from netcert.dataset import Dataset
 from netcert.errors import NetcertError, PreconditionError, UsageError
 from netcert.exact import Rat, format_rational, mpq
-from netcert.constructions.exactmath import JSON_INT_BITS, ceil_log2_int, ceil_root, ceil_sqrt_pi, json_int
+from netcert.constructions.exactmath import JSON_INT_BITS, Budget, ceil_log2_int, ceil_root, ceil_sqrt_pi, json_int
 from netcert.gadgets.steps import step
 from netcert.gadgets.wiring import Affine, output, relu
 from netcert.ir import keys
@@ -546,13 +546,33 @@ def build(data: Dataset, *, seed: int = 0, variant: str = "counter", shifts: str
     eps_x = mpq(1, 1 << p.proj.k)
     z, at = projection_form(data, p.proj), 1
     tag = len(str(max(len(p.folds) - 1, 0)))
+    charge = _Charge(G)
     for i, f in enumerate(p.folds):
         stage = "S2" if f.kind == "halving" else "S3"
         z, at = emit_fold(G, at, f"{stage}[{i:0{tag}d}]", z, f, eps_x, rule, chain and f.kind == "piece")
+        charge(f"fold {i}")
     w, xi, at = lookup(G, at, z, p.words, p.B, p.B * p.D, eps_x, rule, chain)
+    charge("the lookup")
     v, at = decoder(G, at, w, xi, p.B, p.D, eps_x, variant, rule)
     output(G, "out", at, v * (1 << (p.B * p.D + p.D)) + y0)
+    charge("the decoder")
     return G
+
+
+class _Charge:
+    """The size limits (``exactmath.Budget``) on the neurons added to G since the last call: every STEP
+    divides its input by eps_x = 2^-k, so on data with a large common denominator each one holds
+    k-bit numbers; the build stops at the first stage that takes the network over a limit."""
+
+    def __init__(self, G: nx.DiGraph):
+        self.G, self.seen, self.budget = G, G.number_of_nodes(), Budget(NAME)
+
+    def __call__(self, what: str) -> None:
+        nodes = list(self.G.nodes)[self.seen:]
+        self.seen += len(nodes)
+        numbers = [self.G.nodes[v][keys.BIAS] for v in nodes]
+        numbers += [w for v in nodes for _, _, w in self.G.in_edges(v, data=keys.WEIGHT)]
+        self.budget.add(what, numbers)
 
 
 def _record(p: Plan) -> dict:

@@ -22,6 +22,10 @@ Capacity: P Q >= N with widths d1 = 2P - 1, d2 = Q, about d1 d2 / 2; the
 default P, the least integer with 2 P^2 >= N, minimizes d1 + d2 (282 neurons
 at N = 10^4). All weights are dyadic for dyadic labels; only distinct points
 are assumed.
+
+Size limits (``constructions.exactmath``): the per-block zig-zag targets, held
+at once, and the network's numbers are counted as they are made; a build is
+refused once either exceeds 1000 max_bits() bits, or at a number over max_bits().
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import networkx as nx
 import sympy
 
 from netcert.constructions.base import Construction, SizeClaim, Theorem, input_nodes, on_inputs
+from netcert.constructions.exactmath import Budget, refuse_scaled_inputs
 from netcert.dataset import Dataset
 from netcert.errors import UsageError
 from netcert.exact import format_rational, mpq
@@ -102,8 +107,10 @@ def _blocks(n: int, P: int) -> list[range]:
 def _slot_targets(z, y, blocks, Q):
     """targets[k][m] = (sigma, tau) of slot k on block m (sigma z + tau)."""
     targets = [[(mpq(0), mpq(0))] * len(blocks) for _ in range(Q)]
+    budget = Budget(NAME)  # a memory bound: the targets are held at once, before any slot is solved
     for m, b in enumerate(blocks):
         kinks, weights = zigzag([z[i] for i in b], [y[i] for i in b])
+        budget.add(f"the zig-zag kinks of block {m}", kinks)
         K = weights[0]  # sigma_0 = +K_m, since the shifted labels are >= 0
         for k, kappa in enumerate(kinks):
             scale = K if k == 0 else 2 * K
@@ -120,6 +127,7 @@ def build(data: Dataset, *, seed: int = 0, widths: str | tuple | None = None) ->
     z = [proj.z[i] for i in order]
     C = max(mpq(0), -min(data.labels))
     y = [data.labels[i] + C for i in order]
+    refuse_scaled_inputs(NAME, data.scale, 2 * P - 1)
     blocks = _blocks(data.n, P)
     layer = kink_layer([[z[i] for i in b] for b in blocks])
     options = {"seed": seed, "widths": None if requested is None else list(requested),
@@ -133,8 +141,11 @@ def build(data: Dataset, *, seed: int = 0, widths: str | tuple | None = None) ->
     for node, kink in zip(l1, layer.kinks):
         net.add_neuron(G, node, layer=1, activation=keys.RELU, bias=-kink, incoming=first)
     l2 = [f"l2[{k:0{len(str(Q - 1))}d}]" for k in range(Q)]
+    budget = Budget(NAME)
+    budget.add("the kink layer", [*first.values()] * layer.width + list(layer.kinks))
     for node, targets in zip(l2, _slot_targets(z, y, blocks, Q)):
         weights, bias = affine_per_block(layer, targets)
+        budget.add(f"slot {node}", [*weights, bias])
         net.add_neuron(G, node, layer=2, activation=keys.RELU, bias=bias, incoming=zip(l1, weights))
     net.add_neuron(G, "out", layer=3, activation=keys.IDENTITY, bias=-C,
                    incoming=((node, (-1) ** k) for k, node in enumerate(l2)))

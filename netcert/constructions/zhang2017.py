@@ -43,7 +43,7 @@ import sympy
 from netcert.constructions.base import Construction, SizeClaim, Theorem, input_nodes, on_inputs
 from netcert.constructions.exactmath import Budget, bits_of, refuse_bits, refuse_scaled_inputs, refuse_total
 from netcert.dataset import Dataset
-from netcert.exact import Rat, format_rational
+from netcert.exact import Rat, format_rational, storage_bits
 from netcert.gadgets.projection import find_projection
 from netcert.gadgets.zigzag import slope_bound, zigzag
 from netcert.ir import keys
@@ -96,7 +96,7 @@ def check_sizes(z: list[int], first: Mapping[str, Rat], K: Rat) -> None:
     budget.add("a first-layer weight u_j scale_j", first.values())
     per_neuron = budget.total
     refuse_bits(NAME, "the output weight 2K", bits_of(2 * K))
-    out = 2 * (int(K.numerator.bit_length()) + int(K.denominator.bit_length()) + 1)
+    out = min(storage_bits(K), storage_bits(2 * K))  # each output weight is +-K or +-2K
     kinks = sum(int(min(abs(a), abs(b)).bit_length()) for a, b in zip(z, z[1:]) if (a > 0) == (b > 0))
     refuse_total(NAME, f"{len(z)} hidden ReLUs with {len(first)} first-layer weights of {per_neuron:,} bits "
                  "each, their kinks and output weights", len(z) * (per_neuron + out) + kinks)
