@@ -272,7 +272,10 @@ def build(data: Path, construction: str, seed: int, output: Path, force: bool, b
                     raise PreconditionError(f"{data}: {c.name} cannot be built: " + "; ".join(problems)
                                             + _alternatives(ds, c.name, seed))
                 now(f"building {c.name} on {ds.n} points")
-                G = c.build(ds, **options)
+                try:
+                    G = c.build(ds, **options)
+                except PreconditionError as e:  # a refusal found while building: name the file like check's
+                    raise PreconditionError(f"{data}: {e}") from None
             now(f"writing {output}")
             netjson.write(G, output)
             m = measures.measure(G)

@@ -201,10 +201,18 @@ def digest_of(num: list[list[int]], scale: list[Int], labels: list[Rat]) -> str:
 
 
 def _column_formatter(scale: Int):
-    """Canonical string of v / scale, with a fast path for integer columns."""
+    """Canonical string of v / scale, with a fast path for integer columns (gmpy2 past Python's
+    4300-digit str limit: a CSV value of 1e4500 is a legal integer)."""
     if scale == 1:
-        return str
+        return _int_text
     return lambda v: str(mpq(v, scale))
+
+
+def _int_text(v: int) -> str:
+    try:
+        return str(v)
+    except ValueError:
+        return str(mpz(v))
 
 
 # -- .npz ------------------------------------------------------------------
