@@ -11,7 +11,7 @@ Parts:
   N, on one dataset per N: N points uniform in the unit ball of R^10 on the
   2^-30 grid, labels U{1, 2} (``threshold.ball``, the data of threshold.md
   section 7; rajput2021 is meant for d = 10). Each row runs three fresh
-  processes: build (construction and writing net.json), ``verify.verify``
+  processes: build (construction and writing net.json), ``certify.verify``
   (every point by the evaluator with every core, the kernel on its 1,000
   point sample, the certificate), and the baselines on the same net.json:
   (a) ``oracle.forward``, one ``fractions.Fraction`` per scalar, and (b)
@@ -30,7 +30,7 @@ Parts:
   one core; "bound / measured per core" is how many times faster than the
   evaluator (points/s over the cores) the bound is: the cost beyond GMP's limb work (calls, interpreter).
 - ``jobs``: vardi2022 at ``--jobs-n`` on its own data (X ~ U[-1, 1]^2,
-  labels U{1, 2}, as in benchmarks/vardi2022.py), ``verify.verify`` with one
+  labels U{1, 2}, as in benchmarks/vardi2022.py), ``certify.verify`` with one
   process and with two, then ``evaluate.run`` alone the same way, each in a
   fresh process. With two processes, a verify of 2,000 points or more runs
   its claims and the kernel beside the evaluation (``executors.Beside``), so
@@ -40,7 +40,7 @@ Parts:
   a ``distributed.LocalCluster`` of two single-threaded worker processes on
   loopback (``executors.Dask``), against nothing: its time is the result.
 
-Columns: "verify s" is the whole ``verify.verify`` call; "eval s" its part
+Columns: "verify s" is the whole ``certify.verify`` call; "eval s" its part
 until the evaluator reported every point (reading, measuring, compiling and
 evaluating; from 2,000 points on two cores, the measuring, the other claims
 and the kernel run beside it, sharing the cores); points/s = N / eval s. Wall seconds (``time.perf_counter``) and
@@ -114,7 +114,7 @@ def stage_build(name: str, data: str, net: str) -> dict:
 
 
 def stage_verify(data: str, net: str, jobs: int | None, scheduler: str | None = None, log: str | None = None) -> dict:
-    from netcert import dataset, executors, verify
+    from netcert import dataset, executors, certify
 
     ds = dataset.load(data)
     marks = {}
@@ -143,7 +143,7 @@ def stage_verify(data: str, net: str, jobs: int | None, scheduler: str | None = 
 
     def run():
         marks["start"], marks["cpu"] = time.perf_counter(), _usage()["cpu"]
-        return verify.verify(net, data, Path(net).with_suffix(".cert.json"), data=ds, progress=progress,
+        return certify.verify(net, data, Path(net).with_suffix(".cert.json"), data=ds, progress=progress,
                              executor=ex)
 
     cert, wall, cpu, peak = _timed(run)
@@ -158,9 +158,10 @@ def stage_verify(data: str, net: str, jobs: int | None, scheduler: str | None = 
 
 def stage_evaluate(data: str, net: str, jobs: int | None) -> dict:
     """``evaluate.run`` alone (no claims, no kernel beside it): the evaluator's own scaling."""
-    from netcert import dataset, evaluate, verify
+    from netcert import dataset, certify
+    from netcert.engine import evaluate
 
-    ds, G = dataset.load(data), verify.load_network(net)
+    ds, G = dataset.load(data), certify.load_network(net)
     ev, wall, cpu, _ = _timed(lambda: evaluate.run(G, ds, jobs=jobs))
     return {"run_s": wall, "run_cpu": cpu, "exact": ev.exact}
 
@@ -171,10 +172,11 @@ def _worker_cpu() -> float:
 
 
 def stage_baselines(data: str, net: str, seconds: float) -> dict:
-    from netcert import dataset, evaluate, oracle, verify
+    from netcert import dataset, oracle, certify
+    from netcert.engine import evaluate
 
     ds = dataset.load(data)
-    G = verify.load_network(net)
+    G = certify.load_network(net)
     order = list(range(ds.n))
     random.Random(0).shuffle(order)
     out = {}
@@ -280,7 +282,8 @@ def _limbs(v) -> int:
 def limb_ns(program, point) -> float:
     """Nanoseconds of GMP limb work to evaluate one point with netcert's compiled program, from scratch:
     every form's products and sums, every node's multiplier and bias, every table's slope product."""
-    from netcert import evaluate as ev
+    from netcert import  as ev
+    from netcert.engine import evaluate
     from netcert.ir import keys
 
     vals = [0] * program.n_slots

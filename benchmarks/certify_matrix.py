@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from netcert import dataset, evaluate, verify
+from netcert import dataset, certify
+from netcert.engine import evaluate
 from netcert.constructions import registry
 from netcert.formats import netjson
 
@@ -57,7 +58,7 @@ def main() -> None:
                     te = time.perf_counter() - t1
                     assert ev.exact
                     t1 = time.perf_counter()
-                    cert = verify.verify(tmp / "net.json", tmp / "d.npz", tmp / "c.cert.json", sample=args.sample)
+                    cert = certify.verify(tmp / "net.json", tmp / "d.npz", tmp / "c.cert.json", sample=args.sample)
                     t2 = time.perf_counter()
                     s = cert["structure"]
                     print(f"| {n} | {d} | {labels} | {tb:.2f} | {te:.2f} | {n / te:,.0f} | {t2 - t1:.2f} | "

@@ -38,7 +38,8 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from netcert import dataset, evaluate
+from netcert import dataset
+from netcert.engine import evaluate
 from netcert.constructions import rajput2021, zhang2017
 from netcert.ir import keys
 from netcert.ir import network as net

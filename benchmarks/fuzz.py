@@ -21,7 +21,7 @@ last line or what was wrong, and where), so that it can become a hostile-corpus 
 
 ``--atheris``: a coverage-guided harness (atheris 3.0.0 installs here from its wheel, ``pip
 install atheris``) over the readers alone, instead of the strategies: ``dataset.load`` (.npz,
-.csv), ``formats.netjson.read`` (.json, .json.gz), ``verify.read_certificate`` and the kernel's
+.csv), ``formats.netjson.read`` (.json, .json.gz), ``certify.read_certificate`` and the kernel's
 ``kernel.read.read_dataset`` and ``read_network``. netcert's readers may raise only
 ``NetcertError`` (anything else is a traceback for a user); the kernel's may raise any
 ``Exception`` (its ``check`` turns each into a failed claim), so there only hangs, memory blowups
@@ -182,7 +182,7 @@ def _atheris_child(seconds: int, out: Path) -> None:
     import atheris
 
     with atheris.instrument_imports(include=["netcert"]):  # netcert's code only: sympy's takes minutes
-        from netcert import dataset, verify
+        from netcert import dataset, certify
         from netcert.errors import NetcertError
         from netcert.formats import netjson
         from netcert.kernel import read as kread
@@ -190,7 +190,7 @@ def _atheris_child(seconds: int, out: Path) -> None:
 
     calls = {
         "dataset .npz": dataset.load, "dataset .csv": dataset.load, "netjson .json": netjson.read,
-        "netjson .json.gz": netjson.read, "read_certificate": verify.read_certificate,
+        "netjson .json.gz": netjson.read, "read_certificate": certify.read_certificate,
         "kernel dataset .npz": kread.read_dataset, "kernel dataset .csv": kread.read_dataset,
         "kernel network .json": kread.read_network, "kernel network .json.gz": kread.read_network,
     }

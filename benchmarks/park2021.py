@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from netcert import dataset, verify
+from netcert import dataset, certify
 from netcert.constructions import park2021, vardi2022, zhang2017
 from netcert.formats import netjson
 from netcert.ir import measures
@@ -81,7 +81,7 @@ def _cpu() -> float:
 def _verify(tmp: Path, data, args) -> tuple[dict, str]:
     """The certificate and "wall s (CPU s)" of the whole ``verify``."""
     t0, c0 = time.perf_counter(), _cpu()
-    cert = verify.verify(tmp / "net.json", tmp / "d.npz", tmp / "c.cert.json", data=data, sample=args.sample,
+    cert = certify.verify(tmp / "net.json", tmp / "d.npz", tmp / "c.cert.json", data=data, sample=args.sample,
                          jobs=args.jobs)
     return cert, f"{time.perf_counter() - t0:.1f} ({_cpu() - c0:.0f})"
 

@@ -51,7 +51,8 @@ from pathlib import Path
 
 import numpy as np
 
-from netcert import dataset, evaluate, verify
+from netcert import dataset, certify
+from netcert.engine import evaluate
 from netcert.constructions import baum1988, rajput2021
 from netcert.formats import netjson
 from netcert.ir import keys, measures
@@ -120,7 +121,7 @@ def _row(tmp: Path, kind: str, n: int, seed: int, build, args, verify_it: bool) 
         row["eval"], row["exact"] = time.process_time() - t0, ev.exact
         del G
         t0 = time.process_time()
-        cert = verify.verify(tmp / "net.json", tmp / "d.npz", tmp / "net.cert.json", sample=args.sample,
+        cert = certify.verify(tmp / "net.json", tmp / "d.npz", tmp / "net.cert.json", sample=args.sample,
                              data=data, jobs=1)
         row["verify"], row["verdict"] = time.process_time() - t0, cert["verdict"]
     return row

@@ -39,7 +39,8 @@ from pathlib import Path
 
 import numpy as np
 
-from netcert import dataset, evaluate, verify
+from netcert import dataset, certify
+from netcert.engine import evaluate
 from netcert.constructions import vardi2022, zhang2017
 from netcert.formats import netjson
 from netcert.ir import measures
@@ -152,7 +153,7 @@ def matrix(args) -> None:
                 X, y = uniform(N, d, C, seed)
             data, G, tb = _build(tmp, X, y, mode=mode, stage2=st, seed=seed)
             t0 = time.perf_counter()
-            cert = verify.verify(tmp / "net.json", tmp / "d.npz", tmp / "c.cert.json", data=data, jobs=args.jobs)
+            cert = certify.verify(tmp / "net.json", tmp / "d.npz", tmp / "c.cert.json", data=data, jobs=args.jobs)
             tv = time.perf_counter() - t0
             s, o = cert["structure"], G.graph["construction"]["options"]
             print(f"| {kind} | {d} | {C} | {mode} | {st} | {seed} | {o.get('block_size', '-')} | {s['depth']} | "

@@ -99,10 +99,11 @@ def stage_build(data: str, net: str, seed: int) -> dict:
 
 
 def stage_evaluator(data: str, net: str) -> dict:
-    from netcert import dataset, evaluate, verify
+    from netcert import dataset, certify
+    from netcert.engine import evaluate
 
     ds = dataset.load(data)
-    G = verify.load_network(net)
+    G = certify.load_network(net)
     before = _rss_mb()
     t0 = time.perf_counter()
     ev = evaluate.run(G, ds)
@@ -132,10 +133,10 @@ def stage_kernel(data: str, net: str, sample: int) -> dict:
 
 
 def stage_fraction(data: str, net: str, seconds: float, seed: int) -> dict:
-    from netcert import dataset, oracle, verify
+    from netcert import dataset, oracle, certify
 
     ds = dataset.load(data)
-    G = verify.load_network(net)
+    G = certify.load_network(net)
     order = list(range(ds.n))
     random.Random(seed).shuffle(order)
 

@@ -22,7 +22,7 @@ import sympy
 import netcert
 from netcert.constructions.base import Construction
 from netcert.dataset import Dataset
-from netcert.evaluate import Evaluation
+from netcert.engine.evaluate import Evaluation
 from netcert.exact import format_rational
 from netcert.formats import schemas
 from netcert.ir.measures import Measures

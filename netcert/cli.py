@@ -36,9 +36,10 @@ class _Lazy:
         return getattr(importlib.import_module(self._name), attr)
 
 
-certificate, compare, dataset, evaluate, executors, native, progress, sweep, verify = (
-    _Lazy(f"netcert.{m}") for m in ("certificate", "compare", "dataset", "evaluate", "executors", "native",
-                                     "progress", "sweep", "verify"))
+certificate, certify, compare, dataset, executors, native, progress, sweep = (
+    _Lazy(f"netcert.{m}") for m in ("certificate", "certify", "compare", "dataset", "executors", "native",
+                                     "progress", "sweep"))
+evaluate = _Lazy("netcert.engine.evaluate")
 auto, registry = _Lazy("netcert.constructions.auto"), _Lazy("netcert.constructions.registry")
 files, netjson = _Lazy("netcert.formats.files"), _Lazy("netcert.formats.netjson")
 keys, measures, validate = _Lazy("netcert.ir.keys"), _Lazy("netcert.ir.measures"), _Lazy("netcert.ir.validate")
@@ -314,7 +315,7 @@ def verify_cmd(net: Path, data: Path, output: Path | None, sample: int, full: bo
         n = ds.n
         with executors.connect(scheduler, jobs) as ex, progress.counter("evaluating", n, mode) as p1, \
                 progress.counter("kernel", n if full else min(n, sample), mode, "reading the files") as p2:
-            cert = verify.verify(net, data, output, sample=sample, seed=seed, full=full, progress=p1,
+            cert = certify.verify(net, data, output, sample=sample, seed=seed, full=full, progress=p1,
                                  kernel_progress=p2, data=ds, executor=ex, csv=csv)
     _finish(cert, output, lambda: _notes(ds))
 
@@ -400,12 +401,12 @@ def _check_all(certs: list[Path], sample: int | None, full: bool, ex, mode: str,
     worst = 0
     for path in certs:
         try:
-            stored = verify.read_certificate(path)
+            stored = certify.read_certificate(path)
             n, claimed = stored["dataset"]["n"], stored["checker"]["sample"]
             with progress.counter("evaluating", n, mode) as p1, \
                     progress.counter("kernel", n if full else min(n, sample or claimed or n), mode,
                                      "reading the files") as p2:
-                diffs = verify.recheck(path, sample=sample, full=full, progress=p1, kernel_progress=p2,
+                diffs = certify.recheck(path, sample=sample, full=full, progress=p1, kernel_progress=p2,
                                        stored=stored, executor=ex, allow_outside=allow_outside)
         except NetcertError as e:
             click.echo(f"netcert: error: {e}", err=True)
@@ -629,7 +630,7 @@ def demo(out: Path) -> None:
     build.main([str(data), "--construction", "zhang2017", "-o", str(net), "--force"], standalone_mode=False)
     click.echo(f"$ netcert verify {net} --data {data} -o {cert}")
     with _errors():
-        c = verify.verify(net, data, cert)
+        c = certify.verify(net, data, cert)
     _finish(c, cert)
 
 

@@ -85,14 +85,14 @@ class CertificateItem(pytest.Item):
         return value
 
     def runtest(self) -> None:
-        from netcert import verify
+        from netcert import certify
         from netcert.errors import NetcertError
 
         sample = self._setting("netcert_sample", "netcert_sample")
         jobs = self._setting("netcert_jobs", "netcert_jobs")
         scheduler = self.config.getoption("netcert_scheduler") or str(self.config.getini("netcert_scheduler")).strip()
         try:
-            diffs = verify.recheck(self.path, sample=sample, jobs=jobs, executor=self._executor(scheduler, jobs))
+            diffs = certify.recheck(self.path, sample=sample, jobs=jobs, executor=self._executor(scheduler, jobs))
         except NetcertError as e:
             raise CertificateFailed([f"netcert: error: {e}"]) from None
         if diffs:

@@ -29,7 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from netcert import dataset, evaluate
+from netcert import dataset
+from netcert.engine import evaluate
 from netcert.constructions import registry
 from netcert.dataset import Dataset
 from netcert.errors import NetcertError

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from netcert import certificate, dataset, evaluate, oracle, verify
+from netcert import certificate, dataset, oracle, certify
+from netcert.engine import evaluate
 from netcert.formats import files, netjson
 from netcert.ir import keys, measures
 from netcert.ir import network as net
@@ -30,7 +31,7 @@ def certify(tmp: Path, X, y, build, *, sample: int = 1000) -> tuple[dict, object
     data = dataset.load(data_path)
     G = build(data)
     netjson.write(G, net_path)
-    cert = verify.verify(net_path, data_path, cert_path, sample=sample)
+    cert = certify.verify(net_path, data_path, cert_path, sample=sample)
     files.write_atomic(cert_path, certificate.to_bytes(cert))
     return cert, G, data
 

@@ -42,7 +42,8 @@ from click.testing import CliRunner
 from hypothesis import strategies as st
 from sympy.polys.domains import QQ
 
-from netcert import certificate, dataset, evaluate, native, oracle, straightline, verify
+from netcert import certificate, dataset, native, oracle, straightline, certify
+from netcert.engine import evaluate
 from netcert.cli import cli
 from netcert.constructions import zhang2017
 from netcert.exact import mpq, mpz
@@ -331,7 +332,7 @@ def corpus() -> dict[str, bytes]:
         out["net.json.gz"] = netjson.write(G, root / "net.json.gz")
         for cert, (network, data) in {"a.cert.json": ("net.json", "data.npz"),
                                       "b.cert.json": ("net.json.gz", "data.csv")}.items():
-            made = verify.verify(root / network, root / data, root / cert, sample=10, jobs=1)
+            made = certify.verify(root / network, root / data, root / cert, sample=10, jobs=1)
             assert made["verdict"] == certificate.CERTIFIED
             out[cert] = certificate.to_bytes(made)
     return out
@@ -452,11 +453,11 @@ def _readable(read: Callable[[], object]) -> object | None:
 
 def _strip(cert: object) -> object:
     """A certificate without the fields ``netcert check`` does not compare or takes from it
-    (verify._UNCOMPARED, and checker.seed, which the recheck reuses)."""
+    (certify._UNCOMPARED, and checker.seed, which the recheck reuses)."""
     if not isinstance(cert, dict):
         return cert
     out = json.loads(json.dumps(cert))
-    for path in (*verify._UNCOMPARED, "checker.seed"):
+    for path in (*certify._UNCOMPARED, "checker.seed"):
         *parents, leaf = path.split(".")
         node = out
         for p in parents:
@@ -468,7 +469,7 @@ def _strip(cert: object) -> object:
 
 def _interpolates(root: Path, network: str, data: str) -> bool:
     """Whether the files read with netcert's own readers and the Fraction oracle finds every label."""
-    G = _readable(lambda: verify.load_network(root / network))
+    G = _readable(lambda: certify.load_network(root / network))
     ds = _readable(lambda: dataset.load(root / data))
     if G is None or ds is None or len(G.graph["inputs"]) != ds.d or len(G.graph["outputs"]) != 1:
         return False

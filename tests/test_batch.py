@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from netcert import batch, certificate, dataset, evaluate, native, verify
+from netcert import batch, certificate, dataset, native, certify
+from netcert.engine import evaluate
 from netcert.cli import cli
 from netcert.formats import netjson
 from netcert.ir import network as net
@@ -109,7 +110,7 @@ def test_certificate_bytes_do_not_depend_on_the_engine(tmp_path, monkeypatch, en
     made = {}
     for name in ("point", engine):
         monkeypatch.setattr(evaluate, "run", lambda *a, e=name, **k: run(*a, **k, engine=e))
-        cert = verify.verify(tmp_path / "net.json", tmp_path / "d.npz", tmp_path / "net.cert.json", sample=5)
+        cert = certify.verify(tmp_path / "net.json", tmp_path / "d.npz", tmp_path / "net.cert.json", sample=5)
         made[name] = certificate.to_bytes(cert)
     assert made["point"] == made[engine]
 

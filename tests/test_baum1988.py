@@ -12,7 +12,8 @@ import pytest
 from click.testing import CliRunner
 from sklearn import datasets as skdata
 
-from netcert import dataset, evaluate
+from netcert import dataset
+from netcert.engine import evaluate
 from netcert.cli import cli
 from netcert.constructions import baum1988, registry
 from netcert.errors import PreconditionError

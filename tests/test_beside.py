@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from netcert import certificate, executors, verify
+from netcert import certificate, executors, certify
 from netcert.errors import ExecutorError, InputError
 from test_cli import run
 
@@ -139,7 +139,7 @@ def counted(monkeypatch):
                                            ("many.npz", "refuted")])
 def test_the_certificate_is_the_sequential_one(work, counted, data, verdict):
     def cert(jobs):
-        c = verify.verify(work / "net.json", work / data, work / "x.cert.json", sample=400, jobs=jobs)
+        c = certify.verify(work / "net.json", work / data, work / "x.cert.json", sample=400, jobs=jobs)
         return certificate.to_bytes(c)
     one = cert(1)
     assert not counted
@@ -150,14 +150,14 @@ def test_the_certificate_is_the_sequential_one(work, counted, data, verdict):
 
 
 def test_full_mode_stays_sequential(work, counted):
-    c = verify.verify(work / "net.json", work / "good.npz", work / "x.cert.json", full=True, jobs=2)
+    c = certify.verify(work / "net.json", work / "good.npz", work / "x.cert.json", full=True, jobs=2)
     assert c["verdict"] == "certified" and c["checker"]["points_checked"] == N
     assert not counted
 
 
 def test_the_kernel_reports_its_progress_from_beside(work, counted):
     seen = []
-    verify.verify(work / "net.json", work / "good.npz", work / "x.cert.json", sample=300, jobs=2,
+    certify.verify(work / "net.json", work / "good.npz", work / "x.cert.json", sample=300, jobs=2,
                   kernel_progress=seen.append)
     assert counted
     assert seen == [100, 200, 300]
@@ -166,7 +166,7 @@ def test_the_kernel_reports_its_progress_from_beside(work, counted):
 def test_a_failure_of_the_claims_is_raised_here(work, counted, monkeypatch):
     def broken(data):
         raise InputError("separation: refused")
-    monkeypatch.setattr(verify.separation, "min_sq_separation", broken)
+    monkeypatch.setattr(certify.separation, "min_sq_separation", broken)
     with pytest.raises(InputError, match="separation: refused"):
-        verify.verify(work / "net.json", work / "good.npz", work / "x.cert.json", jobs=2)
+        certify.verify(work / "net.json", work / "good.npz", work / "x.cert.json", jobs=2)
     assert counted

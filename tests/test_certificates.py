@@ -111,18 +111,18 @@ def _copy_good(tmp_path: Path, name: str = "blobs40") -> Path:
     (lambda t: t.replace('"depth": 2,', '"depth": NaN,'), "NaN is not a JSON number"),
 ])
 def test_read_certificate_refuses_what_the_schema_would_let_through(tmp_path: Path, edit, message):
-    from netcert import verify
+    from netcert import certify
     from netcert.errors import FormatError
     cert = _copy_good(tmp_path)
     text = cert.read_text()
     assert edit(text) != text
     cert.write_text(edit(text))
     with pytest.raises(FormatError, match=message.replace("/", "/")):
-        verify.read_certificate(cert)
+        certify.read_certificate(cert)
 
 
 def test_recheck_refuses_a_path_outside_the_certificates_directory(tmp_path: Path):
-    from netcert import verify
+    from netcert import certify
     cert = _copy_good(tmp_path)
     inner = cert.parent / "inner"
     inner.mkdir()
@@ -130,15 +130,15 @@ def test_recheck_refuses_a_path_outside_the_certificates_directory(tmp_path: Pat
     stored = json.loads(cert.read_bytes())
     stored["network"]["path"], stored["dataset"]["path"] = "../net.json", "../data.npz"
     moved.write_bytes(certificate.to_bytes(stored))
-    diffs = verify.recheck(moved, jobs=1)
+    diffs = certify.recheck(moved, jobs=1)
     assert diffs == [f"network.path: ../net.json leaves the directory of {moved} (allow_outside permits it)"]
     # allowed, the paths are followed; the fresh certificate then names them as they are
-    assert verify.recheck(moved, jobs=1, allow_outside=True) == []
+    assert certify.recheck(moved, jobs=1, allow_outside=True) == []
     for name in ("net.json", "data.npz"):  # inside by name, outside once the symlinks are resolved
         (inner / name).symlink_to(cert.parent / name)
     stored["network"]["path"], stored["dataset"]["path"] = "net.json", "data.npz"
     moved.write_bytes(certificate.to_bytes(stored))
-    assert verify.recheck(moved, jobs=1)[0].startswith("network.path: net.json leaves the directory")
+    assert certify.recheck(moved, jobs=1)[0].startswith("network.path: net.json leaves the directory")
 
 
 def test_a_forged_full_coverage_claim_is_rechecked_in_full(tmp_path: Path):
@@ -146,7 +146,7 @@ def test_a_forged_full_coverage_claim_is_rechecked_in_full(tmp_path: Path):
     the kernel in full, and what it compared is not what the certificate recorded."""
     import numpy as np
 
-    from netcert import verify
+    from netcert import certify
     from netcert.formats import files, netjson
     from netcert.ir import network as net
     n = 5000
@@ -157,17 +157,17 @@ def test_a_forged_full_coverage_claim_is_rechecked_in_full(tmp_path: Path):
     net.set_outputs(G, ["out"])
     netjson.write(G, tmp_path / "net.json")
     cert_path = tmp_path / "net.cert.json"
-    cert = verify.verify(tmp_path / "net.json", tmp_path / "d.npz", cert_path, sample=1000, jobs=1)
+    cert = certify.verify(tmp_path / "net.json", tmp_path / "d.npz", cert_path, sample=1000, jobs=1)
     assert cert["verdict"] == "certified" and cert["checker"]["notes"]  # above 2,000 points: only the pair
     files.write_atomic(cert_path, certificate.to_bytes(cert))
-    assert verify.recheck(cert_path, jobs=1) == []
+    assert certify.recheck(cert_path, jobs=1) == []
     forged = json.loads(cert_path.read_bytes())
     forged["checker"].update(mode="full", sample=None, points_checked=n, notes=[])
     files.write_atomic(cert_path, certificate.to_bytes(forged))
-    diffs = verify.recheck(cert_path, jobs=1)
+    diffs = certify.recheck(cert_path, jobs=1)
     assert [d.split(":")[0] for d in diffs] == ["checker.points_digest"], diffs
     forged["checker"]["sample"] = 1000  # the schema: a full run has no sample size
     cert_path.write_text(json.dumps(forged))
     from netcert.errors import FormatError
     with pytest.raises(FormatError, match="checker/sample"):
-        verify.read_certificate(cert_path)
+        certify.read_certificate(cert_path)

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from netcert import collapse, dataset, evaluate
+from netcert import collapse, dataset
+from netcert.engine import evaluate
 from netcert.cli import cli
 from netcert.formats import netjson
 from netcert.ir import network as net

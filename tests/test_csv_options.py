@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from netcert import certificate, dataset, kernel, verify
+from netcert import certificate, dataset, kernel, certify
 from netcert.constructions import registry
 from netcert.dataset import CsvOptions
 from netcert.errors import DatasetError, InputError, UsageError
@@ -315,7 +315,7 @@ def _certify(tmp_path: Path, data: Path, options: CsvOptions | None) -> dict:
     ds = dataset.load(data, csv=options)
     net, cert_path = tmp_path / "net.json", tmp_path / "net.cert.json"
     netjson.write(registry.get("zhang2017").build(ds), net)
-    cert = verify.verify(net, data, cert_path, data=ds, jobs=1, csv=options)
+    cert = certify.verify(net, data, cert_path, data=ds, jobs=1, csv=options)
     cert_path.write_bytes(certificate.to_bytes(cert))
     return cert
 
@@ -333,7 +333,7 @@ def test_the_iris_file_read_with_options_certifies_and_checks(tmp_path):
     assert cert["verdict"] == "certified" and cert["dataset"]["csv"] == IRIS_RECORD
     assert cert["checker"]["failures"] == [] and cert["checker"]["dataset_agrees"] is True
     cert_path = tmp_path / "net.cert.json"
-    assert verify.recheck(cert_path, jobs=1) == []
+    assert certify.recheck(cert_path, jobs=1) == []
     assert kernel.check_certificate(cert_path).ok
     r = subprocess.run([sys.executable, "-m", "netcert", "check", str(cert_path)], capture_output=True, text=True,
                        timeout=300)
@@ -370,6 +370,6 @@ def test_a_record_on_an_npz_dataset_is_refused_by_the_kernel_and_the_recheck(tmp
     path = _tampered(tmp_path, lambda d: d.update(csv=dict(IRIS_RECORD, labels=None)))
     v = kernel.check_certificate(path)
     assert not v.ok and v.failures[0].where == "dataset file", v.failures
-    diffs = verify.recheck(path, jobs=1)
+    diffs = certify.recheck(path, jobs=1)
     assert diffs == [f"files no longer verify: {data}: the CSV options (--label-column 1, --header yes, "
                      "--delimiter ';', --index-column keep) apply to .csv files only"]

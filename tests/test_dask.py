@@ -72,7 +72,8 @@ def test_a_mismatching_network_gives_the_same_mismatches_both_ways(work, cluster
 
 
 def test_the_batch_engine_on_a_cluster_gives_the_same_certificate(work, cluster, tmp_path):
-    from netcert import dataset, evaluate
+    from netcert import dataset
+    from netcert.engine import evaluate
     from netcert.formats import netjson
 
     assert run("build", work / "a.npz", "-c", "yun2019", "-o", tmp_path / "net.json").exit_code == 0

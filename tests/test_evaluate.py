@@ -9,7 +9,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from netcert import dataset, evaluate, oracle, straightline
+from netcert import dataset, oracle, straightline
+from netcert.engine import evaluate
 from netcert.exact import mpq, mpz
 from netcert.ir import network as net
 from netcert.ir import validate

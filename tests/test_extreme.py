@@ -17,7 +17,7 @@ import pytest
 import sympy
 from click.testing import CliRunner
 
-from netcert import certificate, dataset, verify
+from netcert import certificate, dataset, certify
 from netcert.cli import cli
 from netcert.constructions import exactmath, park2021, registry, zhang2017
 from netcert.errors import PreconditionError
@@ -207,7 +207,7 @@ def test_decimals_beyond_the_float64_range_build_or_refuse(tmp_path, name):
         return
     assert code == 0, err
     # The library's verify: the command's summary line prints the separation (10^-800) as a float.
-    cert = verify.verify(tmp_path / "net.json", path, tmp_path / "net.cert.json", jobs=1)
+    cert = certify.verify(tmp_path / "net.json", path, tmp_path / "net.cert.json", jobs=1)
     assert cert["verdict"] == "certified", cert["construction"]["size"]
 
 

@@ -14,7 +14,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from netcert import dataset, evaluate, oracle
+from netcert import dataset, oracle
+from netcert.engine import evaluate
 from netcert.exact import mpq
 from netcert.gadgets import bits, steps, wiring
 from netcert.gadgets.wiring import Affine

@@ -567,7 +567,7 @@ def test_kernel_counts_what_it_compared_and_fails_on_a_shortfall_or_surplus(smal
 
 
 def test_verify_with_an_executor_that_drops_a_kernel_result_is_refuted(small, tmp_path):
-    from netcert import executors, verify
+    from netcert import executors, certify
 
     class Dropping(executors.Local):
         def map(self, fn, items, *, minimum=2):
@@ -575,7 +575,7 @@ def test_verify_with_an_executor_that_drops_a_kernel_result_is_refuted(small, tm
             return out[:-1] if "kernel" in getattr(getattr(fn, "func", fn), "__module__", "") else out
 
     net_path, data_path, _ = small
-    cert = verify.verify(net_path, data_path, tmp_path / "x.cert.json", executor=Dropping(1))
+    cert = certify.verify(net_path, data_path, tmp_path / "x.cert.json", executor=Dropping(1))
     assert cert["interpolation"]["exact"] is True  # the evaluator got every result; the kernel did not
     assert cert["verdict"] == "refuted" and cert["checker"]["points_checked"] == 4
     assert {"where": "outputs", "expected": "5 results, one per point", "found": "4 results"} \

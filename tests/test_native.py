@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from netcert import dataset, evaluate, native
+from netcert import dataset, native
+from netcert.engine import evaluate
 from netcert.cli import cli
 from netcert.constructions import park2021, vardi2022, yun2019
 from netcert.formats import netjson

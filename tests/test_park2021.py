@@ -13,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 from sklearn import datasets as skdata
 
-from netcert import dataset, evaluate, oracle
+from netcert import dataset, oracle
+from netcert.engine import evaluate
 from netcert.cli import cli
 from netcert.constructions import park2021, registry
 from netcert.errors import PreconditionError, UsageError

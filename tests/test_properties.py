@@ -31,7 +31,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from netcert import dataset, evaluate, native
+from netcert import dataset, native
+from netcert.engine import evaluate
 from netcert.errors import DatasetError
 from netcert.ir import network as net
 from netcert.kernel import read as kread

@@ -12,7 +12,8 @@ import pytest
 from click.testing import CliRunner
 from sklearn import datasets as skdata
 
-from netcert import dataset, evaluate, oracle
+from netcert import dataset, oracle
+from netcert.engine import evaluate
 from netcert.cli import cli
 from netcert.constructions import registry, vardi2022
 from netcert.constructions.vardi2022 import Shape, counts, stage_three_counts

@@ -44,7 +44,7 @@ GOOD_Y = np.array([0, 1, 1, 2, 0, 1], dtype=np.int64)
 
 def _good_files(d: Path) -> None:
     """good.npz, good.csv, good.json (zhang2017 on good.npz), good.cert.json (certified)."""
-    from netcert import certificate, dataset, verify
+    from netcert import certificate, dataset, certify
     from netcert.constructions import registry
     from netcert.formats import files, netjson
 
@@ -52,13 +52,13 @@ def _good_files(d: Path) -> None:
     (d / "good.csv").write_text("x1,x2,y\n" + "".join(f"{int(a)},{int(b)},{c}\n" for (a, b), c in zip(GOOD_X, GOOD_Y)))
     G = registry.get("zhang2017").build(dataset.load(d / "good.npz"), seed=0)
     netjson.write(G, d / "good.json")
-    cert = verify.verify(d / "good.json", d / "good.npz", d / "good.cert.json", jobs=1)
+    cert = certify.verify(d / "good.json", d / "good.npz", d / "good.cert.json", jobs=1)
     assert cert["verdict"] == "certified"
     files.write_atomic(d / "good.cert.json", certificate.to_bytes(cert))
     rng = np.random.default_rng(0)  # a certificate whose kernel checked 10 of 60 points, to be forged
     np.savez(d / "sampled.npz", X=rng.integers(-50, 50, (60, 2)), y=rng.integers(0, 3, 60))
     netjson.write(registry.get("zhang2017").build(dataset.load(d / "sampled.npz"), seed=0), d / "sampled.json")
-    cert = verify.verify(d / "sampled.json", d / "sampled.npz", d / "sampled.cert.json", sample=10, jobs=1)
+    cert = certify.verify(d / "sampled.json", d / "sampled.npz", d / "sampled.cert.json", sample=10, jobs=1)
     assert cert["verdict"] == "certified"
     files.write_atomic(d / "sampled.cert.json", certificate.to_bytes(cert))
 

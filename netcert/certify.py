@@ -1,4 +1,4 @@
-"""The verification pipeline: files in, certificate out; and its re-check.
+"""Certifying: files in, certificate out; and its re-check (``netcert verify`` and ``netcert check``).
 
 ``verify`` reads the network and the dataset, measures the network, evaluates
 it exactly on every distinct point (``evaluate``), has the independent kernel
@@ -15,7 +15,8 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from netcert import certificate, dataset, evaluate, executors, kernel, separation
+from netcert import certificate, dataset, executors, kernel, separation
+from netcert.engine import evaluate
 from netcert.constructions import registry
 from netcert.errors import FormatError, InputError, NetworkError
 from netcert.formats import files, netjson, schemas
@@ -34,12 +35,17 @@ _NO_MISMATCHES = {"exact": True, "mismatch_count": 0, "mismatches": []}
 
 def load_network(path: str | Path):
     """Read a net.json and refuse it (``NetworkError``) if it is ill-formed."""
-    G = netjson.read(path)
+    return _load_network(path)[0]
+
+
+def _load_network(path: str | Path):
+    """``load_network(path)`` and the network's digest (``netjson.read_digested``)."""
+    G, digest = netjson.read_digested(path)
     errs = validate.errors(validate.validate(G))
     if errs:
         more = f" (and {len(errs) - 1} more problems)" if len(errs) > 1 else ""
         raise NetworkError(f"{path}: invalid network: {errs[0]}{more}")
-    return G
+    return G, digest
 
 
 def verify(net_path: str | Path, data_path: str | Path, cert_path: str | Path, *, sample: int = 1000,
@@ -68,11 +74,11 @@ def verify(net_path: str | Path, data_path: str | Path, cert_path: str | Path, *
     """
     data = data if data is not None else dataset.load(data_path, csv=csv)
     executor = executor or executors.Local(jobs)
-    G = load_network(net_path)
+    G, digest = _load_network(net_path)
     if len(G.graph[keys.INPUTS]) != data.d:
         raise InputError(f"{net_path}: the network has {len(G.graph[keys.INPUTS])} inputs "
                          f"but {data_path} has d = {data.d}")
-    claims = partial(_claims, G, data, net_path, data_path, cert_path)
+    claims = partial(_claims, G, digest, data, net_path, data_path, cert_path)
     check = partial(_kernel, net_path, data_path, executor, sample=sample, seed=seed, full=full)
     checked = None
     if not full and executor.beside(data.n, _BESIDE_MIN_POINTS):
@@ -92,14 +98,14 @@ def verify(net_path: str | Path, data_path: str | Path, cert_path: str | Path, *
     return cert
 
 
-def _claims(G, data, net_path, data_path, cert_path) -> dict:
-    """Every section of the certificate that does not depend on the evaluation."""
+def _claims(G, digest, data, net_path, data_path, cert_path) -> dict:
+    """Every section of the certificate that does not depend on the evaluation (``digest``: ``G``'s)."""
     found = measures.measure(G)
     return {
         "format": "netcert.certificate", "version": 1,
         "network": {"path": certificate.relative_path(net_path, cert_path),
                     "sha256": hashlib.sha256(Path(net_path).read_bytes()).hexdigest(),
-                    "digest": netjson.digest(G)},
+                    "digest": digest},
         "dataset": certificate.dataset_section(data, certificate.relative_path(data_path, cert_path),
                                                separation.min_sq_separation(data),
                                                separation.max_sq_norm(data)),
