@@ -2,6 +2,7 @@
 import hashlib
 import json
 from collections import Counter, defaultdict
+from itertools import pairwise
 
 from sympy.polys.domains import QQ
 
@@ -22,7 +23,8 @@ def validate(doc):
     head = json.dumps([doc.get("directed"), doc.get("multigraph"), g.get("format"), g.get("version")])
     if head != '[true, false, "netcert.network", 1]':
         bad('[directed, multigraph, format, version] = [true, false, "netcert.network", 1]', head)
-    nodes = read_nodes(doc["nodes"], bad)
+    memo = {}  # number string -> value: an honest network repeats a few weights millions of times
+    nodes = read_nodes(doc["nodes"], bad, memo)
     ins, outs = (listed(g.get(k), k, nodes, bad) for k in ("inputs", "outputs"))
     inset = set(ins)
     for v in inset & set(outs):
@@ -30,18 +32,21 @@ def validate(doc):
     for v, (layer, act, _) in nodes.items():
         if (act == "input") != (v in inset) or (layer is not None and (layer == 0) != (act == "input")):
             bad("graph.inputs are the input nodes, in layer 0; others in layer >= 1", f"{tag(v)}: {act}, layer {layer}")
-    edges = read_edges(doc["edges"], nodes, bad)
+    edges = read_edges(doc["edges"], nodes, bad, memo)
     if len(topo(nodes, edges)) < len(nodes):
         bad("an acyclic graph", "a cycle")
     return nodes, edges, ins, outs, problems
 
-def exact(s, what, where, bad):
+def exact(s, what, where, bad, memo):  # number(s), each string parsed once; where() only for a problem
+    if type(s) is str and s in memo:
+        return memo[s]
     try:
-        return number(s)
+        v = memo[s] = number(s)  # number refuses a non-string before memo is touched
+        return v
     except KernelError as e:
-        bad(f"an exact {what}: {e.args[1]}", f"{where}: {e.args[2]}")
+        bad(f"an exact {what}: {e.args[1]}", f"{where()}: {e.args[2]}")
 
-def read_nodes(raw, bad):
+def read_nodes(raw, bad, memo):
     nodes = {}
     for k, nd in enumerate(raw):
         v = nd.get("id") if isinstance(nd, dict) else None
@@ -54,7 +59,7 @@ def read_nodes(raw, bad):
             layer = layer if type(layer) is int and layer >= 0 else None
         if act == "input" and "bias" in nd:
             bad("no bias on an input node", tag(v))
-        nodes[v] = (layer, act, None if act == "input" else exact(nd.get("bias"), "bias", tag(v), bad))
+        nodes[v] = (layer, act, None if act == "input" else exact(nd.get("bias"), "bias", lambda: tag(v), bad, memo))
     return nodes
 
 def listed(ids, key, nodes, bad):
@@ -64,18 +69,18 @@ def listed(ids, key, nodes, bad):
         bad(f"graph.{key}: a non-empty list of existing nodes without repeats", json.dumps(ids)[:200])
     return ok
 
-def read_edges(raw, nodes, bad):
+def read_edges(raw, nodes, bad, memo):
     edges, seen = [], set()
     for e in raw:
         s, t = (e.get("source"), e.get("target")) if isinstance(e, dict) else (None, None)
-        where = f"edge {json.dumps(s)} -> {json.dumps(t)}"
+        where = lambda: f"edge {json.dumps(s)} -> {json.dumps(t)}"  # noqa: E731  (called in this pass only)
         if not (type(s) in IDS and type(t) in IDS and s in nodes and t in nodes) or (s, t) in seen:
-            bad("edge endpoints that are nodes, each pair at most once", where)
+            bad("edge endpoints that are nodes, each pair at most once", where())
             continue
         seen.add((s, t))
-        w, (ls, _, _), (lt, act, _) = exact(e.get("weight"), "weight", where, bad), nodes[s], nodes[t]
+        w, (ls, _, _), (lt, act, _) = exact(e.get("weight"), "weight", where, bad, memo), nodes[s], nodes[t]
         if w == 0 or act == "input" or (ls is not None and lt is not None and ls >= lt):
-            bad("a nonzero weight, a lower to a higher layer, not into an input", f"{where}: layers {ls} -> {lt}")
+            bad("a nonzero weight, a lower to a higher layer, not into an input", f"{where()}: layers {ls} -> {lt}")
         if w is not None:
             edges.append((s, t, w))
     return edges
@@ -95,14 +100,41 @@ def topo(nodes, edges):
     return order
 
 def canonical_digest(doc, nodes):
-    """Section 3.3: sha256 of the canonical bytes; numbers are rewritten in canonical decimal form."""
+    """Section 3.3: sha256 of the canonical bytes; numbers are rewritten in canonical decimal form. A document
+    already sorted with every number canonical (as netcert writes them) is hashed as it is, without copies."""
     key = lambda v: (type(v) is str, v)  # noqa: E731  (integer ids before string ids)
+    at = lambda v: (nodes[v][0], key(v))  # noqa: E731
+    try:  # when the sorts below would move nothing and the rewriting change no number, doc is its own text
+        texts = {nd["bias"] for nd in doc["nodes"] if "bias" in nd} | {e["weight"] for e in doc["edges"]}
+        fast = all(a <= b for a, b in pairwise((nd["layer"], key(nd["id"])) for nd in doc["nodes"])) and all(
+            a <= b for a, b in pairwise(at(e["source"]) + at(e["target"]) for e in doc["edges"])) and all(
+            dec(number(s)) == s for s in texts)  # a <= b throughout: a stable sort leaves the order as it is
+    except Exception:  # anything odd: the general path below, which raises what it raises
+        fast = False
+    if fast:
+        return canonical_hash(doc, hashlib.sha256())
     ns = [dict(nd, **({"bias": dec(number(nd["bias"]))} if "bias" in nd else {})) for nd in doc["nodes"]]
     es = [dict(e, weight=dec(number(e["weight"]))) for e in doc["edges"]]
     ns.sort(key=lambda nd: (nd["layer"], key(nd["id"])))
-    es.sort(key=lambda e: (nodes[e["source"]][0], key(e["source"]), nodes[e["target"]][0], key(e["target"])))
+    es.sort(key=lambda e: at(e["source"]) + at(e["target"]))
     text = json.dumps(dict(doc, nodes=ns, edges=es), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256((text + "\n").encode("ascii")).hexdigest()
+
+def canonical_hash(doc, h, piece=1 << 16):
+    """sha256 of json.dumps(doc, sort_keys, no spaces) + "\\n", fed piece by piece: a list's text is its items' texts
+    joined by ",", so the nodes and edges are written a piece at a time, never the whole file's text at once."""
+    enc = lambda o: json.dumps(o, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")  # noqa: E731
+    h.update(b"{")
+    for i, k in enumerate(sorted(doc)):
+        h.update((b"," if i else b"") + enc(k) + b":")
+        if k not in ("nodes", "edges") or type(doc[k]) is not list or not doc[k]:
+            h.update(enc(doc[k]))
+            continue
+        for a in range(0, len(doc[k]), piece):
+            h.update((b"," if a else b"[") + enc(doc[k][a:a + piece])[1:-1])
+        h.update(b"]")
+    h.update(b"}\n")
+    return h.hexdigest()
 
 def structure(nodes, edges, ins, outs):
     """Section 3.4, on a valid network."""
