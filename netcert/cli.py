@@ -204,22 +204,34 @@ def cli() -> None:
     """
 
 
-@cli.command()
+class _BuildCommand(click.Command):
+    """``build``, whose construction options are made from the constructions' own declarations
+    (``Construction.options``: one source of truth for the flags and their help), when the command
+    is first parsed, so that ``netcert --help`` does not import the constructions."""
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        if not getattr(self, "_declared", False):
+            self._declared = True
+            self.params.extend(_construction_options())
+        return super().get_params(ctx)
+
+
+def _construction_options() -> list[click.Option]:
+    """One --flag per option any construction declares (but the seed, which build takes itself);
+    its help names each construction that takes it, with that construction's description."""
+    takers: dict[str, list[str]] = {}
+    for c in registry.CONSTRUCTIONS.values():
+        for name, doc in c.options.items():
+            if name != "seed":
+                takers.setdefault(name, []).append(f"{c.name}: {doc}")
+    return [click.Option([_flag(name)], default=None, help="; ".join(docs)) for name, docs in sorted(takers.items())]
+
+
+@cli.command(cls=_BuildCommand)
 @click.argument("data", type=EXISTING)
 @click.option("--construction", "-c", default="auto", show_default=True,
               help="See `netcert constructions`; auto: the fewest nonzero parameters, predicted then built.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random choice.")
-@click.option("--widths", default=None, help="Hidden widths d1,d2 (yun2019).")
-@click.option("--mode", default=None, help="vardi2022: delta (default) or plain keys.")
-@click.option("--stage2", default=None, help="vardi2022: wide (default) or narrow Stage II.")
-@click.option("--group", default=None, help="vardi2022 narrow Stage II: steps per layer (default 1).")
-@click.option("--depth", default=None, help="vardi2022: depth cap L.")
-@click.option("--gadgets", default=None, help="vardi2022: compact (default) or paper.")
-@click.option("--minimize", default=None, help="vardi2022: dense (default) or nonzero parameters.")
-@click.option("--block", default=None, help="vardi2022: points per block (default: minimize).")
-@click.option("--fan-in", default=None, help="rajput2021: parity fan-in f (default 8).")
-@click.option("--sizing", default=None, help="rajput2021: verified (default) or spec (threshold.md's union bounds).")
-@click.option("--variant", default=None, help="park2021: counter (default), blocks or width3.")
 @click.option("-o", "--output", type=OUTPUT, default=Path("net.json"),
               show_default=True, help="Network file to write (.json or .json.gz).")
 @click.option("--force", "-f", is_flag=True, help="Overwrite OUTPUT if it exists (refused by default).")

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from netcert import certificate, dataset, oracle, certify
+from netcert import certificate, dataset, oracle
+from netcert import certify as pipeline
 from netcert.engine import evaluate
 from netcert.formats import files, netjson
 from netcert.ir import keys, measures
@@ -31,7 +32,7 @@ def certify(tmp: Path, X, y, build, *, sample: int = 1000) -> tuple[dict, object
     data = dataset.load(data_path)
     G = build(data)
     netjson.write(G, net_path)
-    cert = certify.verify(net_path, data_path, cert_path, sample=sample)
+    cert = pipeline.verify(net_path, data_path, cert_path, sample=sample)
     files.write_atomic(cert_path, certificate.to_bytes(cert))
     return cert, G, data
 
@@ -69,7 +70,7 @@ def claims_hold(G, data, size, names: set[str] | None = None) -> measures.Measur
 
 def exploding_scales_network():
     """x -> six ReLUs with biases 1/p -> output weights 1/p, for six primes p near 10^6: the
-    integer scales explode, so the evaluator takes its rational fallback (perf.md shape Ar)."""
+    integer scales explode, so the evaluator takes its rational fallback (docs/performance.md, "Benchmark shapes": shape Ar)."""
     G = net.new_network(["x"])
     primes = [1000003, 1000033, 1000037, 1000039, 1000081, 1000099]
     for k, p in enumerate(primes):
