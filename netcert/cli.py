@@ -36,14 +36,14 @@ class _Lazy:
         return getattr(importlib.import_module(self._name), attr)
 
 
-certificate, certify, compare, dataset, executors, native, progress, sweep = (
+certificate, certify, compare, dataset, executors, native, progress, report, sweep = (
     _Lazy(f"netcert.{m}") for m in ("certificate", "certify", "compare", "dataset", "executors", "native",
-                                     "progress", "sweep"))
+                                     "progress", "report", "sweep"))
 evaluate = _Lazy("netcert.engine.evaluate")
 auto, registry = _Lazy("netcert.constructions.auto"), _Lazy("netcert.constructions.registry")
 files, netjson = _Lazy("netcert.formats.files"), _Lazy("netcert.formats.netjson")
 keys, measures, validate = _Lazy("netcert.ir.keys"), _Lazy("netcert.ir.measures"), _Lazy("netcert.ir.validate")
-exact, gmpy2 = _Lazy("netcert.exact"), _Lazy("gmpy2")
+exact = _Lazy("netcert.exact")
 
 class _InputFile(click.ParamType):
     """A path to read. Not checked here: the readers refuse a missing file, a directory, a FIFO
@@ -352,33 +352,8 @@ def _cert_name(net: Path) -> Path:
 
 
 def _summary(cert: dict, path: Path) -> None:
-    s, i, k, ds = cert["structure"], cert["interpolation"], cert["checker"], cert["dataset"]
-    click.echo(f"{path}: {cert['verdict'].upper()}")
-    click.echo(f"  interpolation: {'exact' if i['exact'] else 'FAILS'} on {i['points_checked']} points"
-               + (f" ({i['mismatch_count']} mismatches, first at point {i['mismatches'][0]['index']}:"
-                  f" expected {i['mismatches'][0]['expected']}, obtained {i['mismatches'][0]['obtained']})"
-                  if i["mismatches"] else ""))
-    click.echo(f"  kernel ({k['mode']}, {k['points_checked']} points): "
-               + ("agrees on every output, measure and hash" if not k["failures"]
-                  else f"{len(k['failures'])} failures, first {k['failures'][0]['where']}: "
-                       f"expected {k['failures'][0]['expected']}, found {k['failures'][0]['found']}"))
-    click.echo(f"  network: depth {s['depth']}, width {s['width']}, {s['neurons']} neurons, "
-               f"{s['params_nonzero']} nonzero / {s['params_dense']} dense parameters, "
-               f"max {s['max_weight_bits']} bits, {s['total_weight_bits']} bits in all")
-    click.echo(f"  dataset: n = {ds['n']}, d = {ds['d']}, labels {ds['labels']['kind']} "
-               f"({ds['labels']['distinct']} distinct), min squared separation {_approx(ds['min_sq_separation'])}")
-    c = cert["construction"]
-    if c:
-        held = "hold" if c["size"]["holds"] else "DO NOT HOLD"
-        formulas = ", ".join(f"{m} = {v['formula']} = {v['value']}" for m, v in c["size"]["claims"].items())
-        click.echo(f"  {c['name']}: size formulas {held}: {formulas}")
-
-
-def _approx(text: str | None) -> str:
-    """A labelled rounded rendering of an exact value, for people only (an mpfr: no overflow at 1e600)."""
-    if text is None:
-        return "none (one point)"
-    return f"~{gmpy2.mpfr(gmpy2.mpq(text), 53):.6g} (exact value in the certificate)"
+    for line in report.certificate_summary(cert, path):
+        click.echo(line)
 
 
 @cli.command()
@@ -570,21 +545,8 @@ def inspect(net: Path, show_plan: bool, data: Path | None) -> None:
         with _errors():
             _print_plan(evaluate.evaluation_plan(G, None if data is None else dataset.load(data)), data)
         return
-    click.echo(f"{'layer':>5} {'width':>8} {'activation':<16} {'weights':>10} {'biases≠0':>9} {'max bits':>8}")
-    for layer in sorted(measures.layer_sizes(G)):
-        nodes = [v for v, l in G.nodes(data=keys.LAYER) if l == layer]
-        acts = ",".join(sorted({G.nodes[v][keys.ACTIVATION] for v in nodes}))
-        ws = [w for v in nodes for _, _, w in G.in_edges(v, data=keys.WEIGHT)]
-        bs = [G.nodes[v][keys.BIAS] for v in nodes if keys.BIAS in G.nodes[v]]
-        top = max((exact.bits(q) for q in (*ws, *bs)), default=0)
-        click.echo(f"{layer:>5} {len(nodes):>8} {acts:<16} {len(ws):>10} {sum(1 for b in bs if b):>9} {top:>8}")
-    m = measures.measure(G)
-    click.echo(f"depth {m.depth}, width {m.width}, neurons {m.neurons}, params dense {m.params_dense}, "
-               f"nonzero {m.params_nonzero}, max bits {m.max_weight_bits}, total bits {m.total_weight_bits}, "
-               f"{'layered' if m.layered else 'not layered'}")
-    info = G.graph.get(keys.CONSTRUCTION)
-    if info:
-        click.echo(f"built by {info['name']} ({info['reference']}), options {info['options']}")
+    for line in report.layer_table(G):
+        click.echo(line)
 
 
 def _print_plan(plan, data: Path | None) -> None:

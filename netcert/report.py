@@ -1,0 +1,103 @@
+"""What people read: the per-layer table of a network and the summary of a certificate.
+
+Pure functions from records to lines of text; the command line prints them,
+a notebook may too. Numbers shown to people go through ``exact.display`` (exact
+decimals where they are short, else rounded and marked ``~``); the files keep
+the exact values.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import gmpy2
+import networkx as nx
+
+from netcert.exact import bits, display, mpq
+from netcert.ir import keys
+from netcert.ir.measures import measure
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    """One layer of a network: its nodes, their activations, incoming weights, nonzero biases, widest number."""
+
+    layer: int
+    width: int
+    activations: tuple[str, ...]
+    weights: int
+    nonzero_biases: int
+    max_bits: int
+
+
+def layer_rows(G: nx.DiGraph) -> list[LayerRow]:
+    """Every layer present, in order; one pass over the nodes and their in-edges (not one per layer)."""
+    by_layer: dict[int, list] = defaultdict(list)
+    for v, layer in G.nodes(data=keys.LAYER):
+        by_layer[layer].append(v)
+    rows = []
+    for layer in sorted(by_layer):
+        nodes = by_layer[layer]
+        ws = [w for v in nodes for _, _, w in G.in_edges(v, data=keys.WEIGHT)]
+        bs = [G.nodes[v][keys.BIAS] for v in nodes if keys.BIAS in G.nodes[v]]
+        rows.append(LayerRow(layer, len(nodes), tuple(sorted({G.nodes[v][keys.ACTIVATION] for v in nodes})),
+                             len(ws), sum(1 for b in bs if b), max((bits(q) for q in (*ws, *bs)), default=0)))
+    return rows
+
+
+def layer_table(G: nx.DiGraph) -> list[str]:
+    """``netcert inspect``'s table: a header, a row per layer, the measures, where the network came from."""
+    lines = [f"{'layer':>5} {'width':>8} {'activation':<16} {'weights':>10} {'biases≠0':>9} {'max bits':>8}"]
+    lines += [f"{r.layer:>5} {r.width:>8} {','.join(r.activations):<16} {r.weights:>10} {r.nonzero_biases:>9} "
+              f"{r.max_bits:>8}" for r in layer_rows(G)]
+    m = measure(G)
+    lines.append(f"depth {m.depth}, width {m.width}, neurons {m.neurons}, params dense {m.params_dense}, "
+                 f"nonzero {m.params_nonzero}, max bits {m.max_weight_bits}, total bits {m.total_weight_bits}, "
+                 f"{'layered' if m.layered else 'not layered'}")
+    info = G.graph.get(keys.CONSTRUCTION)
+    if info:
+        lines.append(f"built by {info['name']} ({info['reference']}), options {info['options']}")
+    return lines
+
+
+def approx(text: str | None) -> str:
+    """A labelled rounded rendering of an exact value, for people only (an mpfr: no overflow at 1e600)."""
+    if text is None:
+        return "none (one point)"
+    return f"~{gmpy2.mpfr(mpq(text), 53):.6g} (exact value in the certificate)"
+
+
+def _shown(text: str) -> str:
+    return display(mpq(text))
+
+
+def certificate_summary(cert: dict, path: object) -> list[str]:
+    """The lines ``netcert verify`` prints about a certificate it wrote."""
+    s, i, k, ds = cert["structure"], cert["interpolation"], cert["checker"], cert["dataset"]
+    lines = [f"{path}: {cert['verdict'].upper()}"]
+    if i["exact"]:
+        lines.append(f"  interpolation: exact on all {i['points_checked']} points")
+    else:
+        first = i["mismatches"][0]
+        lines.append(f"  interpolation: FAILS: {i['mismatch_count']} of {i['points_checked']} points mismatch "
+                     f"(first at point {first['index']}: label {_shown(first['expected'])}, output "
+                     f"{_shown(first['obtained'])})")
+    if not k["failures"]:
+        lines.append(f"  kernel ({k['mode']}, {k['points_checked']} points): agrees on every output, measure and hash")
+    else:
+        f = k["failures"][0]
+        lines.append(f"  kernel ({k['mode']}, {k['points_checked']} points): {len(k['failures'])} "
+                     f"disagreement{'s' if len(k['failures']) > 1 else ''}, first {f['where']}: "
+                     f"claimed {f['expected']}, found {f['found']}")
+    lines.append(f"  network: depth {s['depth']}, width {s['width']}, {s['neurons']} neurons, "
+                 f"{s['params_nonzero']} nonzero / {s['params_dense']} dense parameters, "
+                 f"max {s['max_weight_bits']} bits, {s['total_weight_bits']} bits in all")
+    lines.append(f"  dataset: n = {ds['n']}, d = {ds['d']}, labels {ds['labels']['kind']} "
+                 f"({ds['labels']['distinct']} distinct), min squared separation {approx(ds['min_sq_separation'])}")
+    c = cert["construction"]
+    if c:
+        held = "hold" if c["size"]["holds"] else "DO NOT HOLD"
+        formulas = ", ".join(f"{m} = {v['formula']} = {v['value']}" for m, v in c["size"]["claims"].items())
+        lines.append(f"  {c['name']}: size formulas {held}: {formulas}")
+    return lines
