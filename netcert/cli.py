@@ -489,21 +489,20 @@ def sweep_cmd(names: str, ns: str, Ls: str | None, d: int, C: int, data: Path | 
         if caps and "vardi2022" not in chosen:
             raise UsageError("--L needs vardi2022 among the constructions (the depth-L family)")
         base = dataset.load(data) if data is not None else None
-        points = []
-        for N in Ns:
-            ds = sweep.subsample(base, N, seed) if base is not None else sweep.generated(N, d, C, seed)
-            for name in chosen:
-                p = sweep.measure_point(name, ds, seed=seed, L=None, times=times)
-                points.append(p)
-                click.echo(f"{name:11s} N = {p.N:>8,}: depth {p.depth}, {p.params_nonzero:,} nonzero, "
+
+        def show(p) -> None:
+            if p.L is None:
+                click.echo(f"{p.construction:11s} N = {p.N:>8,}: depth {p.depth}, {p.params_nonzero:,} nonzero, "
                            f"{p.params_dense:,} dense, max {p.max_weight_bits} bits, build {p.build_s:.2f} s"
                            + ("" if p.eval_s is None else f", eval {p.eval_s:.2f} s"))
-        for L in caps:
-            ds = sweep.subsample(base, Ns[-1], seed) if base is not None else sweep.generated(Ns[-1], d, C, seed)
-            p = sweep.measure_point("vardi2022", ds, seed=seed, L=L, times=times)
-            points.append(p)
-            click.echo(f"vardi2022   N = {p.N:>8,}, L = {L}: built {p.built}, depth {p.depth}, "
-                       f"{p.params_nonzero:,} nonzero")
+            else:
+                what = {"vardi2022": "the depth-L network",
+                        "trivial": "the depth-3 zig-zag instead (smaller at this cap, or no block size fits it)",
+                        "constant": "a constant (one label)"}.get(p.built, p.built)
+                click.echo(f"vardi2022   N = {p.N:>8,}, L = {p.L}: built {what}, depth {p.depth}, "
+                           f"{p.params_nonzero:,} nonzero")
+
+        points = sweep.run(chosen, Ns, caps, d=d, C=C, seed=seed, times=times, base=base, on_point=show)
         out.mkdir(parents=True, exist_ok=True)
         files.write_atomic(out / "sweep.csv", sweep.to_csv(points))
         click.echo(f"wrote {out / 'sweep.csv'}")

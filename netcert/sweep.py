@@ -2,7 +2,7 @@
 
 Each point of the sweep builds a construction on one dataset: generated
 (X uniform on [-1, 1]^d, labels uniform on 1..C, numpy ``default_rng(seed)``,
-vardi.md section 16's generator) or the first N points of a seeded
+docs/constructions/vardi2022.md section 11's generator) or the first N points of a seeded
 permutation of a user's dataset. Sizes are the exact measures of
 ``ir.measures``; times are wall-clock (``--times`` adds the exact evaluation
 of every point). The fitted slope of log(parameters) against log(N) is a
@@ -33,7 +33,7 @@ from netcert import dataset
 from netcert.engine import evaluate
 from netcert.constructions import registry
 from netcert.dataset import Dataset
-from netcert.errors import NetcertError
+from netcert.errors import NetcertError, UsageError
 from netcert.formats import files
 from netcert.ir import measures
 
@@ -96,6 +96,32 @@ def measure_point(name: str, data: Dataset, *, seed: int, L: int | None, times: 
     return Point(name, data.n, data.d, len(set(data.labels)), L, built, m.depth, m.width, m.neurons,
                  m.params_dense, m.params_nonzero, m.max_weight_bits, m.total_weight_bits, round(tb, 3),
                  None if te is None else round(te, 3))
+
+
+def run(names: list[str], Ns: list[int], caps: list[int], *, d: int, C: int, seed: int, times: bool,
+        base: Dataset | None = None, on_point=None) -> list[Point]:
+    """Every (construction, N) point of a sweep, then vardi2022 at the largest N under each depth cap.
+
+    The data is ``base`` subsampled to N (``subsample``) or generated (``generated``); an N
+    larger than ``base`` has points is refused (``UsageError``) rather than silently measured
+    at ``base.n``. ``on_point(point)`` is called as each point is measured (for progress).
+    """
+    if base is not None and max(Ns) > base.n:
+        too_big = sorted(N for N in Ns if N > base.n)
+        raise UsageError(f"--n {','.join(map(str, too_big))}: the dataset has only {base.n} distinct points")
+    data = (lambda N: subsample(base, N, seed)) if base is not None else (lambda N: generated(N, d, C, seed))
+    points = []
+    for N in Ns:
+        ds = data(N)
+        for name in names:
+            points.append(measure_point(name, ds, seed=seed, L=None, times=times))
+            if on_point is not None:
+                on_point(points[-1])
+    for L in caps:
+        points.append(measure_point("vardi2022", data(Ns[-1]), seed=seed, L=L, times=times))
+        if on_point is not None:
+            on_point(points[-1])
+    return points
 
 
 def slopes(points: list[Point]) -> dict[str, tuple[float, float | None]]:
