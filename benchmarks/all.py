@@ -9,8 +9,8 @@ Parts:
 
 - ``table``: for zhang2017, yun2019, vardi2022, park2021 and rajput2021 at each
   N, on one dataset per N: N points uniform in the unit ball of R^10 on the
-  2^-30 grid, labels U{1, 2} (``threshold.ball``, the data of threshold.md
-  section 7; rajput2021 is meant for d = 10). Each row runs three fresh
+  2^-30 grid, labels U{1, 2} (``threshold.ball``, the data of docs/constructions/rajput2021.md
+  section 11; rajput2021 is meant for d = 10). Each row runs three fresh
   processes: build (construction and writing net.json), ``certify.verify``
   (every point by the evaluator with every core, the kernel on its 1,000
   point sample, the certificate), and the baselines on the same net.json:
@@ -22,8 +22,8 @@ Parts:
   "x Fraction" and "x float64" are the evaluator's points/s over theirs, in
   the same run; "x Fraction, CPU" the same ratio in points per CPU second
   (the evaluator's CPU counted until its pool of processes is reaped), which
-  a busy machine skews less. "bound" is perf.md's arithmetic lower bound for the network
-  ("Where the physical limit is"): the limb products and limb additions of
+  a busy machine skews less. "bound" is the arithmetic lower bound for the network
+  (docs/performance.md, "Arithmetic lower bound"): the limb products and limb additions of
   the integer-scaled formulation with shared forms (netcert's compiled
   program, no reuse across points), at GMP's 0.67 ns per limb product and
   0.28 ns per limb addition, averaged over 20 sample points, as points/s on
@@ -75,7 +75,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 CONSTRUCTIONS = ("zhang2017", "yun2019", "vardi2022", "park2021", "rajput2021")
-LIMB_PRODUCT_NS, LIMB_ADD_NS = 0.67, 0.28  # perf.md, "Where the physical limit is"
+LIMB_PRODUCT_NS, LIMB_ADD_NS = 0.67, 0.28  # docs/performance.md, "Arithmetic lower bound"
 
 
 # -- measuring inside a stage process -------------------------------------------------------
@@ -201,7 +201,7 @@ def stage_baselines(data: str, net: str, seconds: float) -> dict:
         wrong += int(np.sum(got != Y[done:done + block]))
         done += len(got)
     out.update(float_pps=done / (time.perf_counter() - t0), float_points=done, float_wrong=wrong)
-    # perf.md's arithmetic lower bound, on 20 points
+    # the arithmetic lower bound (docs/performance.md, "Arithmetic lower bound"), on 20 points
     program = evaluate.compile_network(G, ds.scale)
     ns = [limb_ns(program, ds.num[i]) for i in order[:20]]
     out["bound_pps"] = 1e9 / (sum(ns) / len(ns))
@@ -273,7 +273,7 @@ def float_forward(layers: tuple, X: np.ndarray) -> np.ndarray:
     return V[out]
 
 
-# -- perf.md's arithmetic lower bound -------------------------------------------------------
+# -- the arithmetic lower bound (docs/performance.md) ---------------------------------------
 
 def _limbs(v) -> int:
     return max(1, (abs(int(v)).bit_length() + 63) // 64)
@@ -282,7 +282,7 @@ def _limbs(v) -> int:
 def limb_ns(program, point) -> float:
     """Nanoseconds of GMP limb work to evaluate one point with netcert's compiled program, from scratch:
     every form's products and sums, every node's multiplier and bias, every table's slope product."""
-    from netcert import  as ev
+    from netcert.engine import evaluate as ev
     from netcert.engine import evaluate
     from netcert.ir import keys
 

@@ -5,7 +5,7 @@
 
 Shapes (all d = 10):
 
-- **Ad** (perf.md): 10 -> 1,000 ReLU -> 1, weights and biases p / 2^32 with p a random signed
+- **Ad** (docs/performance.md, "Benchmark shapes"): 10 -> 1,000 ReLU -> 1, weights and biases p / 2^32 with p a random signed
   32-bit integer, inputs k / 2^52 uniform in [-1, 1) (52-bit dyadic); labelled with their exact
   outputs (a first run with wrong labels reports them). Target: >= 50,000 points/s exact.
 - **zhang2017** on N standard normal float32 points, labels 0..9 (``constructions.zhang2017``).
@@ -19,7 +19,7 @@ first --point-max points), each with jobs = 1, and auto with jobs = 2; and a num
 pass of the same network (layer by layer, the same chunks of points, CSR for sparse layers;
 INEXACT, a baseline only). "x float64" is that row's time per point over float64's. "compiled"
 subtracts the time ``evaluate.evaluation_plan`` takes (integer rows, plan, batch matrices: what
-perf.md's rates exclude as preparation; converting the inputs stays in), on the rows over all N
+the rates of docs/performance.md, "Arithmetic lower bound" exclude as preparation; converting the inputs stays in), on the rows over all N
 points. CPU seconds
 include the forked workers (``RUSAGE_CHILDREN``). Timings are one run each on a shared machine.
 Every exact row must report the same mismatches (none): the script stops otherwise.
@@ -46,7 +46,7 @@ from netcert.ir import network as net
 from netcert.ir.network import ordered_nodes
 
 sys.path.insert(0, str(Path(__file__).parent))
-import threshold  # noqa: E402  (ball: the data of threshold.md section 7)
+import threshold  # noqa: E402  (ball: the data of docs/constructions/rajput2021.md section 11)
 
 
 def shape_ad(n: int, seed: int = 0):

@@ -4,9 +4,9 @@
     python benchmarks/park2021.py matrix    [--n 100 1000 10000] [--seeds 0 1] [--variants counter width3]
     python benchmarks/park2021.py crossover [--d 2] [--C 2] [--max 20000]
 
-Data: park.md section 12's: X ~ U[0, 1)^d (float64) and y ~ U{1..C} from numpy
+Data: docs/constructions/park2021.md section 11's: X ~ U[0, 1)^d (float64) and y ~ U{1..C} from numpy
 ``default_rng(seed)``, seed = 1000003 N + 101 d + C, which the build also uses
-(projection and shifts), so the sizes compare with park.md's reference rows.
+(projection and shifts), so the sizes compare with the reference rows of tests/test_park2021.py.
 Every network is written to net.json and read back before it is evaluated.
 
 - ``sweep``: for each N, build time, depth, width, dense and nonzero
@@ -16,7 +16,7 @@ Every network is written to net.json and read back before it is evaluated.
   every point, all cores unless --jobs; kernel on a --sample point sample),
   its wall time, its CPU time (this process and the reaped pool workers) and
   verdict; zhang2017's and vardi2022's nonzero counts on the
-  same data (built up to --others-max) and park.md's trivial network
+  same data (built up to --others-max) and the trivial network
   (N - 1)(d + 2) + 1 dense; then log-log slopes of parameters vs N: between
   10^4 and 10^5, and least squares over N >= 10^4.
 - ``matrix``: ``verify`` over N, d in {2, 10}, C in {2, 10}, the variants and
@@ -103,7 +103,7 @@ def _slopes(rows: list[dict], key: str) -> tuple[float | None, float | None]:
 
 
 def sweep(args) -> None:
-    print(f"park2021 sweep: variant {args.variant}, d = {args.d}, C = {args.C}, park.md section 12 data and seeds; "
+    print(f"park2021 sweep: variant {args.variant}, d = {args.d}, C = {args.C}, docs/constructions/park2021.md section 11 data and seeds; "
           f"{platform.processor() or platform.machine()}, jobs {args.jobs or 'all cores'}, "
           f"kernel sample {args.sample}; "
           f"load average at start {os.getloadavg()[0]:.1f}")

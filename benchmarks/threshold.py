@@ -1,4 +1,4 @@
-"""Benchmark rajput2021 and baum1988 against threshold.md section 7: sizes, times, slopes, the big sparse case.
+"""Benchmark rajput2021 and baum1988 against the reference sizes of docs/constructions/rajput2021.md section 11: sizes, times, slopes, the big sparse case.
 
     python benchmarks/threshold.py sweep    [--kinds ball10 ball2 grid] [--n 100 1000 10000] [--seeds 0 1]
                                             [--verify-max-nonzero 1000000] [--sample 20] [--jobs 2]
@@ -14,7 +14,7 @@ U{1, 2} (numpy ``default_rng(seed)``); "grid" a jittered grid in [-1, 1]^2 (delt
 is scikit-learn's (n = 1797, d = 64, labels 0..9). Every network is written to net.json and read back.
 
 - ``sweep``: per row n, d, seed, k used (k_u / k_wc), m, depth, width, neurons, nonzero and dense
-  parameters, max weight bits (formats.md; threshold.md's "max bits" is the Schrijver size, 2 more),
+  parameters, max weight bits (specs/README.md section 3.4; the reference rows' "max bits" are Schrijver sizes, 2 more),
   build CPU seconds (construction and writing), the evaluator alone on every point (CPU seconds, one
   process, and points per CPU second), the whole ``verify`` (read, evaluator, kernel on --sample points,
   certificate; CPU seconds, one process) and its verdict. Rows whose nonzero count (section 7's) exceeds
@@ -24,7 +24,7 @@ is scikit-learn's (n = 1797, d = 64, labels 0..9). Every network is written to n
   ``netcert verify`` (every point by the evaluator, the kernel on --sample points), each in a fresh
   process: k drawn / refining / kept beside k_u / k_wc, m and the row density chosen, L, depth, neurons,
   nonzero, max bits, wall and CPU seconds, peak RSS (``os.wait4``: the largest process of the tree), the
-  verdict; then section 7's rows. ``--sizing spec`` gives threshold.md's union-bound sizes.
+  verdict; then the reference rows. ``--sizing spec`` gives the union-bound sizes of docs/constructions/rajput2021.md section 7.
 - ``big``: the d = 2, n = 10^4 case stage by stage (spec sizing by default: the 1.7 M-neuron network), each group of stages in a fresh process, with wall
   time and peak resident memory (``resource.getrusage``) after every stage: plan (the random stages),
   emit (the networkx graph), measure, write; read, validate, compile, the evaluator on --points points
@@ -33,7 +33,7 @@ is scikit-learn's (n = 1797, d = 64, labels 0..9). Every network is written to n
   layer of the built DiGraph into a scipy CSR matrix and evaluates all points layer by layer (int64 for
   layer 1, int16 with asserted bounds after it), compared with ``evaluate.run`` for n <= 1000.
 
-``sweep``, ``baum`` and ``digits`` report CPU seconds of one process (threshold.md reports CPU seconds too);
+``sweep``, ``baum`` and ``digits`` report CPU seconds of one process (the reference rows are CPU seconds too);
 ``variants`` and ``big`` wall-clock seconds (shared cores skew them). ``sweep``, ``variants``, ``baum`` and
 ``digits`` build the default (verified sizing). Nothing is asserted.
 """
@@ -57,7 +57,7 @@ from netcert.constructions import baum1988, rajput2021
 from netcert.formats import netjson
 from netcert.ir import keys, measures
 
-# threshold.md section 7 (reference implementation): (kind, n, d) -> k, m, depth, width, neurons, nonzero, max bits
+# docs/constructions/rajput2021.md section 11 (reference implementation): (kind, n, d) -> k, m, depth, width, neurons, nonzero, max bits
 # (Schrijver size), build CPU s, eval CPU s
 REFERENCE = {
     ("ball10", 100): (60, 14, 12, 431, 995, 7461, 37, 0.01, 0.0),
@@ -176,9 +176,9 @@ def _estimated_nonzero(kind: str, n: int) -> int:
 
 
 def _reference_table(rows: list[dict]) -> None:
-    print("\nAgainst threshold.md section 7 (reference; its max bits are Schrijver sizes, formats.md's + 2):")
+    print("\nAgainst the reference rows (its max bits are Schrijver sizes, specs/README.md's + 2):")
     print("| data | n | seed | k ref / ours | depth ref / ours | width ref / ours | neurons ref / ours | "
-          "nonzero ref / ours | max bits ref (Schrijver) / ours (formats.md) |")
+          "nonzero ref / ours | max bits ref (Schrijver) / ours (specs/README.md) |")
     print("|---|---:|---:|---|---|---|---|---|---|")
     for r in rows:
         ref = REFERENCE.get((r["kind"], r["n"]))
@@ -192,7 +192,7 @@ def _reference_table(rows: list[dict]) -> None:
 
 def _slopes(rows: list[dict]) -> None:
     print("\nLog-log slopes against n (least squares over the rows above, every seed):")
-    print("| data | neurons | nonzero weights | k | threshold.md (neurons / nonzero / k) |")
+    print("| data | neurons | nonzero weights | k | reference (neurons / nonzero / k) |")
     print("|---|---:|---:|---:|---|")
     ref = {"ball10": "0.39 / 0.43 / 0.24", "ball2": "0.96 / 0.97 / 0.83", "grid": "0.77 / 0.79 / 0.66"}
     for kind in dict.fromkeys(r["kind"] for r in rows):
@@ -203,7 +203,7 @@ def _slopes(rows: list[dict]) -> None:
 
 
 def variants(args) -> None:
-    print(f"rajput2021 variants on ball d = 10, n = {args.n}, seed 0 (threshold.md section 7: f = 4 gives depth 18, "
+    print(f"rajput2021 variants on ball d = 10, n = {args.n}, seed 0 (reference: f = 4 gives depth 18, "
           "7.3e3 neurons, 44e3 weights; f = 32 depth 10, 5.3e3, 108e3; sparse k x4 6041 neurons):")
     print("| variant | k | m | depth | width | neurons | nonzero | build s |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
@@ -220,7 +220,7 @@ def variants(args) -> None:
 
 
 def baum(args) -> None:
-    print("baum1988 (reference: threshold.md section 7's Baum table, neurons / weights):")
+    print("baum1988 (reference: the reference implementation's Baum table, neurons / weights):")
     print("| n | d | groups (general) | failed checks | depth | neurons | nonzero | max bits | build CPU s | "
           "eval CPU s | points/CPU s | verify CPU s | verdict | reference neurons / weights |")
     print("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
@@ -477,7 +477,7 @@ def acceptance(args) -> None:
                   f"({o['k_u']} / {o['k_wc']}) | {o['m']} ({o['row_density']}) | {o['L']} ({o['L_drawn']}) | "
                   f"{m['depth']} | {m['neurons']:,} | {m['params_nonzero']:,} | {m['max_weight_bits']} | "
                   f"{bw:.1f} ({bc:.1f}) | {vw:.1f} ({vc:.1f}) | {bm:.0f} / {vm:.0f} | {verdict} |", flush=True)
-    print("\nthreshold.md section 7 (reference implementation; its max bits are Schrijver sizes, formats.md's + 2 "
+    print("\nReference implementation (its max bits are Schrijver sizes, specs/README.md's + 2 "
           "at most; its times are CPU seconds of the build and of its int64 evaluator):")
     print("| data | n | k (k_u) | m | depth | neurons | nonzero | max bits (Schrijver) | build CPU s | eval CPU s |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")

@@ -6,8 +6,8 @@
     python benchmarks/vardi2022.py crossover [--d 2] [--C 2]
 
 Data: X ~ U[-1, 1]^d (float64) and labels ~ U{1..C} from numpy
-``default_rng(seed)``, as in vardi.md section 16, so the sizes compare with its
-reference rows. Every network is written to net.json and read back.
+``default_rng(seed)``, as in docs/constructions/vardi2022.md section 11, so the sizes compare with the
+reference rows of tests/test_vardi2022.py. Every network is written to net.json and read back.
 
 - ``sweep``: for each N, build time, depth, width, dense and nonzero
   parameters, max and total weight bits; for N <= --verify-max the fast

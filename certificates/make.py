@@ -139,7 +139,7 @@ def iris_npz(path: Path) -> None:
 
 
 def uniform300_npz(path: Path) -> None:
-    """n = 300, d = 2, float64 uniform on [-1, 1]^2, labels 1..4 (vardi.md section 16's generator)."""
+    """n = 300, d = 2, float64 uniform on [-1, 1]^2, labels 1..4 (docs/constructions/vardi2022.md section 11's generator)."""
     rng = np.random.default_rng(2022)
     X = rng.uniform(-1, 1, (300, 2))
     write_npz(path, X, rng.integers(1, 5, 300).astype(np.int64))

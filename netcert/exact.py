@@ -6,7 +6,7 @@
   terms, positive denominator, no ``-0``), with a size limit checked *before*
   parsing, because a hostile file may hold a number of millions of digits;
 - the conversion of floats to the dyadic rationals they denote (never rounded);
-- the bit measures of ``formats.md``.
+- the bit measures of ``specs/README.md`` section 3.4.
 
 gmpy2 parses big decimal strings in sub-quadratic time and without CPython's
 4300-digit limit, which is why no number is ever parsed with ``int(str)``.
@@ -125,7 +125,7 @@ def bitlen(n: object) -> int:
 
 
 def bits(q: Rat) -> int:
-    """``formats.md`` bits(p/q) = max(bitlen|p|, bitlen q)."""
+    """``specs/README.md`` section 3.4: bits(p/q) = max(bitlen|p|, bitlen q)."""
     return max(bitlen(q.numerator), bitlen(q.denominator))
 
 

@@ -1,4 +1,4 @@
-"""baum1988 (threshold.md section 8): the slab network certified on random data in general position and on
+"""baum1988 (docs/constructions/baum1988.md): the slab network certified on random data in general position and on
 digits, the exact hyperplane rule, regrouping where general position fails, the refusal by name, one label,
 determinism and the CLI."""
 

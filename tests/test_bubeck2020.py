@@ -25,8 +25,8 @@ def _assert_certified(cert: dict, n: int, d: int) -> None:
     assert cert["construction"]["size"]["holds"]
 
 
-def test_tiny_example_matches_classic_md():
-    """classic.md section 3.7: group rows and the measures 33 / 28 / 9 / 156."""
+def test_tiny_example_matches_the_docs():
+    """docs/constructions/bubeck2020.md section 8: group rows and the measures 33 / 28 / 9 / 156."""
     data = dataset.from_arrays(np.array([[0, 1], [1, 0], [2, 2], [3, 1]]), np.array([1, -1, 2, 0.5]))
     G = bubeck2020.build(data)
     rows = [(str(G.nodes[v]["bias"]), [str(G.edges[u, v]["weight"]) for u in sorted(G.predecessors(v))],

@@ -92,7 +92,7 @@ def test_threshold_output_at_zero_is_one():
 
 @pytest.mark.parametrize("seed", range(6))
 def test_unrelated_denominators_take_the_rational_path_and_stay_exact(seed):
-    """Output weights 1/p for distinct primes: the integer scale would explode (perf.md shape Ar)."""
+    """Output weights 1/p for distinct primes: the integer scale would explode (docs/performance.md, "Benchmark shapes": shape Ar)."""
     rng = random.Random(seed)
     primes = [p for p in range(1000, 3000) if all(p % q for q in range(2, 55))][:60]
     G = net.new_network(["x0", "x1"])

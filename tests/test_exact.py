@@ -1,4 +1,4 @@
-"""The exact-number codec and measures of specs/README.md section 1 and formats.md.
+"""The exact-number codec and measures of specs/README.md sections 1 and 3.4.
 
 Expected values are computed here independently, with Python ints and
 fractions.Fraction, never with netcert's own helpers.

@@ -88,7 +88,7 @@ def test_pi_bracket_and_lemma4_bound():
     assert lo < Fraction(355, 113) and hi > Fraction(333, 106)
     digits = sympy.pi.evalf(110)  # the reference only, in the test
     assert abs(Fraction(str(digits)) - Fraction(int(lo.numerator), int(lo.denominator))) < Fraction(1, 10**85)  # 2^-300 > 10^-91
-    assert park2021.lemma4_bound(8, 2, mpq(49)) == 398  # park.md's worked example
+    assert park2021.lemma4_bound(8, 2, mpq(49)) == 398  # docs/constructions/park2021.md section 10
     # sqrt(q pi) for a q of 4000 bits: the answer squared brackets q pi
     q = mpq(3**2500 + 7, 5)
     m = exactmath.ceil_sqrt_pi(q)

@@ -1,4 +1,4 @@
-"""vardi.md sections 6-7 gadgets (step, staircase, bit, miss, gate, prune) over their whole contracts.
+"""docs/constructions/vardi2022.md sections 4-5 gadgets (step, staircase, bit, miss, gate, prune) over their whole contracts.
 
 Every gadget is spliced into a tiny network (inputs at layer 0, the gadget at
 layer 1.., an identity output) and evaluated exactly with ``netcert.evaluate``

@@ -1,4 +1,4 @@
-"""The network IR: validity (specs/README.md 3.2), measures (3.4, formats.md) and net.json (3.1, 3.3).
+"""The network IR: validity (specs/README.md 3.2), measures (3.4) and net.json (3.1, 3.3).
 
 Expected bytes and digests are built here independently from the spec text.
 """

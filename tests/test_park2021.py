@@ -1,4 +1,4 @@
-"""park2021 end to end: park.md's worked example and reference sizes, the folds' corrected step forms,
+"""park2021 end to end: the worked example of docs/constructions/park2021.md section 10 and reference sizes, the folds' corrected step forms,
 the cost model, Delta computed exactly, certification, degenerate data, determinism and the CLI."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from cases import certify, opts, oracle_agrees
 
 
 def reference_data(N: int, d: int, C: int):
-    """park.md section 12's data and seed: X ~ U[0, 1)^d (float64), y ~ U{1..C}."""
+    """docs/constructions/park2021.md section 11's data and seed: X ~ U[0, 1)^d (float64), y ~ U{1..C}."""
     seed = 1000003 * N + 101 * d + C
     rng = np.random.default_rng(seed)
     X = rng.random((N, d))
@@ -55,7 +55,7 @@ def build_with(**kw):
     return lambda ds: park2021.build(ds, **kw)
 
 
-# ------------------------------------------------------------------ park.md section 15: the worked example
+# ------------------------------------------------------------------ docs/constructions/park2021.md section 10: the worked example
 
 EXAMPLE_X = np.array([(0, 0), (1, 3), (2, 6), (5, 1), (3, 4), (7, 7), (4, 2), (6, 5)]) / 8
 EXAMPLE_Y = np.array([1, 2, 3, 1, 2, 3, 2, 1])
@@ -67,8 +67,8 @@ def example(variant: str = "counter"):
 
 
 @pytest.mark.parametrize("variant,sizes", [
-    # depth, width, dense, nonzero, max bits, total bits: section 15 for counter and blocks;
-    # width3 has no park.md figure (measured here, then pinned)
+    # depth, width, dense, nonzero, max bits, total bits: the reference figures for counter
+    # and blocks; width3 has none (measured here, then pinned)
     ("counter", (20, 9, 460, 300, 11, 1437)),
     ("blocks", (20, 9, 618, 349, 11, 1472)),
     ("width3", (49, 3, 577, 249, 11, 858)),
@@ -119,7 +119,7 @@ def test_worked_example_delta_and_lemma_4_bound():
     assert (v["delta_sq_num"], v["delta_sq_den"], v["K0_lemma4_bound"], v["K0"]) == (49, 1, 398, 43)
 
 
-# ------------------------------------------------------------------ park.md section 12: reference sizes
+# ------------------------------------------------------------------ docs/constructions/park2021.md section 11: reference sizes
 
 REFERENCE = {  # (variant, N, d, C): depth, width, dense, nonzero, max bits, total bits
     ("counter", 100, 2, 2): (27, 131, 1210, 972, 69, 35772),
@@ -137,7 +137,7 @@ REFERENCE = {  # (variant, N, d, C): depth, width, dense, nonzero, max bits, tot
 
 @pytest.mark.parametrize("case", list(REFERENCE), ids=lambda c: "-".join(map(str, c)))
 def test_reference_sizes_are_reproduced_exactly(case):
-    """Same data, seed and rules as park.md's reference implementation: every size column agrees."""
+    """Same data, seed and rules as the reference implementation: every size column agrees."""
     variant, N, d, C = case
     X, y, seed = reference_data(N, d, C)
     data = dataset.from_arrays(X, y)

@@ -1,4 +1,4 @@
-"""rajput2021 end to end: threshold.md's worked example (section 9) draw by draw (spec sizing), certification
+"""rajput2021 end to end: the worked example of docs/constructions/rajput2021.md section 10 draw by draw (spec sizing), certification
 on random, grid and digits data, the exact size formulas, the verified sizing (every kept hyperplane and code
 row needed, the smallest candidate built, predictions equal to the built count), fan-in and sparse-code
 variants, degenerate data, determinism and the CLI."""
@@ -31,7 +31,7 @@ from cases import certify, opts, oracle_agrees
 
 
 def ball(n: int, d: int, C: int = 2, seed: int = 0):
-    """threshold.md section 7's "ball": uniform in the unit ball of R^d, on the 2^-30 grid; labels U{1..C}."""
+    """docs/constructions/rajput2021.md section 11's "ball": uniform in the unit ball of R^d, on the 2^-30 grid; labels U{1..C}."""
     rng = np.random.default_rng(seed)
     g = rng.standard_normal((n, d))
     X = g / np.linalg.norm(g, axis=1)[:, None] * rng.random(n)[:, None] ** (1 / d)
@@ -70,7 +70,7 @@ def assert_certified(cert: dict, n: int) -> None:
     assert s["depth"] == 4 + 2 * levels(max(o["compress_rows"]), o["fan_in"]) + 2 * levels(max(o["expand_rows"]),
                                                                                         o["fan_in"])
     assert o["delta_sq"] == cert["dataset"]["min_sq_separation"] and o["r_sq"] == cert["dataset"]["max_sq_norm"]
-    assert all(1 <= v <= 10 for v in o["draws"].values())  # 2 expected per stage (threshold.md section 2)
+    assert all(1 <= v <= 10 for v in o["draws"].values())  # 2 expected per stage (docs/constructions/rajput2021.md section 7)
 
 
 def build_with(**kw):
@@ -81,7 +81,7 @@ def bit_strings(rows) -> list[str]:
     return ["".join(str(int(b)) for b in row) for row in rows]
 
 
-# ------------------------------------------------------------------ threshold.md section 9: the worked example
+# ------------------------------------------------------------------ docs/constructions/rajput2021.md section 10: the worked example
 
 EXAMPLE_X = np.array([(1 / 2, 1 / 4), (-1 / 2, 1 / 2), (1 / 4, -3 / 4), (-1 / 4, -1 / 4), (3 / 4, -1 / 4), (0, 1 / 2)])
 EXAMPLE_Y = np.array([1, 2, 2, 1, 2, 1])
@@ -205,7 +205,7 @@ def test_certified_on_digits(tmp_path):
 
 
 def test_spec_sizes_at_a_thousand_points():
-    """Exact regression values (seed 0, sizing spec) beside threshold.md section 7's row (ball, n = 1000,
+    """Exact regression values (seed 0, sizing spec) beside the reference implementation's row (ball, n = 1000,
     d = 10: k 106, m 20, depth 12, 2479 neurons, 19913 nonzero; there the expansion needed one draw, here two)."""
     data = dataset.from_arrays(*ball(1000, 10))
     G = rajput2021.build(data, sizing="spec")

@@ -1,4 +1,4 @@
-"""vardi2022 end to end: vardi.md's worked example and reference sizes, certification, depth caps,
+"""vardi2022 end to end: the worked example of docs/constructions/vardi2022.md section 10 and reference sizes, certification, depth caps,
 the shape predictions that choose the block size, labels, degenerate data, determinism and the CLI."""
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from cases import certify, opts, oracle_agrees
 
 
 def uniform(N: int, d: int, C: int, seed: int = 0):
-    """vardi.md section 16's data: x ~ U[-1, 1]^d, y ~ U{1..C}."""
+    """docs/constructions/vardi2022.md section 11's data: x ~ U[-1, 1]^d, y ~ U{1..C}."""
     rng = np.random.default_rng(seed)
     X = rng.uniform(-1, 1, (N, d))
     return X, rng.integers(1, C + 1, N)
@@ -67,7 +67,7 @@ def build_with(**kw):
     return lambda ds: vardi2022.build(ds, **kw)
 
 
-# ------------------------------------------------------------------ vardi.md section 15: the worked example
+# ------------------------------------------------------------------ docs/constructions/vardi2022.md section 10: the worked example
 
 EXAMPLE_X = np.array([(-1, 0.5), (-0.5, -1), (0, 0), (0.375, 0.75), (0.5, -0.5), (0.75, 0.25), (1, -0.75),
                       (-0.75, -0.25)])
@@ -116,7 +116,7 @@ def test_worked_example_projection_keys_and_blocks():
 
 
 def test_worked_example_trace_of_x8():
-    """vardi.md section 15's trace for x8 = (-0.75, -0.25), read off the hidden neurons with the oracle."""
+    """docs/constructions/vardi2022.md section 10's example: the trace for x8 = (-0.75, -0.25), read off the hidden neurons with the oracle."""
     G, _ = example("plain")
     trace = {"t": "11261/1024", "S2.v": "534840", "E07.N2": "8189/1024", "E07.N1": "0", "E09.G": "0",
              "E14.kp": "10", "E15.N1": "0", "E15.N2": "0", "E17.G": "1", "E18.acc": "1", "E22.kp": "14",
@@ -143,7 +143,7 @@ def test_worked_example_compact_gadgets_are_exact_and_smaller(mode):
     claims_hold(G, data)
 
 
-# ------------------------------------------------------------------ vardi.md section 16: reference sizes
+# ------------------------------------------------------------------ docs/constructions/vardi2022.md section 11: reference sizes
 
 
 @pytest.fixture(scope="module")
@@ -232,7 +232,7 @@ def test_certified_with_other_options(tmp_path, N, kw):
         assert cert["structure"]["depth"] == N * (o["rho"] + o["c"]) + o["rho1"] - o["rho"] + 4
 
 
-# ------------------------------------------------------------------ depth caps (vardi.md section 13)
+# ------------------------------------------------------------------ depth caps (docs/constructions/vardi2022.md section 7)
 
 
 def _best_under_cap(data, mode: str, L: int):
@@ -304,7 +304,7 @@ def test_depth_cap_one_is_fine_for_a_single_label():
     assert set(evaluate.outputs(G, data)) == {mpq(1)}
 
 
-# ------------------------------------------------------------------ shape predictions (vardi.md sections 11-12)
+# ------------------------------------------------------------------ shape predictions (docs/constructions/vardi2022.md sections 6-7)
 
 
 def _dry_run(n: int, rho: int, c: int, mode: str, gadgets: str):
@@ -364,7 +364,7 @@ def test_extrapolated_counts_match_real_builds_with_many_points_per_block(mode, 
 
 @pytest.mark.parametrize("mode", ["plain", "delta"])
 def test_section_11_closed_forms_match_dry_runs(mode):
-    """vardi.md section 11's Stage III table (paper gadgets, n >= 2, rho >= 2) and widths 7 / 8 for n >= 3."""
+    """docs/constructions/vardi2022.md section 6's Stage III table (paper gadgets, n >= 2, rho >= 2) and widths 7 / 8 for n >= 3."""
     for n, rho, c in itertools.product(range(2, 8), [2, 3, 6], [1, 2, 3, 4]):
         if mode == "plain":
             b = 42 * rho + 55 if c == 1 else 42 * rho + 72 * c - 19

@@ -24,8 +24,8 @@ def _assert_certified(cert: dict, n: int, d: int) -> None:
     assert cert["construction"]["size"]["holds"]
 
 
-def test_tiny_example_matches_classic_md():
-    """classic.md section 4.6."""
+def test_tiny_example_matches_the_docs():
+    """docs/constructions/yun2019.md section 8."""
     data = dataset.from_arrays(np.array([[0, 1], [1, 0], [2, 2], [3, 1]]), np.array([1, -1, 2, 0.5]))
     G = yun2019.build(data)
     rows = {v: (str(G.nodes[v]["bias"]), [str(G.edges[u, v]["weight"]) for u in sorted(G.predecessors(v))])
@@ -57,7 +57,7 @@ def test_certified_at_ten_thousand_points(tmp_path, d, labels):
     X, y = random_data(10_000, d, labels, seed=d)
     cert, G, data = certify(tmp_path, X, y, yun2019.build, sample=200)
     _assert_certified(cert, data.n, d)
-    assert cert["structure"]["neurons"] - 1 == 282  # classic.md section 4.3
+    assert cert["structure"]["neurons"] - 1 == 282  # docs/constructions/yun2019.md section 6
 
 
 @pytest.mark.parametrize("loader", [skdata.load_iris, skdata.load_digits, skdata.load_wine])

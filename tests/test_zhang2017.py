@@ -27,8 +27,8 @@ def _assert_certified(cert: dict, n: int, d: int) -> None:
     assert cert["construction"]["size"]["holds"]
 
 
-def test_tiny_example_has_the_weights_of_classic_md():
-    """classic.md section 2.5: K = 4, biases 1/4, -1/4, -9/8, -37/16, output weights 4, -8, 8, -8."""
+def test_tiny_example_has_the_weights_of_the_docs():
+    """docs/constructions/zhang2017.md section 6: K = 4, biases 1/4, -1/4, -9/8, -37/16, output weights 4, -8, 8, -8."""
     data = dataset.from_arrays(np.array([[0, 1], [1, 0], [2, 2], [3, 1]]), np.array([1, -1, 2, 0.5]))
     G = zhang2017.build(data)
     hidden = sorted(v for v in G if v.startswith("h"))

@@ -67,7 +67,7 @@ def on_inputs(inputs: list[str], row, data: Dataset) -> dict[str, Rat]:
     """Weights on the rational input nodes that compute ``row . x_int``.
 
     Constructions work on the dataset's integer form x_int[j] = x[j] * scale[j]
-    (classic.md section 1.1); folding the column scales into the first layer,
+    (docs/constructions/README.md section 1); folding the column scales into the first layer,
     weight row[j] * scale[j] on input j, makes the network take the original
     inputs. Zero entries are left out (an absent edge).
     """

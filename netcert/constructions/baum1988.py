@@ -2,7 +2,7 @@
 
 Baum, "On the capabilities of multilayer perceptrons", Journal of Complexity
 4 (1988): ceil(n/d) hidden threshold units memorize n points in general
-position in R^d. This is the exact slab version of threshold.md section 8:
+position in R^d. This is the exact slab version of docs/constructions/baum1988.md:
 
 1. the default label is the most frequent one (the smallest among ties); the
    points of every other label c, in increasing order of c, are permuted
@@ -49,7 +49,7 @@ from netcert.ir import network as net
 
 NAME = "baum1988"
 PAPER = "Baum. On the capabilities of multilayer perceptrons. Journal of Complexity 4(3), 1988"
-REFERENCE = "doi:10.1016/0885-064X(88)90020-9; netcert spec threshold.md section 8 (exact slab construction)"
+REFERENCE = "doi:10.1016/0885-064X(88)90020-9; docs/constructions/baum1988.md (exact slab construction)"
 AUX_RANGE = 2**30
 ONE_POINT_TRIES = 64
 _PRIME = 2**31 - 1  # the modular filter of the position check
@@ -123,7 +123,7 @@ def default_label(labels: Sequence) -> object:
 
 
 def groups(data: Dataset, rows: _Rows, seed: int) -> tuple[list[Group], list[tuple[tuple[int, ...], int]]]:
-    """The groups of threshold.md section 8 and every failed position check (group, point on its plane)."""
+    """The groups of docs/constructions/baum1988.md sections 2-4 and every failed position check (group, point on its plane)."""
     d = data.d
     rng = np.random.default_rng(seed)
     y_def = default_label(data.labels)
@@ -179,7 +179,7 @@ def build(data: Dataset, *, seed: int = 0) -> nx.DiGraph:
             node = f"g[{k:0{tag}d}]{part}"
             net.add_neuron(G, node, layer=1, activation=keys.THRESHOLD, bias=-2 * g.beta + shift, incoming=incoming)
             out.append((node, sign * (g.label - y_def)))
-    if not found:  # one label: a silent hidden node and the constant output (threshold.md section 8)
+    if not found:  # one label: a silent hidden node and the constant output (docs/constructions/baum1988.md section 5)
         net.add_neuron(G, "g[0].0", layer=1, activation=keys.THRESHOLD, bias=0)
     net.add_neuron(G, "out", layer=2, activation=keys.IDENTITY, bias=y_def, incoming=out)
     net.set_outputs(G, ["out"])

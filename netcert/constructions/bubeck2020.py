@@ -4,7 +4,7 @@ Bubeck, Eldan, Lee & Mikulincer, "Network size and weights size for
 memorization with two-layers neural networks", NeurIPS 2020: Baum's (1988)
 n/d threshold neurons become 4 ceil(n/d) ReLUs for real labels on points in
 general position. The proof section was not available; this is the exact
-construction of classic.md section 3.1 (finite differencing across one
+construction of docs/constructions/bubeck2020.md sections 2-4 (finite differencing across one
 hyperplane per group):
 
 1. groups S of d consecutive points (the last may be smaller); groups whose
@@ -23,7 +23,7 @@ What general position is actually used, and checked exactly while building:
 each group is affinely independent, and no other data point lies on its
 hyperplane. A group that fails is split in halves (down to single points,
 whose hyperplane is drawn at random from those through the point) as
-classic.md section 3.4 describes; the build refuses, naming the point, only
+docs/constructions/bubeck2020.md section 6 describes; the build refuses, naming the point, only
 if a single point's hyperplane cannot avoid the others in 8 draws. On data in
 general position the network has exactly 4 ceil(n/d) hidden ReLUs (fewer when
 a group's labels are all 0).
@@ -56,7 +56,7 @@ from netcert.ir import network as net
 NAME = "bubeck2020"
 PAPER = ("Bubeck, Eldan, Lee, Mikulincer. Network size and weights size for memorization with "
          "two-layers neural networks. NeurIPS 2020 (Baum network with ReLU)")
-REFERENCE = "arXiv:2006.02855; netcert spec classic.md section 3 (exact reconstruction)"
+REFERENCE = "arXiv:2006.02855; docs/constructions/bubeck2020.md (exact reconstruction)"
 DRAWS = 8
 QQ = sympy.QQ
 
@@ -191,7 +191,7 @@ def build(data: Dataset, *, seed: int = 0) -> nx.DiGraph:
             net.add_neuron(G, node, layer=1, activation=keys.RELU, bias=bias, incoming=incoming)
             hidden.append(node)
             out_weights.append(mpq(sign, M))
-    if not hidden:  # every label is 0: the zero network (classic.md section 3.5)
+    if not hidden:  # every label is 0: the zero network (docs/constructions/bubeck2020.md section 7)
         net.add_neuron(G, "zero", layer=1, activation=keys.RELU, bias=0)
     net.add_neuron(G, "out", layer=2, activation=keys.IDENTITY, bias=0, incoming=zip(hidden, out_weights))
     net.set_outputs(G, ["out"])

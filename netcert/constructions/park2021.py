@@ -2,43 +2,43 @@
 
 Park, Lee, Yun & Shin, "Provable Memorization via Deep Neural Networks using
 Sub-linear Parameters", COLT 2021, Theorem 1 (w = 2/3: O(d + log Delta +
-N^(2/3) log C) parameters) and Theorem 2 (width 3). This follows netcert's
-spec park.md exactly (its sections are cited below), including its
-corrections of the paper's Eq. (5) and (8) (section 14.3). The network is
+N^(2/3) log C) parameters) and Theorem 2 (width 3). This follows
+docs/constructions/park2021.md exactly (its sections are cited below), including its
+corrections of the paper's Eq. (5) and (8) (section 9). The network is
 first written as a STEP+ID network, one function per stage as in the proof,
 then compiled to ReLU exactly (section 2):
 
-1. S1 projection (section 5, Lemma 4), ``project``: the best of 8 integer
+1. S1 projection (section 3, Lemma 4), ``project``: the best of 8 integer
    directions u by range / min gap; z = (u.x L - P_min) / 2^k has pairwise
    distinct floors in [0, K0) and lives on the grid 2^-k (margin eps_x);
-2. S2 halving folds (section 6, Lemma 5 = 14), ``halving_folds``: width 3,
+2. S2 halving folds (section 4, Lemma 5 = 14), ``halving_folds``: width 3,
    K -> max(ceil(K/2), floor(N^2/4) + 1), one random shift each;
-3. S3 piece folds (section 7, Lemma 6 = 15), ``piece_folds``: K -> ceil(K/2)
-   with about N^2/(2T) pieces shifted mod T, while the cost model of section 11
+3. S3 piece folds (section 5, Lemma 6 = 15), ``piece_folds``: K -> ceil(K/2)
+   with about N^2/(2T) pieces shifted mod T, while the cost model of section 8
    says a fold pays; then K_f;
-4. S4 lookup (section 8, Lemma 19), ``lookup``: B slots per word, A =
+4. S4 lookup (section 6, Lemma 19), ``lookup``: B slots per word, A =
    ceil(K_f/B) words w_a of B D bits (``pack``), a staircase of A - 1 steps
    returns w = w_floor(z/B) and xi = z mod B;
-5. S5 decoder (section 9), ``decoder``: the "counter" decoder (Lemma 22,
+5. S5 decoder (section 7), ``decoder``: the "counter" decoder (Lemma 22,
    shifted so every ID input is >= 0), or the "blocks" decoder (Lemma 20/21,
    R = 1), reads the D label bits of slot floor(xi) into the low bits of v;
 6. S6 output: F = 2^(BD + D) v + y0.
 
 Variants (``variant``): counter (default) and blocks compile by rule W (same
-depth, two ReLUs per STEP); width3 is Theorem 2's network (section 11: every
+depth, two ReLUs per STEP); width3 is Theorem 2's network (section 7: every
 STEP+ID layer has <= 3 neurons, S3 folds and the lookup as chains, the slot
 decrement in its own layer) compiled by rule D (same width, two ReLU layers
 per STEP+ID layer): width exactly 3. The fold stop and the slot count B
-minimize the cost model of section 11 (the exact dense count from the lookup
+minimize the cost model of section 8 (the exact dense count from the lookup
 on, up to a constant), unless ``block`` fixes B. ``shifts``: random (default,
-section 6's rule: up to 200 draws, then the smallest valid shift) or smallest
+section 4's rule: up to 200 draws, then the smallest valid shift) or smallest
 (the worked example's deterministic mode).
 
 Delta-separateness (section 1: Delta = diameter / minimum distance) is not an
 assumption of the algorithm; ``delta_sq`` computes Delta^2 exactly and the
 size claim reports it beside K0 and the theorem's bound. Assumed: distinct
 points (loading merges or refuses duplicates) and integer labels, shifted by
-y0 = min y (section 3.2). Everything is exact: weights are dyadic for float
+y0 = min y (section 9). Everything is exact: weights are dyadic for float
 data, floats only pre-select candidate pairs for the exact diameter.
 
 This module is longer than the 400 lines aimed at because it holds the five
@@ -74,7 +74,7 @@ from netcert.separation import common_rows, min_sq_separation
 NAME = "park2021"
 PAPER = ("Park, Lee, Yun, Shin. Provable Memorization via Deep Neural Networks using Sub-linear Parameters. "
          "COLT 2021, Theorems 1 (w = 2/3) and 2")
-REFERENCE = "arXiv:2010.13363, Thm 1 and 2; netcert spec park.md (STEP+ID construction, exact ReLU rules W and D)"
+REFERENCE = "arXiv:2010.13363, Thm 1 and 2; docs/constructions/park2021.md (STEP+ID construction, exact ReLU rules W and D)"
 VARIANTS = ("counter", "blocks", "width3")
 SHIFTS = ("random", "smallest")
 DIRECTIONS_PER_BATCH = 8
@@ -82,14 +82,14 @@ DIRECTION_RANGE = 2**16
 SHIFT_TRIES = 200
 
 
-# -- labels (section 3.2) -----------------------------------------------------------------
+# -- labels (section 9) -----------------------------------------------------------------
 
 def check(data: Dataset, options: Mapping) -> list[str]:
     """Integer labels are the only assumption beyond distinct points."""
     return integer_labels(data, NAME)
 
 
-# -- S1: projection (section 5) -----------------------------------------------------------
+# -- S1: projection (section 3) -----------------------------------------------------------
 
 @dataclass(frozen=True)
 class Projection:
@@ -119,7 +119,7 @@ def _range_and_gap(P: list[int]) -> tuple[int, int]:
 
 
 def project(data: Dataset, seed: int, direction: Sequence[int] | None = None) -> Projection:
-    """Section 5: of each batch of 8 directions u_j = randint(-2^16, 2^16) (``random.Random(seed)``),
+    """Section 3: of each batch of 8 directions u_j = randint(-2^16, 2^16) (``random.Random(seed)``),
     the injective one with the smallest exact range / min gap (first on ties); further batches
     while none is injective. ``direction`` fixes u instead (refused if not injective)."""
     rows, L = common_rows(data)
@@ -155,14 +155,14 @@ def projection_form(data: Dataset, proj: Projection) -> Affine:
     return Affine(terms, mpq(-proj.p_min, 1 << proj.k))
 
 
-# -- S2 and S3: folds (sections 6 and 7) ------------------------------------------------------
+# -- S2 and S3: folds (sections 4 and 5) ------------------------------------------------------
 
 @dataclass(frozen=True)
 class Fold:
     """One fold z -> z + sum_i coef_i 1[z >= theta_i]: each piece of [T, K) shifted mod T.
 
     ``steps`` are the merged (theta, coef) pairs in increasing theta, all < K
-    and nonzero (sections 6-7); ``shifts`` the b_i; ``K`` the range after.
+    and nonzero (sections 4-5); ``shifts`` the b_i; ``K`` the range after.
     """
 
     kind: str  # "halving" (S2) or "piece" (S3)
@@ -177,7 +177,7 @@ def _fits(piece: Sequence[int], used: set[int], T: int, b: int) -> bool:
 
 
 def choose_shift(piece: Sequence[int], used: set[int], T: int, rng: random.Random, mode: str) -> int:
-    """Section 6's shift rule: b in [T] with (piece + b) mod T disjoint from ``used``.
+    """Section 4's shift rule: b in [T] with (piece + b) mod T disjoint from ``used``.
 
     random: the first valid of up to 200 draws ``rng.randrange(T)``; then (or
     in mode smallest) the smallest valid b. One exists when |piece| |used| < T.
@@ -195,9 +195,9 @@ def choose_shift(piece: Sequence[int], used: set[int], T: int, rng: random.Rando
 
 def fold(floors: Sequence[int], K: int, T: int, chunk: int, kind: str, rng: random.Random,
          mode: str) -> tuple[Fold, list[int]]:
-    """Sections 6-7: cut hi = {floors >= T} into chunks of ``chunk`` points, shift each mod T.
+    """Sections 4-5: cut hi = {floors >= T} into chunks of ``chunk`` points, shift each mod T.
 
-    Returns the fold with its corrected step form (section 14.3)
+    Returns the fold with its corrected step form (section 9)
 
         z' = z + sum_i [(T + b_i - b_(i-1) - 2T [i = 1]) 1[z >= M_i] - T 1[z >= t_i]],
         t_i = max(M_i, min(2T - b_i, M_(i+1))),   M_1 = T, M_(J+1) = K,
@@ -231,7 +231,7 @@ def fold(floors: Sequence[int], K: int, T: int, chunk: int, kind: str, rng: rand
 
 
 def halving_folds(floors: list[int], K: int, N: int, rng: random.Random, mode: str) -> tuple[list[Fold], list[int]]:
-    """Section 6: while T = max(ceil(K/2), floor(N^2/4) + 1) < K, one fold with one piece."""
+    """Section 4: while T = max(ceil(K/2), floor(N^2/4) + 1) < K, one fold with one piece."""
     Q = N * N // 4 + 1
     folds = []
     while True:
@@ -245,7 +245,7 @@ def halving_folds(floors: list[int], K: int, N: int, rng: random.Random, mode: s
 
 def piece_folds(floors: list[int], K: int, N: int, rng: random.Random, mode: str,
                 stop: Callable[[int, int, int], bool]) -> tuple[list[Fold], list[int]]:
-    """Section 7: T = ceil(K/2), pieces of q = floor(T/N) points, while T >= N and ``stop(K, T, J)`` is False."""
+    """Section 5: T = ceil(K/2), pieces of q = floor(T/N) points, while T >= N and ``stop(K, T, J)`` is False."""
     folds = []
     while True:
         T = -(-K // 2)
@@ -260,10 +260,10 @@ def piece_folds(floors: list[int], K: int, N: int, rng: random.Random, mode: str
         K = f.K
 
 
-# -- the cost model (section 11) -------------------------------------------------------------
+# -- the cost model (section 8) -------------------------------------------------------------
 
 def block_cost(K: int, B, D: int, variant: str):
-    """Section 11's estimate of the lookup-to-output size for range K and B slots per word
+    """Section 8's estimate of the lookup-to-output size for range K and B slots per word
     (B an int, or a numpy array of candidates)."""
     A = -(-K // B)
     if variant == "counter":
@@ -283,9 +283,9 @@ def best_block(K: int, D: int, variant: str) -> tuple[int, int]:
 
 
 def fold_pays(K: int, T: int, J: int, D: int, variant: str, block: int | None) -> bool:
-    """Section 7's stopping rule: fold iff 12 J + 6 + L(T) < L(K) (width3: 2 J + L3(T) < L3(K)).
+    """Section 5's stopping rule: fold iff 12 J + 6 + L(T) < L(K) (width3: 2 J + L3(T) < L3(K)).
 
-    With a fixed B (``block``) L is the cost at that B (a netcert choice; park.md
+    With a fixed B (``block``) L is the cost at that B (a netcert choice; the paper
     does not say which L applies then).
     """
     def L(k: int) -> int:
@@ -294,7 +294,7 @@ def fold_pays(K: int, T: int, J: int, D: int, variant: str, block: int | None) -
     return fold_cost + L(T) < L(K)
 
 
-# -- S4 words (section 8) ---------------------------------------------------------------------
+# -- S4 words (section 6) ---------------------------------------------------------------------
 
 def pack(floors: Sequence[int], fields: Sequence[int], A: int, B: int, D: int) -> list[int]:
     """W_a: the B D-bit fields lab(aB), ..., lab(aB + B - 1), first slot highest; w_a = W_a / 2^(BD)."""
@@ -382,7 +382,7 @@ def emit_fold(G: nx.DiGraph, at: int, name: str, z: Affine, f: Fold, eps: Rat, r
 
 def lookup(G: nx.DiGraph, at: int, z: Affine, words: Sequence[int], B: int, nb: int, eps: Rat, rule: str,
            chain: bool) -> tuple[Affine, Affine, int]:
-    """Section 8: w = w_0 + sum_a (w_a - w_(a-1)) 1[z >= aB] and xi = z - B sum_a 1[z >= aB].
+    """Section 6: w = w_0 + sum_a (w_a - w_(a-1)) 1[z >= aB] and xi = z - B sum_a 1[z >= aB].
 
     Rule W: [ID(z), STEP(z - aB; eps_x), a = 1..A-1], then the bypass [ID(w), ID(xi)].
     width3 (``chain``): one layer [ID(x), ID(w), STEP(x - B)] per a, x <- x - B s,
@@ -409,7 +409,7 @@ def lookup(G: nx.DiGraph, at: int, z: Affine, words: Sequence[int], B: int, nb: 
 
 @dataclass(frozen=True)
 class Bit:
-    """Bit l of a word (section 9): slot j, bit i of that slot's label, tested at 2^-l, stored at 2^-(nb+i)."""
+    """Bit l of a word (section 7): slot j, bit i of that slot's label, tested at 2^-l, stored at 2^-(nb+i)."""
 
     name: str
     j: int
@@ -420,7 +420,7 @@ class Bit:
 
 def decoder(G: nx.DiGraph, at: int, v: Affine, xi: Affine, B: int, D: int, eps_x: Rat, variant: str,
             rule: str) -> tuple[Affine, int]:
-    """Section 9: read the D bits of slot floor(xi) of v = w into bits nb+1 .. nb+D (nb = BD).
+    """Section 7: read the D bits of slot floor(xi) of v = w into bits nb+1 .. nb+D (nb = BD).
 
     Bit l is tested by n = STEP(v - 2^-l; eps_v), eps_v = 2^-(nb+D), and subtracted
     (v < 2^-l implies v <= 2^-l - eps_v, since v is on the 2^-(nb+D) grid); its copy
@@ -441,7 +441,7 @@ def decoder(G: nx.DiGraph, at: int, v: Affine, xi: Affine, B: int, D: int, eps_x
 
 def counter_bit(G: nx.DiGraph, at: int, v: Affine, xi: Affine, bit: Bit, B: int, eps_x: Rat, eps_v: Rat,
                 rule: str, own_layer: bool) -> tuple[Affine, Affine, int]:
-    """Section 9(a), Lemma 22 shifted so every ID input is >= 0: xi is in [0, 1) exactly during the
+    """Section 7, Lemma 22 shifted so every ID input is >= 0: xi is in [0, 1) exactly during the
     point's slot. g: [ID xi, ID v, n]; at a slot start (i = 1, j >= 1) also s = STEP(xi - 1; eps_x),
     xi <- xi - 1 + 3B (1 - s) (width3: in its own layer h = [ID v, ID xi, s] before g);
     f: [ID xi, ID(v - 2^-l n), a = STEP(n - xi - eps_x; eps_x)], a = AND(n, xi < 1)."""
@@ -464,7 +464,7 @@ def counter_bit(G: nx.DiGraph, at: int, v: Affine, xi: Affine, bit: Bit, B: int,
 
 def blocks_bit(G: nx.DiGraph, at: int, v: Affine, xi: Affine, bit: Bit, B: int, eps_x: Rat, eps_v: Rat,
                rule: str) -> tuple[Affine, Affine, int]:
-    """Section 9(b), Lemma 20/21 with R = 1: xi stays in [0, B). a: [ID xi, ID v, u = STEP(v - 2^-l),
+    """Section 7, Lemma 20/21 with R = 1: xi stays in [0, B). a: [ID xi, ID v, u = STEP(v - 2^-l),
     STEP(xi - j), STEP(xi - j - 1)] (the first dropped for j = 0, the second for j + 1 = B), so
     I = 1[xi >= j] - 1[xi >= j + 1]; b: [ID xi, ID(v - 2^-l u), a = STEP(u + I - 2; 1)]."""
     name, j = bit.name, bit.j
@@ -487,7 +487,7 @@ def blocks_bit(G: nx.DiGraph, at: int, v: Affine, xi: Affine, bit: Bit, B: int, 
 
 @dataclass(frozen=True)
 class Plan:
-    """Every choice of one build: projection, folds, B, and the packed words (sections 5-8)."""
+    """Every choice of one build: projection, folds, B, and the packed words (sections 3-6)."""
 
     proj: Projection
     folds: list[Fold]
@@ -504,13 +504,13 @@ class Plan:
 
 def plan(data: Dataset, fields: Sequence[int], D: int, *, seed: int, variant: str, shifts: str,
          block: int | None, direction: Sequence[int] | None) -> Plan:
-    """Sections 5-8 on the floors alone: the STEP+ID network's every number, before any neuron."""
+    """Sections 3-6 on the floors alone: the STEP+ID network's every number, before any neuron."""
     proj = project(data, seed, direction)
     if not json_int(proj.K0):  # K0 and the halving folds' ranges T, K are recorded as JSON integers
         raise PreconditionError(f"{NAME}: the projection's range K0 has {proj.K0.bit_length():,} bits, over the "
                                 f"{JSON_INT_BITS:,} bits of an integer in the build record (Python reads and "
                                 "writes at most 4,300 digits); Delta = diameter / min distance is too large")
-    rng = random.Random(seed)  # the shift generator (section 6), shared by all folds in build order
+    rng = random.Random(seed)  # the shift generator (section 4), shared by all folds in build order
     N = data.n
     folds, floors = halving_folds(list(proj.floors), proj.K0, N, rng, shifts)
     K = folds[-1].K if folds else proj.K0
@@ -654,7 +654,7 @@ def delta_sq(data: Dataset) -> Rat | None:
     return None if sep is None else max_sq_diameter(data) / sep
 
 
-# -- size claims (section 11) ---------------------------------------------------------------------
+# -- size claims (section 8) ---------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Front:
@@ -672,7 +672,7 @@ class Front:
 def front(variant: str, d: int, first_terms: int, folds: Sequence[tuple[str, int]]) -> Front:
     """Rule W: an S2 fold with s steps is one layer of 1 + 2s units; an S3 fold W = 1 + 2s units and
     a 1-unit bypass. Rule D (width3): an S2 fold is 2 layers of 1 + s units, an S3 fold s chain
-    layers, each 2 layers of 3 units (section 11). ``first_terms``: nonzero entries of u."""
+    layers, each 2 layers of 3 units (section 8). ``first_terms``: nonzero entries of u."""
     relus: list[tuple[int, int]] = []  # (units, edges) of each ReLU layer
     m = first_terms  # terms of the z form the next layer reads
     for kind, s in folds:
@@ -703,7 +703,7 @@ _sym = {name: sympy.Symbol(name, integer=True, nonnegative=True) for name in (
 
 
 def formulas(variant: str) -> dict[str, sympy.Expr]:
-    """Depth, width, dense and nonzero counts: the fold layers (``front``) plus section 11's closed
+    """Depth, width, dense and nonzero counts: the fold layers (``front``) plus section 8's closed
     forms for the lookup (A words), the decoder (B slots of D bits) and the output."""
     s = _sym
     A, B, D, F = s["A"], s["B"], s["D"], s["front_dense"]
@@ -734,7 +734,7 @@ def formulas(variant: str) -> dict[str, sympy.Expr]:
 
 
 def size(G: nx.DiGraph, data: Dataset) -> SizeClaim:
-    """Exact depth, width, dense and nonzero counts in the build's choices (section 11).
+    """Exact depth, width, dense and nonzero counts in the build's choices (section 8).
 
     The fold part is counted from the recorded folds (``front``); the data facts
     are the jumps w_a = w_(a-1) (no edge) and the biases that are 0, read from the
@@ -781,7 +781,7 @@ def lemma4_bound(N: int, d: int, dsq: Rat) -> int:
 
 
 def _bound() -> sympy.Expr:
-    """Section 11's balance of the S3 folds (about 12 N^2 / K_f dense) against the lookup and decoder
+    """Section 8's balance of the S3 folds (about 12 N^2 / K_f dense) against the lookup and decoder
     (2 sqrt(8 * 40 D K_f)): 47 N^(2/3) D^(1/3) + 30 log2(Delta sqrt d) + 5d for the counter decoder.
     The same balance with 76 per bit (blocks) gives 58; in STEP+ID layers (width3: 2 N^2 / K_f +
     2 sqrt((2D + 1) K_f), 24 dense each) it gives 24 (3 2^(1/3) N^(2/3) (2D + 1)^(1/3)
@@ -807,10 +807,10 @@ CONSTRUCTION = Construction(
     reference=REFERENCE,
     assumptions="distinct points and integer labels (shifted by y0 = min y); Delta = diameter / min distance "
                 "enters only the number of halving folds and the bit sizes",
-    options={"seed": "seed of the direction draws and of the shifts (two random.Random(seed), park.md 5-6)",
+    options={"seed": "seed of the direction draws and of the shifts (two random.Random(seed), docs/constructions/park2021.md sections 3-4)",
              "variant": "counter (default: Theorem 1, Lemma 22 decoder), blocks (Lemma 20/21 decoder) or "
                         "width3 (Theorem 2: width exactly 3, rule D)",
-             "shifts": "random (default: park.md 6's rule) or smallest (the smallest valid shift; library only, "
+             "shifts": "random (default: docs/constructions/park2021.md section 4's rule) or smallest (the smallest valid shift; library only, "
                        "no CLI flag)",
              "block": "fix the slots per word B instead of minimizing the cost model"},
     check=check,
@@ -823,7 +823,7 @@ CONSTRUCTION = Construction(
         "params_dense": "folds + (h_L + 1)(2A - 1) + 4A + 40BD + 18B - 21 (counter); "
                         "folds + (h_L + 1)(2A - 1) + 4A + 76BD - 36D - 3 - 4 min(1, B - 1) (blocks); "
                         "folds + 3 h_L + 24 ((A - 1) + 2BD + (B - 1)) - 5 (width3)",
-        "params_nonzero": "edges + neurons - zero biases, edges in closed form per stage (park.md 11)"},
+        "params_nonzero": "edges + neurons - zero biases, edges in closed form per stage (docs/constructions/park2021.md section 8)"},
     theorem=Theorem(
         statement="Any N distinct points in R^d that are Delta-separated (diameter < Delta * min distance) with "
                   "labels in [C] are memorized by a network with O(d + log Delta + N^(2/3) log C) parameters "
@@ -831,7 +831,7 @@ CONSTRUCTION = Construction(
                   "hidden layers (Theorem 2)",
         rate="O(d + log Delta + N^(2/3) log C) parameters; width 3",
         bound=_bound(),
-        bound_measure="params_dense, park.md section 11's balanced estimate (not a proven bound): "
+        bound_measure="params_dense, docs/constructions/park2021.md section 8's balanced estimate (not a proven bound): "
                       "47 N^(2/3) D^(1/3) + 30 log2(Delta sqrt d) + 5d for counter, the same balance for blocks "
                       "and width3, each term rounded up to an integer (ceil_root, log2_delta_sq_d); "
                       "log2_delta_sq_d = ceil(log2(Delta^2 d)), Delta^2 = delta_sq_num / delta_sq_den exactly"),

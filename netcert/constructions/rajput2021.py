@@ -3,7 +3,7 @@
 Rajput, Sreenivasan, Papailiopoulos & Karbasi, "An Exponential Improvement on
 the Memorization Capacity of Deep Threshold Networks", NeurIPS 2021, Theorem 1.
 Only the paper's abstract, introduction and Figure 1 were available; this is
-the reconstruction of threshold.md section 2 (its sections are cited below),
+the reconstruction of docs/constructions/rajput2021.md (its sections are cited below),
 which follows the paper's pipeline and meets its budget. It is correct by
 construction and by exact verification, not necessarily the paper's own wiring.
 
@@ -31,8 +31,8 @@ parities, private coordinates) is ``gadgets.codes``; the neurons are
 ``gadgets.threshold``. All weights after layer 1 are small integers.
 
 Sizing. ``sizing="verified"`` (the default) lets the exact checks choose
-the sizes; ``sizing="spec"`` is threshold.md section 2 to the letter and
-reproduces its section 7 (k = k_u, the data-dependent union bound of the
+the sizes; ``sizing="spec"`` is the union-bound sizing of docs/constructions/rajput2021.md section 7 and
+reproduces the reference sizes of section 11 (k = k_u, the data-dependent union bound of the
 pairwise angles, ``gadgets.codes.union_k``; m = ceil(log2(n(n-1)/(2 eta)))
 dense rows; each stage redrawn whole on failure, at most 100 times).
 Verified sizing:
@@ -64,10 +64,10 @@ The options record k_drawn, k_refining (before pruning), k, k_u and k_wc;
 m, m_refining, rows_drawn and every density tried with its exact nonzero
 count; L and L_drawn. The result is deterministic: same data, options and
 seed give the same network bytes. At n = 10^4, d = 10 this halves
-threshold.md section 7's 6,080 neurons and 52,838 nonzero parameters.
+spec sizing's 6,080 neurons and 52,838 nonzero parameters (docs/constructions/rajput2021.md section 11).
 
 Options (library): ``seed``; ``fan_in`` f of the parity trees (8; trades
-depth 2 log_f k against about f k m / 2 weights, threshold.md section 7);
+depth 2 log_f k against about f k m / 2 weights, docs/constructions/rajput2021.md section 8);
 ``sizing`` ("verified" or "spec"); with ``sizing="spec"`` only: ``k``
 (fixed) or ``k_mult`` (k = ceil(k_mult k_u)) and ``rho`` = "dense" (rows
 of density 1/2) or "sparse" (rows from the exact minimum Hamming distance
@@ -82,7 +82,7 @@ formulas.
 Assumed: distinct points (loading merges or refuses duplicates) and integer
 labels; the labels are shifted by y0 = min y, C = max y - y0 + 1,
 B = max(1, ceil(log2 C)) label bits. Not offered: Vershynin 2020's
-e^(1/delta^2) construction (threshold.md section 8); each build records the
+e^(1/delta^2) construction (docs/constructions/rajput2021.md section 7); each build records the
 size its leading term would have on the data.
 """
 
@@ -113,9 +113,9 @@ from netcert.ir import network as net
 NAME = "rajput2021"
 PAPER = ("Rajput, Sreenivasan, Papailiopoulos, Karbasi. An Exponential Improvement on the Memorization "
          "Capacity of Deep Threshold Networks. NeurIPS 2021, Theorem 1")
-REFERENCE = ("arXiv:2106.07724, Thm 1 and Figure 1; netcert spec threshold.md section 2 (a reconstruction "
+REFERENCE = ("arXiv:2106.07724, Thm 1 and Figure 1; docs/constructions/rajput2021.md (a reconstruction "
              "of the pipeline: the paper's own gadgets were not available)")
-ETA = 0.5  # failure budget per random stage (threshold.md section 2); the logarithms below read 2n for n/eta
+ETA = 0.5  # failure budget per random stage (docs/constructions/rajput2021.md section 7); the logarithms below read 2n for n/eta
 P_BITS = 16
 FAN_IN = 8
 MAX_DRAWS = 100
@@ -500,7 +500,7 @@ _S = {name: sympy.Symbol(name, integer=True, nonnegative=True) for name in (
 
 
 def size_formulas() -> dict[str, sympy.Expr]:
-    """Exact depth, width, neurons, dense and nonzero counts (threshold.md section 2, "Size formulas").
+    """Exact depth, width, neurons, dense and nonzero counts (docs/constructions/rajput2021.md section 8).
 
     The parity trees' counts are variables computed from the drawn row sizes
     (``gadgets.threshold.tree_shape``): a block of t items has t + 1 neurons
@@ -579,7 +579,7 @@ CONSTRUCTION = Construction(
     assumptions="distinct points, integer labels (shifted to 0..C-1); no sphere or general-position assumption: "
                 "every random stage is verified exactly, and the exact checks choose the sizes (hyperplanes and "
                 "code rows drawn until the codes are distinct, then pruned; --sizing spec gives "
-                "threshold.md's union-bound sizes). Vershynin 2020's e^(1/delta^2) construction is not offered "
+                "the union-bound sizes of docs/constructions/rajput2021.md section 7). Vershynin 2020's e^(1/delta^2) construction is not offered "
                 "(each build records the size its leading term would need on the data)",
     options={"seed": "seed of every random stage (numpy default_rng: hyperplanes, code rows, expansion rows)",
              "fan_in": "parity fan-in f >= 2 (default 8): depth 4 + 2 ceil(log_f(longest code row, about "
@@ -587,7 +587,7 @@ CONSTRUCTION = Construction(
                        "(f + 1)/(f - 1) rho m k neurons and (f + 2 + 1/f) f/(f - 1) rho m k weights (rho: the "
                        "row density chosen)",
              "sizing": "verified (default: the exact checks choose k, the code rows and the blocks, then prune) "
-                       "or spec (threshold.md section 2's union-bound sizes, to reproduce its section 7)"},
+                       "or spec (docs/constructions/rajput2021.md section 7's union-bound sizes, to reproduce its section 11)"},
     check=check,
     build=build,
     size=size,

@@ -3,18 +3,19 @@
 Vardi, Yehudai & Shamir, "On the Optimal Memorization Power of ReLU Neural
 Networks", ICLR 2022, Theorem 3.1 (O~(sqrt N) parameters) and the bounded-depth
 theorem (depth L, O~(N/L) parameters). The paper's body was not available; this
-is the exact reconstruction of vardi.md (its sections are cited below), which
+is the exact reconstruction of docs/constructions/vardi2022.md (its sections are cited
+below), which
 follows the paper's three phases:
 
-1. Stage I (vardi.md section 4), ``stage_one``: one ReLU t = s a.x + beta with
+1. Stage I (section 2), ``stage_one``: one ReLU t = s a.x + beta with
    images >= 2 and sorted gaps >= 2, so the keys k_i = floor(t_i) are >= 2 and
    pairwise at least 2 apart (``gadgets.projection.spread_line``);
-2. blocks (section 5), ``pack``: the sorted points are cut into M blocks of n;
+2. blocks (section 3), ``pack``: the sorted points are cut into M blocks of n;
    block j becomes one integer W_j of T = nP bits, P = rho + c bits per point
    (key or key difference, then label - y0);
-3. Stage II (section 6), ``stage_two``: a staircase of step units
+3. Stage II (section 4), ``stage_two``: a staircase of step units
    (``gadgets.steps``) outputs W_J(t) for the block J(t) of t;
-4. Stage III (section 7), ``stage_three``: one bit per layer, MSB first
+4. Stage III (section 5), ``stage_three``: one bit per layer, MSB first
    (``gadgets.bits.bit``); when a key is complete the matcher
    (``gadgets.bits.miss``/``gate``) adds the label field only when
    D = t - key lies in [0, 1), i.e. for the point itself.
@@ -22,17 +23,17 @@ follows the paper's three phases:
 Options: ``mode`` plain (absolute keys) or delta (key differences inside a
 block, about half the bits); ``stage2`` wide (one layer of 2(M - 1) ReLUs) or
 narrow (one step per layer, width <= 8, the paper's constant width);
-``gadgets`` paper (vardi.md exactly) or compact (netcert's improvements: the
+``gadgets`` paper (the reconstruction of the paper's gadgets) or compact (netcert's improvements: the
 two matcher outputs are carried as one ReLU of their sum, which is >= 0, so
 label bits cost one neuron less per layer; and in delta mode a block's first
 key may be stored whole, rho1 = bitlen(max first key) bits instead of a
 difference from alpha_j, so that Stage II carries t instead of e and each
 block costs 2 nonzero parameters less, for about 14 per extra first-key bit
 once; the layout is chosen with the block size); ``depth`` L caps the depth: the
-block size n is then the best one with depth <= L, and section 14's trivial
+block size n is then the best one with depth <= L, and section 8's trivial
 depth-3 network (here the dyadic zig-zag on t, ``trivial``) is built when it
 is smaller or when no n fits. The block size minimizes the exact dense count (``minimize=nonzero``:
-the nonzero count), from a dry run of the network's shape (section 12).
+the nonzero count), from a dry run of the network's shape (section 7).
 
 Assumed: distinct points (loading merges or refuses duplicates) and integer
 labels; the labels are shifted by y0 = min y, C = max y - y0 + 1.
@@ -66,7 +67,7 @@ from netcert.ir import network as net
 NAME = "vardi2022"
 PAPER = ("Vardi, Yehudai, Shamir. On the Optimal Memorization Power of ReLU Neural Networks. "
          "ICLR 2022, Theorem 3.1 and the bounded-depth theorem")
-REFERENCE = "arXiv:2110.03187, Thm 3.1; netcert spec vardi.md (exact reconstruction of the three-phase architecture)"
+REFERENCE = "arXiv:2110.03187, Thm 3.1; docs/constructions/vardi2022.md (exact reconstruction of the three-phase architecture)"
 MODES = ("plain", "delta")
 STAGE2 = ("wide", "narrow")
 GADGETS = ("compact", "paper")
@@ -84,7 +85,7 @@ def check(data: Dataset, options: Mapping) -> list[str]:
 
 @dataclass(frozen=True)
 class Shape:
-    """Every choice that fixes the network's layer widths (vardi.md section 12)."""
+    """Every choice that fixes the network's layer widths (docs/constructions/vardi2022.md section 7)."""
 
     d: int
     N: int
@@ -103,7 +104,7 @@ class Shape:
 
     @property
     def carries_e(self) -> bool:
-        """Delta mode with e formed by the staircase (vardi.md section 6)."""
+        """Delta mode with e formed by the staircase (docs/constructions/vardi2022.md section 4)."""
         return self.mode == "delta" and not self.first_abs
 
     @property
@@ -222,7 +223,7 @@ def _rho_plain(key_list: Sequence[int]) -> int:
 
 
 class _DeltaRho:
-    """rho(n) for delta keys: bits of the largest key gap inside a block (vardi.md section 5)."""
+    """rho(n) for delta keys: bits of the largest key gap inside a block (docs/constructions/vardi2022.md section 3)."""
 
     def __init__(self, sorted_keys: Sequence[int]):
         gaps = [(b - a, i) for i, (a, b) in enumerate(zip(sorted_keys, sorted_keys[1:]))]
@@ -248,7 +249,7 @@ def _systematic_zeros(s: Shape, sorted_keys: Sequence[int], fields: Sequence[int
 def choose_shape(d: int, N: int, c: int, sorted_keys: Sequence[int], fields: Sequence[int], *, mode: str,
                  group: int | None, gadgets: str, minimize: str, depth_cap: int | None, block: int | None,
                  y0: int = 1) -> Shape | None:
-    """The block size of vardi.md section 12 (section 13 under a depth cap); None if no n fits the cap."""
+    """The block size of docs/constructions/vardi2022.md section 7 (also under a depth cap); None if no n fits the cap."""
     rho_of = _DeltaRho(sorted_keys) if mode == "delta" else (lambda n, r=_rho_plain(sorted_keys): r)
     if block is not None:
         candidates = [min(block, N)]
@@ -274,14 +275,14 @@ def choose_shape(d: int, N: int, c: int, sorted_keys: Sequence[int], fields: Seq
 # -- stages --------------------------------------------------------------------------------
 
 def stage_one(G: nx.DiGraph, data: Dataset, line: Line) -> Affine:
-    """Layer 1 (vardi.md section 4): t = relu(s a.x + beta)."""
+    """Layer 1 (docs/constructions/vardi2022.md section 2): t = relu(s a.x + beta)."""
     inputs = input_nodes(data)
     return relu(G, "t", 1, Affine({x: line.s * a for x, a in zip(inputs, line.a) if a}, mpq(line.beta)))
 
 
 @dataclass(frozen=True)
 class Packed:
-    """The blocks of vardi.md section 5: thresholds alpha_j, integers W_j, and H (delta)."""
+    """The blocks of docs/constructions/vardi2022.md section 3: thresholds alpha_j, integers W_j, and H (delta)."""
 
     alphas: list[int]  # alpha_1..alpha_M
     W: list[int]
@@ -311,7 +312,7 @@ def pack(s: Shape, sorted_keys: Sequence[int], fields: Sequence[int]) -> Packed:
 
 
 def stage_two(G: nx.DiGraph, s: Shape, packed: Packed, t: Affine) -> tuple[int, Affine, Affine]:
-    """Layers 2.. (vardi.md section 6): the staircase, then (t or e, v); returns (next layer, tt, v).
+    """Layers 2.. (docs/constructions/vardi2022.md section 4): the staircase, then (t or e, v); returns (next layer, tt, v).
 
     v = W_J(t); delta mode carries e = t - alpha_J + H >= 1 instead of t.
     """
@@ -345,7 +346,7 @@ def _bit_layout(n: int, rho: int, c: int, rho1: int) -> list[tuple[int, int, int
 
 def stage_three(G: nx.DiGraph, layer: int, *, n: int, rho: int, c: int, C: int, H: int, mode: str,
                 gadgets: str, tt: Affine, v: Affine, y0: object, rho1: int = 0, first_abs: bool = False) -> str:
-    """Layers E_1..E_T, F and the output (vardi.md section 7); returns the output node.
+    """Layers E_1..E_T, F and the output (docs/constructions/vardi2022.md section 5); returns the output node.
 
     Bit s (1-based, MSB first) belongs to chunk m at position q. Key bits
     rebuild the key (plain: kp; delta: subtracted from e); at q = r + 1 (r the
@@ -407,12 +408,12 @@ def _carry_miss(G: nx.DiGraph, name: str, layer: int, missed: Affine, gadgets: s
     return carry(G, f"{name}.N1", layer, c1 * Affine.of(n1)) + carry(G, f"{name}.N2", layer, c2 * Affine.of(n2))
 
 
-# -- the trivial interpolant (vardi.md section 14) ------------------------------------------
+# -- the trivial interpolant (docs/constructions/vardi2022.md section 8) ----------------------
 
 def trivial(G: nx.DiGraph, line: Line, t: Affine, y: Sequence[int]) -> None:
-    """Layers 2-3: the dyadic zig-zag interpolant (classic.md section 2.2) of the sorted (t_i, y_i).
+    """Layers 2-3: the dyadic zig-zag interpolant (docs/constructions/zhang2017.md section 3) of the sorted (t_i, y_i).
 
-    vardi.md section 14 interpolates with kinks at the data; its output weights
+    Kinks at the data (the plain interpolant) at the data; its output weights
     (y_(i+1) - y_i) / (t_(i+1) - t_i) have unrelated denominators, which makes
     exact evaluation slow. The zig-zag has the same layers (one more ReLU) and
     dyadic weights: F(t) = sum_k w_k relu(t - kappa_k), dense 3N + d + 2.
@@ -457,7 +458,7 @@ def build(data: Dataset, *, seed: int = 0, mode: str = "delta", stage2: str = "w
     inputs = input_nodes(data)
     G = net.new_network(inputs, construction={"name": NAME, "options": options, "reference": REFERENCE},
                         dataset=data.digest)
-    if C == 1:  # one label: the constant network (vardi.md section 1)
+    if C == 1:  # one label: the constant network (docs/constructions/vardi2022.md section 1)
         options["built"] = "constant"
         output(G, "out", 1, Affine.constant(y0))
         return G
@@ -520,7 +521,7 @@ def shape_of(opts: Mapping, d: int, N: int) -> Shape:
 def stage_three_formulas(mode: str, gadgets: str, c: int) -> tuple[sympy.Expr, sympy.Expr]:
     """Stage III dense and nonzero counts for n >= 2 points per block (without the output's constant).
 
-    Dense (vardi.md section 11 for the paper's gadgets; netcert's compact
+    Dense (docs/constructions/vardi2022.md section 6 for the paper's gadgets; netcert's compact
     matcher carry saves 16 c - 18 per point when c >= 2): n b + o. Nonzero:
     n (16 rho + 18 c + 5) - rho - 2c - 10 (plain), n (15 rho + 18 c + 8) - rho - 2c - 12
     (delta), one less per point and label bit beyond the first when compact.
@@ -546,7 +547,7 @@ def stage_three_formulas(mode: str, gadgets: str, c: int) -> tuple[sympy.Expr, s
 
 
 def size(G: nx.DiGraph, data: Dataset) -> SizeClaim:
-    """Exact depth, dense and nonzero counts in N, d, M, n, rho, c (vardi.md section 11)."""
+    """Exact depth, dense and nonzero counts in N, d, M, n, rho, c (docs/constructions/vardi2022.md section 6)."""
     opts = G.graph[keys.CONSTRUCTION]["options"]
     built = opts.get("built")
     d, N = data.d, data.n
@@ -650,7 +651,7 @@ CONSTRUCTION = Construction(
              "depth": "cap L on the depth: the best block size with depth <= L, or the depth-3 "
                       "interpolant when that is smaller or nothing fits",
              "gadgets": "compact (default: the matcher's two ReLUs carried as one; delta may store a block's first "
-                        "key whole so that Stage II carries no e) or paper (vardi.md exactly)",
+                        "key whole so that Stage II carries no e) or paper (the paper's gadgets)",
              "minimize": "dense (default) or nonzero: the count the block size minimizes",
              "block": "fix the points per block n instead of minimizing"},
     check=check,
@@ -661,7 +662,7 @@ CONSTRUCTION = Construction(
         "depth": "n P + rho1 - rho + R + 4 (P = rho + c; rho1 first-key bits; R = 1 wide, ceil((M - 1)/g) narrow, "
                  "0 if M = 1)",
         "params_dense": "d + 8M - 1 + n b + o (wide), b = 42 rho + 72c - 19 (plain), 30 rho + 72c - 9 (delta), "
-                        "56c instead of 72c with compact gadgets; o as vardi.md section 11",
+                        "56c instead of 72c with compact gadgets; o as docs/constructions/vardi2022.md section 6",
         "params_nonzero": "Stage I + 6(M - 1) + 2R + 1 (plain) or 8(M - 1) + 3R + 2 (delta) "
                           "+ n (16 rho + 18c + 5) - rho - 2c - 10 (plain) / n (15 rho + 18c + 8) - rho - 2c - 12 "
                           "(delta), 17c + 1 instead of 18c with compact gadgets; a whole first key in delta mode: "
@@ -671,8 +672,8 @@ CONSTRUCTION = Construction(
                   "network with O~(sqrt N) parameters; for L <= sqrt N, depth L and O~(N/L) parameters",
         rate="O~(sqrt(N)) parameters; O~(N/L) at depth L",
         bound=BOUND,
-        bound_measure="params_dense, a priori: vardi.md's constants (section 11, b = 42 rho + 72c) at the block "
-                      "size sqrt(8N/b), with rho from the projection guarantee of section 4 "
+        bound_measure="params_dense, a priori: docs/constructions/vardi2022.md's constants (section 6, b = 42 rho + 72c) at the block "
+                      "size sqrt(8N/b), with rho from the projection guarantee of section 2 "
                       "(r_over_delta = ceil(r / delta)); an estimate of the rate's constant, not a proven bound",
     ),
 )

@@ -4,7 +4,7 @@ Yun, Sra & Jadbabaie, "Small ReLU networks are powerful memorizers: a tight
 analysis of memorization capacity", NeurIPS 2019, Theorem 3.1 (3-layer ReLU
 networks with Theta(sqrt N) hidden nodes memorize any N distinct points).
 The paper's proof was not available; this is the exact dyadic construction of
-classic.md section 4.2, which follows its scheme (project, cut into blocks,
+docs/constructions/yun2019.md sections 2-5, which follows its scheme (project, cut into blocks,
 interpolate every block in parallel):
 
 1. project to a line (``gadgets.projection``), sort, shift the labels by
@@ -49,7 +49,7 @@ from netcert.ir import network as net
 NAME = "yun2019"
 PAPER = ("Yun, Sra, Jadbabaie. Small ReLU networks are powerful memorizers: a tight analysis of "
          "memorization capacity. NeurIPS 2019, Theorem 3.1")
-REFERENCE = "arXiv:1810.07770, Thm 3.1; netcert spec classic.md section 4.2 (exact dyadic reconstruction)"
+REFERENCE = "arXiv:1810.07770, Thm 3.1; docs/constructions/yun2019.md (exact dyadic reconstruction)"
 
 
 def default_blocks(n: int) -> int:

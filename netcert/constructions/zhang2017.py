@@ -5,7 +5,7 @@ rethinking generalization", ICLR 2017, Theorem 1: for n distinct points in R^d
 and any real labels, a one-hidden-layer ReLU network with 2n + d weights
 (direction shared) interpolates them.
 
-Built in the dyadic "zig-zag" form of classic.md section 2.2:
+Built in the dyadic "zig-zag" form of docs/constructions/zhang2017.md section 3:
 
 1. project to a line: z_i = u . x_int[i] pairwise distinct (``gadgets.projection``);
 2. sort the points by z, so z_1 < ... < z_n, with labels y_1..y_n;
@@ -51,7 +51,7 @@ from netcert.ir import network as net
 
 NAME = "zhang2017"
 PAPER = "Zhang, Bengio, Hardt, Recht, Vinyals. Understanding deep learning requires rethinking generalization. ICLR 2017, Theorem 1"
-REFERENCE = "arXiv:1611.03530, Thm 1; netcert spec classic.md section 2.2 (dyadic zig-zag)"
+REFERENCE = "arXiv:1611.03530, Thm 1; docs/constructions/zhang2017.md section 3 (dyadic zig-zag)"
 
 
 def check(data: Dataset, options: Mapping) -> list[str]:
@@ -137,6 +137,6 @@ CONSTRUCTION = Construction(
                   "with n hidden units and 2n + d weights (the direction u shared by all units)",
         rate="O(N)",
         bound=2 * sympy.Symbol("N", integer=True) + sympy.Symbol("d", integer=True),
-        bound_measure="weights with the projection direction shared (Zhang's count; not a formats.md measure)",
+        bound_measure="weights with the projection direction shared (Zhang's count; not a measure of specs/README.md section 3.4)",
     ),
 )

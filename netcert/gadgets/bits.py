@@ -1,4 +1,4 @@
-"""Bit extraction and the exact matcher (vardi.md section 7).
+"""Bit extraction and the exact matcher (docs/constructions/vardi2022.md section 5).
 
 Bit unit: for an integer v with 0 <= v < 2^(p+1),
 

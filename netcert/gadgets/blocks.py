@@ -1,7 +1,7 @@
 """A kink layer that lets the next layer be any affine function on each block.
 
 Points on a line, sorted, are cut into consecutive blocks B_1 < ... < B_P.
-The layer (classic.md section 4.2 step 3, after Yun, Sra & Jadbabaie 2019) is
+The layer (docs/constructions/yun2019.md section 4, after Yun, Sra & Jadbabaie 2019) is
 
     h_0 = relu(z - z_first),  and for each gap m:  relu(z - p_m), relu(z - p'_m)
 

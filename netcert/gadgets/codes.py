@@ -1,4 +1,4 @@
-"""Binary codes of data points, exactly: the data side of threshold.md section 2.
+"""Binary codes of data points, exactly: the data side of docs/constructions/rajput2021.md sections 2-6.
 
 The threshold construction turns points into bits in stages, and each stage
 is checked on the data before a neuron is emitted:
@@ -76,7 +76,7 @@ def lift(data: Dataset) -> Lift:
     """grid g = 2^max(0, ceil(log2 max(R_0, 1)) - 8), c_X = g round(mean X / g) (half to even), h_X the least
     power of two >= max(max_i ||X_i - c_X||, 1).
 
-    Computed exactly (threshold.md allows float64 here; exact integers give the
+    Computed exactly (the union-bound sizing would allow float64 here; exact integers give the
     same values except within rounding of a power of two or of a half).
     """
     X, D = common_rows(data)

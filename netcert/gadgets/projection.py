@@ -1,4 +1,4 @@
-"""Projection to a line on which all points are distinct (classic.md section 1.2).
+"""Projection to a line on which all points are distinct (docs/constructions/README.md section 2).
 
 Finds an integer vector u with z_i = u . x_int[i] pairwise distinct, where
 x_int is the dataset's per-column integer form. Tried in order:
@@ -112,7 +112,7 @@ class Line:
 
 def spread_line(data: Dataset, seed: int = 0, tries: int = 16, keep: int = 4,
                 direction: tuple[int, ...] | None = None) -> Line:
-    """vardi.md section 4: the best of ``tries`` random integer directions in [-2^15, 2^15]^d.
+    """docs/constructions/vardi2022.md section 2: the best of ``tries`` random integer directions in [-2^15, 2^15]^d.
 
     Each batch of ``tries`` draws (numpy ``default_rng(seed)``, one
     ``integers(-2^15, 2^15 + 1, size=d)`` call per draw, a zero draw skipped)

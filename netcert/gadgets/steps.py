@@ -1,4 +1,4 @@
-"""Step units and the staircase that selects a block (vardi.md section 6).
+"""Step units and the staircase that selects a block (docs/constructions/vardi2022.md section 4).
 
 Step unit: ``step(t) = relu(t - alpha) - relu(t - alpha - 1)``, two ReLUs in one
 layer. Exactly: step(t) = 0 for t <= alpha, t - alpha on [alpha, alpha + 1],

@@ -1,4 +1,4 @@
-"""Threshold gadgets over 0/1 neurons: parity trees and one-hot decoders (threshold.md section 2).
+"""Threshold gadgets over 0/1 neurons: parity trees and one-hot decoders (docs/constructions/rajput2021.md sections 4-5).
 
 Every neuron here is a step unit, value 1 if bias + sum w * input >= 0 else 0,
 with small integer weights, and reads only neurons whose values are 0 or 1.
@@ -111,7 +111,7 @@ def parity_tree(G: nx.DiGraph, name: str, layer: int, rows: Sequence[Sequence[Ha
     ``rows[r]`` lists the 0/1 nodes whose parity is output r. Level l occupies
     layers layer + 2(l - 1) (count, named ``{name}{l}.u[i]``) and
     layer + 2l - 1 (alternating, ``{name}{l}.p[i]``), row after row and block
-    after block (threshold.md section 2, "Layout of a parity tree"). After
+    after block (docs/constructions/rajput2021.md section 4). After
     the last level, alternating node r is the parity of row r.
     """
     shape = tree_shape([len(r) for r in rows], f)

@@ -1,4 +1,4 @@
-"""The dyadic zig-zag interpolant of points on a line (classic.md section 2.2).
+"""The dyadic zig-zag interpolant of points on a line (docs/constructions/zhang2017.md section 3).
 
 Given sorted integers z_1 < ... < z_n and rational labels y_1..y_n, the function
 
