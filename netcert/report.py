@@ -8,14 +8,14 @@ the exact values.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 import gmpy2
 import networkx as nx
 
-from netcert.exact import bits, display, mpq
+from netcert.exact import display, mpq
 from netcert.ir import keys
+from netcert.ir.measures import layer_table as layer_table_of
 from netcert.ir.measures import measure
 
 
@@ -32,18 +32,8 @@ class LayerRow:
 
 
 def layer_rows(G: nx.DiGraph) -> list[LayerRow]:
-    """Every layer present, in order; one pass over the nodes and their in-edges (not one per layer)."""
-    by_layer: dict[int, list] = defaultdict(list)
-    for v, layer in G.nodes(data=keys.LAYER):
-        by_layer[layer].append(v)
-    rows = []
-    for layer in sorted(by_layer):
-        nodes = by_layer[layer]
-        ws = [w for v in nodes for _, _, w in G.in_edges(v, data=keys.WEIGHT)]
-        bs = [G.nodes[v][keys.BIAS] for v in nodes if keys.BIAS in G.nodes[v]]
-        rows.append(LayerRow(layer, len(nodes), tuple(sorted({G.nodes[v][keys.ACTIVATION] for v in nodes})),
-                             len(ws), sum(1 for b in bs if b), max((bits(q) for q in (*ws, *bs)), default=0)))
-    return rows
+    """Every layer present, in order (``ir.measures.layer_table``: one pass over nodes and edges)."""
+    return [LayerRow(*row) for row in layer_table_of(G)]
 
 
 def layer_table(G: nx.DiGraph) -> list[str]:
