@@ -1,6 +1,6 @@
 """Every attribute key and value of the network IR, in one place.
 
-The IR is a ``networkx.DiGraph`` laid out as ``formats.md`` says; no other
+The IR is a ``networkx.DiGraph`` laid out as ``specs/README.md`` section 3 says; no other
 module spells these strings.
 """
 

@@ -1,4 +1,4 @@
-"""Measures of a network, exactly as ``formats.md`` defines them.
+"""Measures of a network, exactly as ``specs/README.md`` section 3.4 defines them.
 
 Pure functions of ``G``; ``measure(G)`` gathers them in one record, which is
 what certificates report and the kernel recomputes independently.
