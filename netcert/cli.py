@@ -74,7 +74,8 @@ class _Error(click.ClickException):
         self.exit_code = error.exit_code
 
     def show(self, file=None) -> None:
-        click.echo(f"netcert: error: {self.message}", err=True)
+        kind = "internal error" if self.exit_code == 4 else "error"  # an InternalError: a bug, not the input
+        click.echo(f"netcert: {kind}: {self.message}", err=True)
 
 
 @contextlib.contextmanager

@@ -3,10 +3,12 @@
 Each class carries the process exit code the CLI maps it to, so the CLI never
 decides by message text:
 
-- 1: a claim was checked and found false (``Refuted``, ``CheckFailed``);
+- 1: a claim was checked and found false; that is a result (a refuted
+  certificate, a failed check), never an exception;
 - 2: the command line itself is wrong (``UsageError``);
 - 3: an input file or a dataset is unusable (``InputError`` and below), or
-  the processes or cluster meant to do the work failed (``ExecutorError``).
+  the processes or cluster meant to do the work failed (``ExecutorError``);
+- 4: an invariant netcert proves for itself failed (``InternalError``): a bug.
 
 Library code raises only these; builtins are second bases where callers may
 expect them (``FormatError`` is also a ``ValueError``).
@@ -55,7 +57,8 @@ class ExecutorError(NetcertError):
     """The processes or the Dask cluster meant to do the work cannot be used (exit 3)."""
 
 
-class CheckFailed(NetcertError):
-    """A certificate does not reproduce (exit 1)."""
+class InternalError(NetcertError):
+    """A bound or invariant that netcert's own construction guarantees did not hold: a bug, reported
+    as one line and exit 4 (never as a refutation, and never skipped as an ``assert`` would be under -O)."""
 
-    exit_code = 1
+    exit_code = 4

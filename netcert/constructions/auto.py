@@ -32,7 +32,11 @@ def predictions(data: Dataset, seed: int = 0) -> tuple[dict[str, tuple[int, dict
         if problems:
             skipped[name] = problems[0]
             continue
-        predicted[name] = c.predict(data, seed)
+        p = c.predict(data, seed)
+        if p is None:
+            skipped[name] = "no size prediction for this dataset"
+            continue
+        predicted[name] = p
     return predicted, skipped
 
 

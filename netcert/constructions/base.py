@@ -54,8 +54,9 @@ class Construction:
     size: Callable[[nx.DiGraph, Dataset], SizeClaim]
     theorem: Theorem
     formulas_text: Mapping[str, str] = field(default_factory=dict)
-    # (data, seed) -> (nonzero parameters it would build, the options that build it); for ``auto``
-    predict: Callable[[Dataset, int], tuple[int, dict]] | None = None
+    # (data, seed) -> (nonzero parameters it would build, the options that build it), or None when it
+    # cannot say for this data; for ``auto``
+    predict: Callable[[Dataset, int], tuple[int, dict] | None] | None = None
 
 
 def input_nodes(data: Dataset) -> list[str]:

@@ -768,9 +768,9 @@ def size(G: nx.DiGraph, data: Dataset) -> SizeClaim:
 def predict(data: Dataset, seed: int = 0) -> tuple[int, dict]:
     """Nonzero parameters of the default build, by building it: the closed forms of ``size`` need
     facts only the emitted network has (the biases that come out 0), and the build costs little more
-    than its plan. A large number when the labels are not integers (``check`` refuses then)."""
+    than its plan. None when the labels are not integers (``check`` refuses then)."""
     if integer_labels(data, NAME):
-        return 2**62, {}
+        return None
     return measures.measure(build(data, seed=seed)).params_nonzero, {}
 
 

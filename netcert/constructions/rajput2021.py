@@ -440,9 +440,9 @@ def build(data: Dataset, *, seed: int = 0, fan_in=None, sizing: str = "verified"
 
 def predict(data: Dataset, seed: int = 0) -> tuple[int, dict]:
     """The nonzero parameters of the default build: the plan's draws and checks, then the exact size formula
-    (no network is emitted); a large number when the labels are not integers (``check`` refuses then)."""
+    (no network is emitted); None when the labels are not integers (``check`` refuses then)."""
     if integer_labels(data, NAME):
-        return 2**62, {}
+        return None
     P = plan(data, seed=seed, p=P_BITS, rho="dense", k=None, k_mult=None, b0=None, b=None, L=None,
              sizing="verified", f=FAN_IN)
     return params_nonzero(P, data, FAN_IN), {}

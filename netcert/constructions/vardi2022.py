@@ -54,7 +54,7 @@ from netcert.constructions.base import (Construction, SizeClaim, Theorem, choice
                                        integer_labels, positive_option)
 from netcert.constructions.exactmath import ceil_log2, ceil_root
 from netcert.dataset import Dataset
-from netcert.errors import PreconditionError, UsageError
+from netcert.errors import InternalError, PreconditionError, UsageError
 from netcert.exact import mpq
 from netcert.gadgets import bits
 from netcert.gadgets.projection import Line, spread_line
@@ -301,7 +301,8 @@ def pack(s: Shape, sorted_keys: Sequence[int], fields: Sequence[int]) -> Packed:
             if m < len(members):
                 k = sorted_keys[members[m]]
                 key = k if s.mode == "plain" or (m == 0 and s.first_abs) else k - prev
-                assert 0 < key < 2**bits, "key field overflow"
+                if not 0 < key < 2**bits:  # choose_shape sized the fields for every key: a bug if not
+                    raise InternalError(f"vardi2022: key {key} overflows its {bits}-bit field in block packing")
                 z = (key << s.c) + fields[members[m]]
                 prev = k
             value = (value << (bits + s.c)) + z
@@ -489,11 +490,11 @@ def build(data: Dataset, *, seed: int = 0, mode: str = "delta", stage2: str = "w
 
 
 def predict(data: Dataset, seed: int = 0) -> tuple[int, dict]:
-    """Nonzero parameters of the build with ``minimize=nonzero`` (exact shape counts); a large
-    number when the labels are not integers (then ``check`` refuses anyway)."""
+    """Nonzero parameters of the build with ``minimize=nonzero`` (exact shape counts); None when
+    the labels are not integers (``check`` refuses then, so ``auto`` never asks)."""
     options = {"mode": "delta", "minimize": "nonzero"}
     if integer_labels(data, NAME):
-        return 2**62, options
+        return None
     y = [int(v) for v in data.labels]
     y0, C = min(y), max(y) - min(y) + 1
     if C == 1:
