@@ -14,7 +14,7 @@ Parts:
   processes: build (construction and writing net.json), ``certify.verify``
   (every point by the evaluator with every core, the kernel on its 1,000
   point sample, the certificate), and the baselines on the same net.json:
-  (a) ``oracle.forward``, one ``fractions.Fraction`` per scalar, and (b)
+  (a) ``reference.forward``, one ``fractions.Fraction`` per scalar, and (b)
   ``float64``, this file's numpy/scipy forward pass, layer by layer over a
   block of points (inexact: the column "float64 wrong" counts outputs that
   differ from the label). Both on a seeded sample of points sized to about
@@ -172,7 +172,8 @@ def _worker_cpu() -> float:
 
 
 def stage_baselines(data: str, net: str, seconds: float) -> dict:
-    from netcert import dataset, oracle, certify
+    from netcert import dataset, certify
+    from netcert.engine import reference
     from netcert.engine import evaluate
 
     ds = dataset.load(data)
@@ -184,7 +185,7 @@ def stage_baselines(data: str, net: str, seconds: float) -> dict:
     done, t0, c0 = 0, time.perf_counter(), time.process_time()
     while done < ds.n and (done == 0 or time.perf_counter() - t0 < seconds):
         i = order[done]
-        y = oracle.forward(G, [Fraction(int(q.numerator), int(q.denominator)) for q in ds.point(i)])[0]
+        y = reference.forward(G, [Fraction(int(q.numerator), int(q.denominator)) for q in ds.point(i)])[0]
         if y != ds.labels[i]:
             raise SystemExit(f"the Fraction evaluator disagrees with the label at point {i}")
         done += 1

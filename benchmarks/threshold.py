@@ -52,7 +52,7 @@ from pathlib import Path
 import numpy as np
 
 from netcert import dataset, certify
-from netcert.engine import evaluate
+from netcert.engine import evaluate, pointwise
 from netcert.constructions import baum1988, rajput2021
 from netcert.formats import netjson
 from netcert.ir import keys, measures
@@ -292,8 +292,8 @@ def big_evaluate(tmp: Path, points: int) -> None:
     program = evaluate.compile_network(G, data.scale)
     t = _stage(f"compile_network ({len(program.steps)} steps, {len(program.forms)} forms)", t, log)
     del G
-    sweep_ = evaluate._Sweep(program)
-    order = evaluate._sweep_order(program, data)
+    sweep_ = pointwise.Sweep(program)
+    order = pointwise.sweep_order(program, data)
     scale = program.output_scales[0]
     wrong = 0
     for k, i in enumerate(order[:points]):
@@ -411,7 +411,7 @@ def csr(args) -> None:
     if args.n <= 1000:
         t = time.perf_counter()
         ev = evaluate.run(G, data, jobs=1)
-        print(f"netcert.evaluate.run for comparison: exact {ev.exact}, {time.perf_counter() - t:.1f} s", flush=True)
+        print(f"netcert.engine.evaluate.run for comparison: exact {ev.exact}, {time.perf_counter() - t:.1f} s", flush=True)
 
 
 # -- acceptance: build and `netcert verify` in fresh processes, time and peak memory of each -----------------

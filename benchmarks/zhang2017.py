@@ -8,14 +8,14 @@ For each n: random float32 points (standard normal, seeded) with integer labels
 0..9 are written to an .npz; zhang2017 is built on them (timed) and written to
 net.json; then three evaluators run on that file, each in its own subprocess:
 
-- the fast evaluator, ``netcert.evaluate.run``, on all n distinct points
+- the fast evaluator, ``netcert.engine.evaluate.run``, on all n distinct points
   (the time includes compiling the network to integer form);
 - the trusted kernel, ``netcert.kernel.check``, with its default sample of
   1,000 points. "kernel s" is the whole call (reading and validating both
   files with the kernel's own readers, measures, hashes, the sampled outputs);
   "kernel points/s" is the rate of its exact evaluation alone, timed between
   its progress callbacks after the 100th and the last sampled point;
-- the naive reference, ``netcert.oracle.forward`` (one ``fractions.Fraction``
+- the naive reference, ``netcert.engine.reference.forward`` (one ``fractions.Fraction``
   per scalar), on a seeded random sample of points sized, from a short
   calibration run, to take about ``--fraction-seconds`` (default 15 s).
 
@@ -133,7 +133,8 @@ def stage_kernel(data: str, net: str, sample: int) -> dict:
 
 
 def stage_fraction(data: str, net: str, seconds: float, seed: int) -> dict:
-    from netcert import dataset, oracle, certify
+    from netcert import dataset, certify
+    from netcert.engine import reference
 
     ds = dataset.load(data)
     G = certify.load_network(net)
@@ -149,7 +150,7 @@ def stage_fraction(data: str, net: str, seconds: float, seed: int) -> dict:
     def run(indices: list[int]) -> float:
         xs = [point(i) for i in indices]  # conversion not timed
         t0 = time.perf_counter()
-        outs = [oracle.forward(G, x)[0] for x in xs]
+        outs = [reference.forward(G, x)[0] for x in xs]
         elapsed = time.perf_counter() - t0
         bad = [i for i, o in zip(indices, outs) if o != label(i)]
         if bad:

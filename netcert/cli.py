@@ -36,10 +36,10 @@ class _Lazy:
         return getattr(importlib.import_module(self._name), attr)
 
 
-certificate, certify, compare, dataset, executors, native, progress, report, sweep = (
-    _Lazy(f"netcert.{m}") for m in ("certificate", "certify", "compare", "dataset", "executors", "native",
-                                     "progress", "report", "sweep"))
-evaluate = _Lazy("netcert.engine.evaluate")
+certificate, certify, compare, dataset, executors, progress, report, sweep = (
+    _Lazy(f"netcert.{m}") for m in ("certificate", "certify", "compare", "dataset", "executors", "progress",
+                                     "report", "sweep"))
+evaluate, native = _Lazy("netcert.engine.evaluate"), _Lazy("netcert.engine.native")
 auto, registry = _Lazy("netcert.constructions.auto"), _Lazy("netcert.constructions.registry")
 files, netjson = _Lazy("netcert.formats.files"), _Lazy("netcert.formats.netjson")
 keys, measures, validate = _Lazy("netcert.ir.keys"), _Lazy("netcert.ir.measures"), _Lazy("netcert.ir.validate")
@@ -558,7 +558,7 @@ def _print_plan(plan, data: Path | None) -> None:
         why = native.unavailable() or ("rational-fallback nodes" if any(
             p.engine == "rational fallback" for p in plan.layers) else None)
         if why is None:
-            click.echo("per point: the C kernel over GMP (netcert/_native/program.c), recomputing only what "
+            click.echo("per point: the C kernel over GMP (netcert/engine/program.c), recomputing only what "
                        "changed since the previous point")
         else:
             click.echo(f"per point in Python (not the C kernel: {why}): reuse of what did not change since the "

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from netcert import certificate, dataset, oracle
+from netcert import certificate, dataset
+from netcert.engine import reference
 from netcert import certify as pipeline
 from netcert.engine import evaluate
 from netcert.formats import files, netjson
@@ -43,7 +44,7 @@ def oracle_agrees(G, data, points: int, seed: int = 0) -> int:
     idx = sorted(random.Random(seed).sample(range(data.n), min(points, data.n)))
     for i in idx:
         x = [Fraction(int(q.numerator), int(q.denominator)) for q in data.point(i)]
-        ref = oracle.forward(G, x)[0]
+        ref = reference.forward(G, x)[0]
         got = fast[i]
         assert Fraction(int(got.numerator), int(got.denominator)) == ref, f"point {i}"
         y = data.labels[i]

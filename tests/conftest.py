@@ -12,5 +12,5 @@ import pytest  # noqa: E402
 @pytest.fixture
 def python_per_point(monkeypatch):
     """The per-point path in Python (sweep, events, straight line) instead of the C kernel."""
-    from netcert.engine import evaluate
-    monkeypatch.setattr(evaluate, "native_program", lambda program: None)
+    from netcert.engine import pointwise
+    monkeypatch.setattr(pointwise, "native_program", lambda program: None)

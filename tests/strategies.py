@@ -7,7 +7,7 @@ Two families:
   zero and negative biases) and a dataset for it (integer, dyadic, arbitrary float64/float32 or
   wide inputs). ``check_evaluation`` evaluates it with every engine the fast evaluator has
   (batch, collapse, the C kernel, the Python sweep, events and straight line), with the trusted
-  kernel (``netcert/kernel/``) and with the Fraction oracle (``netcert/oracle.py``), asserts that
+  kernel (``netcert/kernel/``) and with the Fraction oracle (``netcert/engine/reference.py``), asserts that
   they agree exactly on every output, and returns the engines it saw run.
 - **Mutation.** ``CORPUS`` holds a small valid dataset (.npz, .csv), network (.json, .json.gz)
   and certificates; ``TARGETS`` says which file each strategy mutates and which commands read it;
@@ -42,8 +42,9 @@ from click.testing import CliRunner
 from hypothesis import strategies as st
 from sympy.polys.domains import QQ
 
-from netcert import certificate, dataset, native, oracle, straightline, certify
-from netcert.engine import evaluate
+from netcert import certificate, dataset, certify
+from netcert.engine import native, reference, straightline
+from netcert.engine import evaluate, pointwise
 from netcert.cli import cli
 from netcert.constructions import zhang2017
 from netcert.exact import mpq, mpz
@@ -227,7 +228,7 @@ def check_evaluation(case: Case) -> set[str]:
     """Assert that every engine, the kernel and the oracle agree exactly on every output of ``case``;
     return the engines (and compiled step kinds) that really ran."""
     G, data = case.G, case.data
-    truth = [oracle.forward(G, fractions(data.point(i)))[0] for i in range(data.n)]
+    truth = [reference.forward(G, fractions(data.point(i)))[0] for i in range(data.n)]
     assert kernel_outputs(G, data) == truth, "trusted kernel"
     assert fractions(evaluate.outputs(G, data)) == truth, "evaluate.forward"
     labels = tuple(mpq(y.numerator + (y.denominator if i in case.wrong else 0), y.denominator)
@@ -238,8 +239,8 @@ def check_evaluation(case: Case) -> set[str]:
     seen: set[str] = set()
     program = evaluate.compile_network(G, data.scale)
     kinds = {type(s).__name__ for s in program.steps}
-    seen |= {"rational fallback"} if "_RatNode" in kinds else set()
-    seen |= {"breakpoint table"} if "_Table" in kinds else set()
+    seen |= {"rational fallback"} if "RatNode" in kinds else set()
+    seen |= {"breakpoint table"} if "Table" in kinds else set()
 
     def run(engine: str, label: str, *patches) -> None:
         with ExitStack() as stack:
@@ -263,30 +264,30 @@ def check_evaluation(case: Case) -> set[str]:
     if pair.layers and pair.layers[0].engine == "sign-filter":
         seen.update(_plan_engines(pair))
     loaded: list[bool] = []
-    real = evaluate.native_program
-    run("point", "C kernel", (evaluate, "native_program", lambda p: loaded.append(real(p) is not None) or real(p)))
+    real = pointwise.native_program
+    run("point", "C kernel", (pointwise, "native_program", lambda p: loaded.append(real(p) is not None) or real(p)))
     if loaded and all(loaded):
         seen.add("C kernel")
-    python = (evaluate, "native_program", lambda p: None)
+    python = (pointwise, "native_program", lambda p: None)
     run("point", "sweep", python)
     seen.add("sweep")
     events: list[int] = []
 
-    class Events(evaluate._Events):
+    class Events(pointwise.Events):
         def __init__(self, sweep):
             events.append(1)
             super().__init__(sweep)
-    run("point", "events", python, (evaluate, "_CALIBRATION", 2), (evaluate, "_SPARSE", 10.0),
-        (evaluate, "_Events", Events))
+    run("point", "events", python, (pointwise, "_CALIBRATION", 2), (pointwise, "_SPARSE", 10.0),
+        (pointwise, "Events", Events))
     if events and data.n > 2:
         seen.add("events")
     straight: list[bool] = []
 
     def compiled(p):
-        fn = straightline.compile_program(p, evaluate._table_value, mpz, mpq)
+        fn = straightline.compile_program(p, pointwise.table_value, mpz, mpq)
         straight.append(fn is not None)
         return fn, True
-    run("point", "straight line", python, (evaluate, "_STRAIGHT_MIN_POINTS", 1), (evaluate, "_straight_line", compiled))
+    run("point", "straight line", python, (pointwise, "_STRAIGHT_MIN_POINTS", 1), (pointwise, "_straight_line", compiled))
     if straight and all(straight):
         seen.add("straight line")
     return seen
@@ -473,7 +474,7 @@ def _interpolates(root: Path, network: str, data: str) -> bool:
     ds = _readable(lambda: dataset.load(root / data))
     if G is None or ds is None or len(G.graph["inputs"]) != ds.d or len(G.graph["outputs"]) != 1:
         return False
-    return all(oracle.forward(G, fractions(ds.point(i)))[0] == fractions([ds.labels[i]])[0] for i in range(ds.n))
+    return all(reference.forward(G, fractions(ds.point(i)))[0] == fractions([ds.labels[i]])[0] for i in range(ds.n))
 
 
 def zero_allowed(target: Target, command: tuple[str, ...], root: Path) -> bool:

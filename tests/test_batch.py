@@ -1,4 +1,4 @@
-"""The batch engine (netcert.batch) against the per-point path: same evaluation, bit for bit."""
+"""The batch engine (netcert.engine.batch) against the per-point path: same evaluation, bit for bit."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from netcert import batch, certificate, dataset, native, certify
+from netcert import certificate, dataset, certify
+from netcert.engine import batch, native
 from netcert.engine import evaluate
 from netcert.cli import cli
 from netcert.formats import netjson

@@ -1,4 +1,4 @@
-"""The two-layer collapse (netcert.collapse) against the per-point path: same evaluation, bit for bit."""
+"""The two-layer collapse (netcert.engine.collapse) against the per-point path: same evaluation, bit for bit."""
 
 from __future__ import annotations
 
@@ -9,8 +9,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from netcert import collapse, dataset
+from netcert import dataset
+from netcert.engine import collapse
 from netcert.engine import evaluate
+from netcert.engine import run as engine_run
+from netcert.engine.plan import batch_rows, input_bounds, layers_of
+from netcert.engine.program import integer_rows
 from netcert.cli import cli
 from netcert.formats import netjson
 from netcert.ir import network as net
@@ -137,7 +141,7 @@ def test_auto_collapses_wide_two_layer_networks_and_keeps_tables_per_point():
 def test_collapse_is_deterministic_across_chunks_and_processes(monkeypatch):
     G, data, _ = cases.layered_network(7, weight_bits=30, depth=2, n=2400)
     first = _same_as_per_point(G, data)
-    monkeypatch.setattr(evaluate, "_PARALLEL_MIN_NS", 0)
+    monkeypatch.setattr(engine_run, "_PARALLEL_MIN_NS", 0)
     assert evaluate.run(G, data, jobs=2, engine="collapse") == first
     monkeypatch.setattr(collapse, "CHUNK_ELEMENTS", 64)  # chunks of 32 points, a last one cut short
     assert evaluate.run(G, data, jobs=1, engine="collapse") == first
@@ -168,9 +172,8 @@ def test_the_filter_bound_covers_the_float_error_on_rounding_heavy_rows():
     data = dataset.from_arrays(X, np.zeros(50))
     plan = evaluate.evaluation_plan(G, data, engine="collapse")
     assert plan.layers[0].engine == "sign-filter"
-    rows = evaluate._batch_rows(G, evaluate._layers(G, {})[0],
-                                evaluate.integer_rows(G, ordered_nodes(G), data.scale)[0])
-    bounds = evaluate._input_bounds(data)
+    rows = batch_rows(G, layers_of(G, {})[0], integer_rows(G, ordered_nodes(G), data.scale)[0])
+    bounds = input_bounds(data)
     found = collapse.plan(rows, bounds)
     pair = collapse.build(found[0], found[1], rows)
     Xi = np.array(data.num, dtype=object).T

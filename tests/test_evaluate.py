@@ -9,8 +9,10 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from netcert import dataset, oracle, straightline
-from netcert.engine import evaluate
+from netcert import dataset
+from netcert.engine import reference, straightline
+from netcert.engine import evaluate, pointwise
+from netcert.engine import run as engine_run
 from netcert.exact import mpq, mpz
 from netcert.ir import network as net
 from netcert.ir import validate
@@ -63,13 +65,13 @@ def test_evaluator_matches_fraction_oracle(seed, shared, layered, big):
     fast = evaluate.outputs(G, data)
     for i in range(data.n):
         x = [Fraction(int(q.numerator), int(q.denominator)) for q in data.point(i)]
-        assert Fraction(int(fast[i].numerator), int(fast[i].denominator)) == oracle.forward(G, x)[0], i
+        assert Fraction(int(fast[i].numerator), int(fast[i].denominator)) == reference.forward(G, x)[0], i
 
 
 def test_shared_layer_compiles_to_breakpoint_table():
     G, data = _random_network(0, shared=True, layered=True, big=False)
     program = evaluate.compile_network(G, data.scale)
-    assert any(type(s).__name__ == "_Table" for s in program.steps)
+    assert any(type(s).__name__ == "Table" for s in program.steps)
 
 
 def test_run_reports_mismatches_with_index_expected_and_obtained():
@@ -107,11 +109,11 @@ def test_unrelated_denominators_take_the_rational_path_and_stay_exact(seed):
     X = np.array([[rng.randint(-30, 30) / 4, rng.randint(-30, 30) / 8] for _ in range(25)])
     data = dataset.from_arrays(np.unique(X, axis=0), np.zeros(len(np.unique(X, axis=0))))
     program = evaluate.compile_network(G, data.scale)
-    assert any(type(s).__name__ == "_RatNode" for s in program.steps)
+    assert any(type(s).__name__ == "RatNode" for s in program.steps)
     fast = evaluate.outputs(G, data)
     for i in range(data.n):
         x = [Fraction(int(q.numerator), int(q.denominator)) for q in data.point(i)]
-        assert Fraction(int(fast[i].numerator), int(fast[i].denominator)) == oracle.forward(G, x)[0]
+        assert Fraction(int(fast[i].numerator), int(fast[i].denominator)) == reference.forward(G, x)[0]
 
 
 def _labelled_by_oracle(G, data, wrong=()):
@@ -119,7 +121,7 @@ def _labelled_by_oracle(G, data, wrong=()):
     ys = []
     for i in range(data.n):
         x = [Fraction(int(q.numerator), int(q.denominator)) for q in data.point(i)]
-        y = oracle.forward(G, x)[0]
+        y = reference.forward(G, x)[0]
         ys.append(y + 1 if i in wrong else y)
     return dataclasses.replace(data, labels=tuple(mpq(y.numerator, y.denominator) for y in ys))
 
@@ -130,8 +132,8 @@ def test_incremental_sweep_and_events_agree_with_the_oracle(seed, shared, layere
     G, data = _random_network(seed, shared=shared, layered=layered, big=big)
     data = _labelled_by_oracle(G, data, wrong={3})
     for calibration, sparse in ((10**9, 0.0), (2, 10.0)):  # sweep only; events from the 3rd point
-        monkeypatch.setattr(evaluate, "_CALIBRATION", calibration)
-        monkeypatch.setattr(evaluate, "_SPARSE", sparse)
+        monkeypatch.setattr(pointwise, "_CALIBRATION", calibration)
+        monkeypatch.setattr(pointwise, "_SPARSE", sparse)
         ev = evaluate.run(G, data, jobs=1, engine="point")  # not the batch engine (tests/test_batch.py)
         assert [m.index for m in ev.mismatches] == [3]
         assert ev.mismatches[0].obtained == ev.mismatches[0].expected - 1
@@ -141,7 +143,7 @@ def test_processes_give_the_same_evaluation_as_one(monkeypatch):
     G, data = _random_network(5, shared=True, layered=True, big=True)
     data = _labelled_by_oracle(G, data, wrong={0, 7, 19})
     one = evaluate.run(G, data, jobs=1, engine="point")
-    monkeypatch.setattr(evaluate, "_PARALLEL_MIN_POINTS", 1)
+    monkeypatch.setattr(engine_run, "_PARALLEL_MIN_POINTS", 1)
     done = []
     two = evaluate.run(G, data, jobs=2, progress=done.append, engine="point")
     assert two == one and [m.index for m in two.mismatches] == [0, 7, 19]
@@ -153,7 +155,7 @@ def test_straight_line_function_computes_the_programs_values(seed, shared, layer
     """One statement per form and node (straightline) gives forward's integers on every point."""
     G, data = _random_network(seed, shared=shared, layered=layered, big=big)
     program = evaluate.compile_network(G, data.scale)
-    run = straightline.compile_program(program, evaluate._table_value, mpz, mpq)
+    run = straightline.compile_program(program, pointwise.table_value, mpz, mpq)
     assert run is not None
     assert [run(p) for p in data.num] == [evaluate.forward(program, p) for p in data.num]
 
@@ -168,7 +170,7 @@ def test_straight_line_splits_long_sums_and_binds_big_coefficients():
     net.set_outputs(G, ["out"])
     data = dataset.from_arrays(np.array([[-3.5], [0.25], [7.0]]), np.zeros(3))
     program = evaluate.compile_network(G, data.scale)
-    run = straightline.compile_program(program, evaluate._table_value, mpz, mpq)
+    run = straightline.compile_program(program, pointwise.table_value, mpz, mpq)
     assert [run(p) for p in data.num] == [evaluate.forward(program, p) for p in data.num]
 
 
@@ -178,8 +180,8 @@ def test_runs_that_time_the_straight_line_function_report_the_same_mismatches(se
     G, data = _random_network(seed, shared=shared, layered=layered, big=big)
     wrong = set(range(0, data.n, 5))
     data = _labelled_by_oracle(G, data, wrong=wrong)
-    monkeypatch.setattr(evaluate, "_CALIBRATION", 3)
-    monkeypatch.setattr(evaluate, "_STRAIGHT_MIN_POINTS", 1)
+    monkeypatch.setattr(pointwise, "_CALIBRATION", 3)
+    monkeypatch.setattr(pointwise, "_STRAIGHT_MIN_POINTS", 1)
     compiled, calls = straightline.compile_program, []
 
     def counted(*args):
@@ -190,7 +192,7 @@ def test_runs_that_time_the_straight_line_function_report_the_same_mismatches(se
     for straight_time, straight_points in ((0.5, data.n - 6), (2.0, 3)):  # reuse timed at 1.0
         calls.clear()
         clock = iter([0.0, 0.0, 0.0, straight_time, 0.0, 1.0, 0.0, 0.0])  # sweep, straight line, reuse, rest
-        monkeypatch.setattr(evaluate, "perf_counter", lambda: next(clock))
+        monkeypatch.setattr(pointwise, "perf_counter", lambda: next(clock))
         ev = evaluate.run(G, data, jobs=1, engine="point")
         assert len(calls) == straight_points
         assert sorted(m.index for m in ev.mismatches) == sorted(wrong)
@@ -202,13 +204,13 @@ def test_a_process_times_each_program_once(monkeypatch, python_per_point):
     G, data = _random_network(3, shared=True, layered=True, big=True)
     data = _labelled_by_oracle(G, data, wrong={1, 2})
     program = evaluate.compile_network(G, data.scale)
-    monkeypatch.setattr(evaluate, "_CALIBRATION", 3)
-    monkeypatch.setattr(evaluate, "_STRAIGHT_MIN_POINTS", 1)
+    monkeypatch.setattr(pointwise, "_CALIBRATION", 3)
+    monkeypatch.setattr(pointwise, "_STRAIGHT_MIN_POINTS", 1)
     clock = iter([0.0, 0.0, 0.0, 0.5, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0])  # the straight line wins the first task
-    monkeypatch.setattr(evaluate, "perf_counter", lambda: next(clock))
+    monkeypatch.setattr(pointwise, "perf_counter", lambda: next(clock))
     order = list(range(data.n))
-    first = evaluate._evaluate_points(program, data, order)
-    second = evaluate._evaluate_points(program, data, order)
+    first = pointwise.evaluate_points(program, data, order)
+    second = pointwise.evaluate_points(program, data, order)
     expected = [(i, mpq(evaluate.forward(program, data.num[i])[0]) / program.output_scales[0]) for i in (1, 2)]
     assert first == second == (data.n, expected)
     assert next(clock, None) is None  # 8 clock reads for the first task, 2 for the second
@@ -220,6 +222,6 @@ def test_straight_line_function_divides_rational_fallback_classes_as_forward(see
     data = dataset.from_arrays(np.array([[x / 8] for x in random.Random(seed).sample(range(-80, 80), 12)]),
                                np.zeros(12))
     program = evaluate.compile_network(G, data.scale)
-    assert any(type(s).__name__ == "_RatNode" for s in program.steps)
-    run = straightline.compile_program(program, evaluate._table_value, mpz, mpq)
+    assert any(type(s).__name__ == "RatNode" for s in program.steps)
+    run = straightline.compile_program(program, pointwise.table_value, mpz, mpq)
     assert [run(p) for p in data.num] == [evaluate.forward(program, p) for p in data.num]

@@ -9,7 +9,7 @@ from fractions import Fraction
 
 import pytest
 
-from netcert import oracle
+from netcert.engine import reference
 from netcert.exact import mpq
 from netcert.gadgets import threshold
 from netcert.gadgets.wiring import Affine
@@ -33,7 +33,7 @@ def test_parity_tree_is_the_parity_of_every_row_on_every_input(f, seed):
     rows = [sorted(rng.sample(range(k), rng.randint(1, k))) for _ in range(rng.randint(1, 5))]
     G, outs = _tree(k, rows, f)
     for bits in itertools.product((0, 1), repeat=k):
-        got = oracle.forward(G, [Fraction(b) for b in bits])
+        got = reference.forward(G, [Fraction(b) for b in bits])
         assert got == [sum(bits[i] for i in r) % 2 for r in rows], (bits, rows)
 
 
@@ -76,7 +76,7 @@ def test_one_hot_fires_exactly_for_the_chunk_value(widths):
     net.set_outputs(G, hot)
     assert len(hot) == sum(2**w for w in widths)
     for bits in itertools.product((0, 1), repeat=k):
-        got = oracle.forward(G, [Fraction(b) for b in bits])
+        got = reference.forward(G, [Fraction(b) for b in bits])
         want, at = [], 0
         for s, w in zip(starts, widths):
             value = sum(bits[s + t] << t for t in range(w))  # least significant bit first

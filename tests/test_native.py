@@ -1,16 +1,17 @@
-"""The C kernel (netcert.native) against evaluate.forward: the same integers, point for point."""
+"""The C kernel (netcert.engine.native) against evaluate.forward: the same integers, point for point."""
 
 from __future__ import annotations
 
 import random
-import threading
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from netcert import dataset, native
-from netcert.engine import evaluate
+from netcert import dataset
+from netcert.engine import native
+from netcert.engine import evaluate, pointwise
+from netcert.engine.program import Table
 from netcert.cli import cli
 from netcert.constructions import park2021, vardi2022, yun2019
 from netcert.formats import netjson
@@ -22,7 +23,7 @@ needs_kernel = pytest.mark.skipif(native.library() is None, reason=f"no C kernel
 
 
 def _kernel(program) -> native.Program:
-    return native.Program(native.library(), program, evaluate._Node, evaluate._Table)
+    return native.Program(native.library(), program)
 
 
 def _forward(program, points) -> list[int]:
@@ -60,7 +61,7 @@ def _tables(seed: int):
 def test_tables_with_integer_and_half_breakpoints(seed):
     G, data = _tables(seed)
     program = evaluate.compile_network(G, data.scale)
-    assert any(type(s) is evaluate._Table for s in program.steps)
+    assert any(type(s) is Table for s in program.steps)
     assert _kernel(program).run(data.num) == _forward(program, data.num)
 
 
@@ -138,7 +139,7 @@ def test_constructions_certify_through_the_kernel(build):
     data = dataset.from_arrays(X, y)
     G = build(data)
     program = evaluate.compile_network(G, data.scale)
-    assert evaluate.native_program(program) is not None
+    assert pointwise.native_program(program) is not None
     assert evaluate.run(G, data, jobs=1, engine="point").exact
     wrong = dataset.from_arrays(X, y + 1)
     assert len(evaluate.run(G, wrong, jobs=1, engine="point").mismatches) == data.n
@@ -148,17 +149,15 @@ def test_rational_fallback_programs_stay_in_python():
     G = cases.exploding_scales_network()
     data = dataset.from_arrays(np.array([[0.5], [-2.0], [7.0]]), np.array([0, 1, 2]))
     program = evaluate.compile_network(G, data.scale)
-    assert evaluate.native_program(program) is None
+    assert pointwise.native_program(program) is None
     assert evaluate.run(G, data, jobs=1, engine="point").points_checked == 3
 
 
 def test_without_the_kernel_python_gives_the_same_evaluation(monkeypatch, tmp_path):
     G, data, _ = cases.layered_network(4, weight_bits=50, n=50, depth=4)
     with_kernel = evaluate.run(G, data, jobs=1, engine="point")
-    monkeypatch.setattr(native, "_state", {})
     monkeypatch.setenv("NETCERT_NATIVE", "0")
     assert native.library() is None and native.unavailable() == "NETCERT_NATIVE=0"
-    monkeypatch.setattr(evaluate, "_native", threading.local())
     assert evaluate.run(G, data, jobs=1, engine="point") == with_kernel
     netjson.write(G, tmp_path / "net.json")
     out = CliRunner().invoke(cli, ["inspect", "--plan", str(tmp_path / "net.json")])
@@ -166,7 +165,6 @@ def test_without_the_kernel_python_gives_the_same_evaluation(monkeypatch, tmp_pa
 
 
 def test_a_failed_compile_is_reported_not_raised(monkeypatch, tmp_path):
-    monkeypatch.setattr(native, "_state", {})
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.setenv("CC", "false")
     assert native.library() is None
@@ -228,7 +226,7 @@ def test_threads_never_share_a_kernels_state():
     orders = [rng.sample(range(data.n), data.n) for _ in range(8)]
     shared = _kernel(program)
     with ThreadPoolExecutor(4) as pool:
-        own = list(pool.map(lambda o: (o, evaluate.native_program(program).run([data.num[i] for i in o])), orders))
+        own = list(pool.map(lambda o: (o, pointwise.native_program(program).run([data.num[i] for i in o])), orders))
         common = list(pool.map(lambda o: (o, shared.run([data.num[i] for i in o])), orders))
     for order, got in own + common:
         assert got == [expected[i] for i in order]

@@ -31,7 +31,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from netcert import dataset, native
+from netcert import dataset
+from netcert.engine import native
 from netcert.engine import evaluate
 from netcert.errors import DatasetError
 from netcert.ir import network as net

@@ -13,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 from sklearn import datasets as skdata
 
-from netcert import dataset, oracle
+from netcert import dataset
+from netcert.engine import reference
 from netcert.engine import evaluate
 from netcert.cli import cli
 from netcert.constructions import rajput2021, registry
@@ -162,7 +163,7 @@ def test_worked_example_sizes_and_outputs(example):
     assert o["draws"] == {"hyperplanes": 7, "compression": 1, "expansion": 2}
     H = G.copy()
     H.graph[keys.OUTPUTS] = ["mem[0]", "mem[1]"]
-    trace = [oracle.forward(H, [Fraction(v) for v in x]) for x in EXAMPLE_X.tolist()]
+    trace = [reference.forward(H, [Fraction(v) for v in x]) for x in EXAMPLE_X.tolist()]
     assert ["".join(str(int(v)) for v in t) for t in trace] == ["00", "10", "01", "00", "01", "00"]
 
 

@@ -12,7 +12,8 @@ import pytest
 from click.testing import CliRunner
 from sklearn import datasets as skdata
 
-from netcert import dataset, oracle
+from netcert import dataset
+from netcert.engine import reference
 from netcert.engine import evaluate
 from netcert.cli import cli
 from netcert.constructions import registry, vardi2022
@@ -126,7 +127,7 @@ def test_worked_example_trace_of_x8():
     assert {v: G.nodes[v][keys.LAYER] for v in layers} == layers
     H = G.copy()
     H.graph[keys.OUTPUTS] = [*trace, "E05.A", "E05.B"]
-    values = oracle.forward(H, [Fraction(-3, 4), Fraction(-1, 4)])
+    values = reference.forward(H, [Fraction(-3, 4), Fraction(-1, 4)])
     assert dict(zip(trace, map(str, values))) == trace
     assert values[-2] - values[-1] == 1  # L08: bit 5 of W_1 is set
 

@@ -1,8 +1,8 @@
 """Exact batch evaluation of layered integer networks: many points per matrix product.
 
-The evaluator's compiled rows (``evaluate.integer_rows``) make every layer an
-integer map Z = A H + B on the integer values H of the layer before (perf.md,
-"Design advice" 2). This module evaluates such layers on a *chunk* of points at
+The evaluator's compiled rows (``program.integer_rows``) make every layer an
+integer map Z = A H + B on the integer values H of the layer before
+(docs/performance.md, "The batch engine"). This module evaluates such layers on a *chunk* of points at
 once with numpy and scipy, exactly, and plans which kernel each layer gets:
 
 - **batch-float64**: when every |Z| of the layer is provably below 2^53, one
@@ -40,14 +40,17 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from netcert.ir.keys import IDENTITY, RELU, THRESHOLD
+
 FLOAT_EXACT = 2**53  # every integer of smaller magnitude is a float64
 INT64_EXACT = 2**63
 MAX_RADIX = 26  # limbs below 2^26: a limb product stays below 2^52
-MAX_LIMBS = 12  # beyond about 300-bit values the per-point path is as fast (perf.md)
+MAX_LIMBS = 12  # beyond about 300-bit values the per-point path is as fast (docs/performance.md, "The batch engine")
 DENSE_MAX = 2**24  # entries of one dense weight matrix (128 MB as float64)
 CHUNK_ELEMENTS = 2**18  # target int64 entries of one layer's values per chunk (2 MB: cache-sized)
 
-# Cost model, nanoseconds (measured orders of magnitude on perf.md's machine).
+# Cost model, nanoseconds: measured orders of magnitude on the 2-core x86_64 machine of the
+# benchmarks (docs/performance.md, "The cost model").
 NS_PER_POINT_OP = 100.0  # one Python big-integer operation of the per-point path
 NS_DENSE_MAC = 0.15  # one float64 multiply-add inside BLAS
 NS_INT_MAC = 1.0  # one int64 multiply-add (numpy's non-BLAS integer matmul)
@@ -55,7 +58,6 @@ NS_SPARSE_MAC = 1.5  # one nonzero times one column, scipy CSR
 NS_ELEMENT = 1.0  # one element of one vectorised numpy operation
 NS_CALL = 3000.0  # one numpy call on a chunk
 
-RELU, THRESHOLD, IDENTITY = "relu", "threshold", "identity"
 
 
 @dataclass(frozen=True)
@@ -432,6 +434,7 @@ def _layer(L: Layer, H: np.ndarray, r_in: int, work: dict, k: int) -> tuple[np.n
 
 
 def _activate_exact(L: Layer, Z: np.ndarray) -> np.ndarray:
+    """``activations``' relu, threshold and identity on exact values (float64 or int64), by row."""
     acts = L.plan.activation
     if L.relu is None:
         if acts == RELU:
@@ -442,7 +445,8 @@ def _activate_exact(L: Layer, Z: np.ndarray) -> np.ndarray:
 
 
 def _activate_limbs(L: Layer, H: np.ndarray, r: int, work: dict, k: int) -> tuple[np.ndarray, int]:
-    """relu zeroes the values whose top limb is negative; a threshold is [top limb >= 0] (float64
+    """``activations``' functions on values in limbs: the sign of a value is its top limb's, so relu
+    zeroes the values whose top limb is negative; a threshold is [top limb >= 0] (float64
     0/1: multiplying by them needs no mixed-type ufunc, which numpy runs several times slower)."""
     acts = L.plan.activation
     if L.relu is None and acts == IDENTITY:

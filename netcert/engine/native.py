@@ -1,16 +1,17 @@
-"""The per-point evaluator in C over GMP (``_native/program.c``), compiled once per machine.
+"""The per-point evaluator in C over GMP (``program.c``), compiled once per machine.
 
-``evaluate``'s per-point path pays about 100 ns of interpreter work per operation even as
-straight-line code; the limb work perf.md counts as the arithmetic lower bound is a few ns.
-This module compiles ``_native/program.c`` with the system's C compiler against GMP (the
-system's, or the copy gmpy2 ships), caches the library under the user's cache directory keyed
-by the source's hash, and runs an ``evaluate.Program`` in it on many points per call.
+The per-point path in Python pays about 100 ns of interpreter work per operation even as
+straight-line code; the limb work counted as the arithmetic lower bound is a
+few ns (docs/performance.md, "The per-point path"). This module compiles ``program.c`` with the
+system's C compiler against GMP (the system's, or the copy gmpy2 ships), caches the library
+under the user's cache directory keyed by the source's hash, and runs a compiled
+``program.Program`` in it on many points per call.
 
-What is exact: everything; the C code computes ``evaluate.forward``'s integers, node for node,
-with GMP integers (its docstring says how tables and reuse map over). What is assumed: a C
+What is exact: everything; the C code computes ``pointwise.forward``'s integers, node for node,
+with GMP integers (its opening comment says how tables and reuse map over). What is assumed: a C
 compiler (``cc``, or ``$CC``) and GMP's header and library are there. When they are not, or
-``NETCERT_NATIVE=0``, ``library()`` says why and ``evaluate`` stays on the Python paths, which
-give the same values.
+``NETCERT_NATIVE=0``, ``Library().why`` says why and the evaluator stays on the Python paths,
+which give the same values.
 """
 
 from __future__ import annotations
@@ -30,26 +31,39 @@ from pathlib import Path
 
 import numpy as np
 
-SOURCE = Path(__file__).parent / "_native" / "program.c"
+from netcert.engine.program import Node, Table
+from netcert.ir import keys
+
+SOURCE = Path(__file__).parent / "program.c"
 FLAGS = ("-O2", "-shared", "-fPIC")  # part of the cached library's name, with the source's hash
 STEP_FIELDS = 12
 NS_PER_OP = 20.0  # one form term or step in the C kernel, at the sizes of the papers' networks (measured)
-ACTIVATIONS = {"relu": 0, "identity": 1, "threshold": 2}
+ACTIVATIONS = {keys.RELU: 0, keys.IDENTITY: 1, keys.THRESHOLD: 2}  # program.c's enum
 _I64 = ctypes.POINTER(ctypes.c_int64)
-_state: dict = {}  # "lib": the loaded library or None, "why": why not
+
+
+class Library:
+    """The C kernel loaded in this process: ``cdll`` (None when it cannot be used) and ``why`` not.
+
+    Loading compiles ``program.c`` into the cache directory when no library of this source is
+    there yet (once per machine), then opens it. There is no process-wide copy: whoever runs
+    programs holds a ``Library`` (a compiled program keeps the one it ran with in its
+    ``runtime``), so that what an environment change such as ``NETCERT_NATIVE=0`` affects is
+    visible, and each holder loads once.
+    """
+
+    def __init__(self):
+        self.cdll, self.why = _load()
 
 
 def library() -> ctypes.CDLL | None:
-    """The compiled kernel of this process (compiled and cached on first use), or None."""
-    if "lib" not in _state:
-        _state["lib"], _state["why"] = _load()
-    return _state["lib"]
+    """The compiled kernel, freshly loaded (compiled on first use on this machine), or None."""
+    return Library().cdll
 
 
 def unavailable() -> str | None:
-    """Why the C kernel cannot be used (None when it can)."""
-    library()
-    return _state["why"]
+    """Why the C kernel cannot be used (None when it can), from a fresh load."""
+    return Library().why
 
 
 def _load() -> tuple[ctypes.CDLL | None, str | None]:
@@ -158,14 +172,14 @@ def _ptr(a: np.ndarray):
 
 
 class Program:
-    """An ``evaluate.Program`` loaded into the C kernel; ``run`` gives its output on points in order.
+    """A ``program.Program`` loaded into the C kernel; ``run`` gives its output on points in order.
 
     The kernel keeps the previous point's values, so consecutive calls continue one sweep. ctypes
     releases the GIL during a call, so a lock keeps two threads (a Dask worker with several) from
-    running one kernel's state at once; ``evaluate`` gives each thread its own copy anyway.
+    running one kernel's state at once; ``pointwise`` gives each thread its own copy anyway.
     """
 
-    def __init__(self, lib: ctypes.CDLL, program, node_type, table_type):
+    def __init__(self, lib: ctypes.CDLL, program):
         pool = _Pool()
         starts, slots, coefs = [0], [], []
         for f in program.forms:
@@ -178,10 +192,10 @@ class Program:
             forms_before.extend(fs)
             before.append(len(forms_before))
             act = ACTIVATIONS[step.activation]
-            if type(step) is node_type:
+            if type(step) is Node:
                 steps.append([0, step.slot, act, step.form, pool.shared(step.m), pool.shared(step.B),
                               0, 0, 0, 0, 0, 0])
-            elif type(step) is table_type:
+            elif type(step) is Table:
                 pos = pool.run([math.ceil(t) for t in step.pos_tau])
                 neg = pool.run([math.floor(t) for t in step.neg_tau])
                 slopes = pool.run([*step.pos_slope, *step.neg_slope])
@@ -203,7 +217,7 @@ class Program:
             raise MemoryError("the C kernel could not allocate the program")
 
     def run(self, points: Sequence[Sequence[int]]) -> list[int]:
-        """The exact output integer (``evaluate.forward``'s) of every point, in order."""
+        """The exact output integer (``pointwise.forward``'s) of every point, in order."""
         with self._lock:
             return self._run(points)
 

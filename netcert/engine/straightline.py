@@ -1,35 +1,39 @@
 """Straight-line Python for a compiled network: one statement per shared form and per node.
 
-The per-point sweep (``evaluate._Sweep``) interprets the compiled program: for
+The per-point sweep (``pointwise.Sweep``) interprets the compiled program: for
 every step it walks lists, indexes slots and dispatches on the step's kind,
 about 1-3 us of interpreter work per node, against tens of nanoseconds of GMP
-arithmetic on the numbers of the papers' networks (perf.md, "Where the physical
-limit is"). Here the program is written out once as the body of one Python
+arithmetic on the numbers of the papers' networks
+(docs/performance.md, "The per-point path"). Here the program is written out once as the body of one Python
 function (a local per value, small coefficients as literals, unit ones as
 plain additions and subtractions), compiled by CPython and called per point,
 so the interpreter executes little more than the arithmetic itself.
 
 What is exact: the function computes the same integers as
-``evaluate.forward``, form by form, node by node, with the same coefficients
-(a zero value multiplies to zero instead of being skipped). It does not reuse
-work between points as ``_Sweep`` does, so ``evaluate`` times both on the
-first points of a run and keeps the faster; the values cannot differ.
-A rational-fallback node becomes its classes' sums, each divided by its
-denominator as ``evaluate._rational_value`` does.
+``pointwise.forward``, form by form, node by node, with the same coefficients
+(a zero value multiplies to zero instead of being skipped), and each activation
+as ``activations.SOURCE`` writes it. It does not reuse work between points as
+``pointwise.Sweep`` does, so ``pointwise`` times both on the first points of a
+run and keeps the faster; the values cannot differ. A rational-fallback node
+becomes its classes' sums, each divided by its denominator as
+``pointwise.rational_value`` does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from netcert.engine.activations import SOURCE
+from netcert.engine.program import Program, RatNode, Table
+
 SMALL = 1 << 62  # coefficients below this are literals; larger ones are bound by name
 MAX_TERMS = 400_000  # beyond this CPython's compiler needs seconds and gigabytes
 _CHUNK = 48  # terms per statement: longer sums nest deeply enough to exhaust the compiler's stack
 
 
-def compile_program(program, table_value: Callable, mpz: Callable, mpq: Callable) -> Callable[[tuple], list] | None:
+def compile_program(program: Program, table_value: Callable, mpz: Callable, mpq: Callable) -> Callable[[tuple], list] | None:
     """The program as a function point -> output values, or None when it is too large to compile."""
-    rational_terms = sum(len(t) for step in program.steps for _, t in getattr(step, "classes", ()))
+    rational_terms = sum(len(t) for step in program.steps if type(step) is RatNode for _, t in step.classes)
     if sum(len(f.terms) for f in program.forms) + len(program.steps) + rational_terms > MAX_TERMS:
         return None
     env: dict = {"_table_value": table_value, "_mpz": mpz, "_mpq": mpq}
@@ -39,14 +43,13 @@ def compile_program(program, table_value: Callable, mpz: Callable, mpq: Callable
     for step, before in zip(program.steps, program.form_order):
         for f in before:
             lines += _sum(f"L{f}", program.forms[f].terms, env)
-        if hasattr(step, "classes"):
+        if type(step) is RatNode:
             lines += _rational(step, env)
-        elif hasattr(step, "pos_tau"):
+        elif type(step) is Table:
             lines.append(f"    z = _table_value({_bind(step, env)}, L{step.form})")
         else:
             lines.append(f"    z = {_product(step.m, f'L{step.form}', env)}{_signed(step.B, env)}")
-        lines.append(f"    v{step.slot} = " + {"relu": "z if z > 0 else 0", "identity": "z"}.get(
-            step.activation, "1 if z >= 0 else 0"))
+        lines.append(f"    v{step.slot} = {SOURCE[step.activation]}")
     lines.append(f"    return [{', '.join(f'v{s}' for s in program.output_slots)}]")
     exec(compile("\n".join(lines), "<netcert straight-line program>", "exec"), env)  # noqa: S102
     return env["run"]
@@ -80,9 +83,9 @@ def _signed(c, env: dict) -> str:
     return f" + {_constant(c, env)}" if c > 0 else f" - {_constant(-c, env)}"
 
 
-def _rational(step, env: dict) -> list[str]:
+def _rational(step: RatNode, env: dict) -> list[str]:
     """z = bias + sum over classes (q, terms) of (sum p v_s) / q, a class adding nothing when its
-    sum is 0, as ``evaluate._rational_value``."""
+    sum is 0, as ``pointwise.rational_value``."""
     out = [f"    z = {_bind(step.bias, env)}"]
     for q, terms in step.classes:
         out += _sum("t", terms, env)

@@ -1,8 +1,10 @@
 """The naive reference evaluator: per scalar, ``fractions.Fraction``, no tricks.
 
-Deliberately the plainest reading of ``formats.md``'s semantics, used as the
-oracle the fast evaluator is tested against and as the baseline benchmarks
-compare with. It is slow by design and shares nothing with ``evaluate``.
+Deliberately the plainest reading of the network semantics of specs/README.md
+section 3, used as the oracle the fast evaluator is tested against and as the
+baseline benchmarks compare with. It is slow by design and shares nothing with
+the rest of ``netcert.engine`` but ``activations``, whose three functions it
+applies to Fractions.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from fractions import Fraction
 
 import networkx as nx
 
+from netcert.engine.activations import ACTIVATE
 from netcert.ir import keys
 
 
@@ -25,6 +28,5 @@ def forward(G: nx.DiGraph, x: list[Fraction]) -> list[Fraction]:
         z = Fraction(int(b.numerator), int(b.denominator))
         for u, _, w in G.in_edges(v, data=keys.WEIGHT):
             z += Fraction(int(w.numerator), int(w.denominator)) * value[u]
-        value[v] = max(z, Fraction(0)) if act == keys.RELU else (
-            z if act == keys.IDENTITY else Fraction(int(z >= 0)))
+        value[v] = Fraction(ACTIVATE[act](z))
     return [value[v] for v in G.graph[keys.OUTPUTS]]

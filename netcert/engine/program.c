@@ -1,13 +1,13 @@
-/* netcert's per-point evaluator in C over GMP: evaluate.forward, node for node, without the
- * interpreter (perf.md, "Where the physical limit is").
+/* netcert's per-point evaluator in C over GMP: pointwise.forward, node for node, without the
+ * interpreter (docs/performance.md, "The per-point path").
  *
- * The program is evaluate.Program with every constant an integer: shared forms L_f = sum c v_s
+ * The program is program.Program (netcert/engine/program.py) with every constant an integer: shared forms L_f = sum c v_s
  * (zero values skipped), nodes z = m L_f + B, breakpoint tables z = B + L (ps_k + ns_j) + pi_k + ni_j
  * with k = #{pos breakpoints <= L}, j = #{neg breakpoints < L} (the rational breakpoints given as
  * their ceilings and floors: for an integer L, tau <= L iff ceil(tau) <= L and tau < L iff
  * floor(tau) < L), then relu, identity or threshold. Programs with rational-fallback nodes stay
  * in Python. Consecutive points reuse what did not change: a form is recomputed only when one of
- * its sources changed value, a node only when its form did (evaluate._Sweep's rule), so points in
+ * its sources changed value, a node only when its form did (pointwise.Sweep's rule), so points in
  * the sweep order skip most of the work; where a probe finds nearly nothing to skip, the checks stop. Every value is exact: an int64 while it fits (each
  * product and sum checked with the compiler's overflow builtins), a GMP integer from the first
  * operation that would overflow; a value that fits is always held as an int64, so equal values
@@ -240,6 +240,7 @@ static void step_value(program *p, const int64_t *s) {
         acc_addmul(z, slope, L, p->tmp);
     }
     num_normalize(z);
+    /* The activations, as activations.py defines them: relu(z) = z > 0 ? z : 0, threshold(z) = [z >= 0]. */
     if (act == RELU && num_sgn(z) < 0) acc_zero(z);
     else if (act == THRESHOLD) { int64_t one = num_sgn(z) >= 0; acc_zero(z); z->s = one; }
     p->slot_changed[slot] = fresh || !num_eq(z, p->vals + slot);

@@ -1,16 +1,18 @@
 """Exact evaluation of two-layer networks: the hidden signs from float64 under a proved error
-bound, and the output collapsed to one linear form of the point (perf.md, "Design advice" 4).
+bound, and the output collapsed to one linear form of the point
+(docs/performance.md, "The two-layer collapse").
 
-The network is x -> Z = A x + B (layer 1, the integer rows of ``evaluate.integer_rows``) ->
-y = act(c + sum_j w_j act_j(Z_j)). Every hidden activation is a 0/1 mask times a form of x:
-relu(Z) = m Z with m = [Z > 0], threshold(Z) = m with m = [Z >= 0], identity(Z) = Z with m = 1.
+The network is x -> Z = A x + B (layer 1, the integer rows of ``program.integer_rows``) ->
+y = act(c + sum_j w_j act_j(Z_j)). Every hidden activation is a 0/1 mask times a form of x
+(``activations``' functions read as masks): relu(Z) = m Z with m = [Z > 0], threshold(Z) = m with
+m = [Z >= 0], identity(Z) = Z with m = 1.
 So, with x_d = 1, the output before its activation is
 
     c + sum_{k <= d} x_k G_k,   G_k = sum_j m_j M_jk,
 
 where M_jk = w_j A_jk (k < d) and M_jd = w_j B_j for relu and identity rows, and M_jk = 0 (k < d),
 M_jd = w_j for threshold rows. Per point only the mask and the d + 1 integers G_k are formed,
-never the hidden values: on perf.md's shape Ad that is one product of 1,000 x 11 for the signs and
+never the hidden values: on the benchmark shape Ad that is one product of 1,000 x 11 for the signs and
 one of 1,000 x 22 for G, against five limbs of every hidden value for the layer-by-layer kernel.
 
 **The mask: a float filter that decides only what it proves.** Zf = fl(Af xf), one float64
@@ -45,8 +47,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from netcert import batch
-from netcert.batch import IDENTITY, RELU, THRESHOLD, LayerPlan, Plan, Row
+from netcert.engine import batch
+from netcert.engine.batch import LayerPlan, Plan, Row
+from netcert.ir.keys import IDENTITY, RELU, THRESHOLD
 
 MAX_BITS = 1000  # magnitudes the float filter may meet: far from float64's 2^1024
 MAX_TERMS = 2**11 - 1  # products below 2^52 one int64 position may sum
