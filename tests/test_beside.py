@@ -3,8 +3,11 @@
 A local verify on two cores or more forks its claims and the kernel's check beside the evaluation;
 the certificate must be the one the sequential order gives, byte for byte, certified or refuted.
 """
+import gc
 import os
+import signal
 import time
+from multiprocessing.connection import Connection
 
 import numpy as np
 import pytest
@@ -13,7 +16,7 @@ from netcert import certificate, executors, certify
 from netcert.errors import ExecutorError, InputError
 from test_cli import run
 
-N = 2500  # at least verify._BESIDE_MIN_POINTS
+N = 2500  # at least certify._BESIDE_MIN_POINTS
 
 
 # -- executors.Beside ---------------------------------------------------------------------------
@@ -57,6 +60,57 @@ def test_an_unpicklable_value_is_an_executor_error():
 def test_a_child_that_dies_is_an_executor_error():
     with executors.Beside(lambda report: os._exit(7)) as other, pytest.raises(ExecutorError, match="exit code 7"):
         other.result()
+
+
+def _close_the_pipe() -> None:
+    """In a Beside child: close its end of the pipe to the parent (its one writable Connection)."""
+    for c in [o for o in gc.get_objects() if isinstance(o, Connection) and not o.closed and o.writable]:
+        c.close()
+
+
+def _exits_after_closing_its_pipe(report):
+    _close_the_pipe()  # the parent reads end of file first
+    time.sleep(0.3)
+    os._exit(7)
+
+
+def test_the_exit_code_is_read_once_the_child_has_exited():
+    # was a race: end of file, then the exit code before the child had been reaped ("exit code None")
+    with executors.Beside(_exits_after_closing_its_pipe) as other, pytest.raises(ExecutorError, match="exit code 7"):
+        other.result()
+
+
+def _closes_its_pipe_and_lingers(report):
+    _close_the_pipe()
+    time.sleep(30)
+
+
+def test_a_child_that_lingers_after_closing_its_pipe_is_an_executor_error(monkeypatch):
+    monkeypatch.setattr(executors, "EXIT_TIMEOUT", 0.2)
+    start = time.perf_counter()
+    with executors.Beside(_closes_its_pipe_and_lingers) as other, \
+            pytest.raises(ExecutorError, match="closed its pipe and had not exited 0.2 s later"):
+        other.result()
+    assert other._process.exitcode == 1  # stopped on leaving the block, through its SIGTERM handler
+    assert time.perf_counter() - start < 5
+
+
+def _deaf_to_sigterm(report):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    report(0)
+    time.sleep(30)
+
+
+def test_a_child_deaf_to_sigterm_is_killed_on_leaving(monkeypatch):
+    monkeypatch.setattr(executors, "EXIT_TIMEOUT", 0.2)
+    start = time.perf_counter()
+
+    def leave(k):
+        raise KeyError("the parent's own failure")
+    with pytest.raises(KeyError), executors.Beside(_deaf_to_sigterm) as other:
+        other.result(leave)
+    assert other._process.exitcode == -signal.SIGKILL
+    assert time.perf_counter() - start < 5
 
 
 def _running(pid: int) -> bool:
