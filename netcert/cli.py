@@ -36,10 +36,9 @@ class _Lazy:
         return getattr(importlib.import_module(self._name), attr)
 
 
-certificate, certify, compare, dataset, executors, progress, report, sweep = (
-    _Lazy(f"netcert.{m}") for m in ("certificate", "certify", "compare", "dataset", "executors", "progress",
-                                     "report", "sweep"))
-evaluate, native = _Lazy("netcert.engine.evaluate"), _Lazy("netcert.engine.native")
+certificate, certify, compare, dataset, progress, report, sweep = (
+    _Lazy(f"netcert.{m}") for m in ("certificate", "certify", "compare", "dataset", "progress", "report", "sweep"))
+evaluate, native, parallel = (_Lazy(f"netcert.engine.{m}") for m in ("evaluate", "native", "parallel"))
 auto, registry = _Lazy("netcert.constructions.auto"), _Lazy("netcert.constructions.registry")
 files, netjson = _Lazy("netcert.formats.files"), _Lazy("netcert.formats.netjson")
 keys, measures, validate = _Lazy("netcert.ir.keys"), _Lazy("netcert.ir.measures"), _Lazy("netcert.ir.validate")
@@ -326,7 +325,7 @@ def verify_cmd(net: Path, data: Path, output: Path | None, sample: int, full: bo
         csv = _csv(flags)
         ds = dataset.load(data, csv=csv)
         n = ds.n
-        with executors.connect(scheduler, jobs) as ex, progress.counter("evaluating", n, mode) as p1, \
+        with parallel.connect(scheduler, jobs) as ex, progress.counter("evaluating", n, mode) as p1, \
                 progress.counter("kernel", n if full else min(n, sample), mode, "reading the files") as p2:
             cert = certify.verify(net, data, output, sample=sample, seed=seed, full=full, progress=p1,
                                  kernel_progress=p2, data=ds, executor=ex, csv=csv)
@@ -379,7 +378,7 @@ def check(certs: tuple[Path, ...], sample: int | None, full: bool, allow_outside
     """
     with _errors():
         found = _certificates(certs)
-        ex = executors.connect(scheduler, jobs)
+        ex = parallel.connect(scheduler, jobs)
     with ex:
         sys.exit(_check_all(found, sample, full, ex, _mode(quiet, show_progress), allow_outside))
 
@@ -441,7 +440,7 @@ def compare_cmd(data: Path, only: str | None, sample: int, jobs: int | None, sch
     """Build and certify every construction on DATA; one table, with the lower bounds."""
     with _errors():
         if scheduler is not None:  # a usage error or an unreachable scheduler, before any build
-            executors.connect(scheduler, jobs).close()
+            parallel.connect(scheduler, jobs).close()
         ds = dataset.load(data)
         names = None if only is None else [registry.get(n.strip()).name for n in only.split(",") if n.strip()]
         with contextlib.ExitStack() as stack:
@@ -608,10 +607,38 @@ def demo(out: Path) -> None:
     _finish(c, cert)
 
 
+class _ReaderGone(Exception):
+    """stdout's reader closed the pipe. Not an OSError: click turns an EPIPE OSError into exit 1."""
+
+
+class _Guarded:
+    """stdout, with a closed pipe raised as ``_ReaderGone``."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise _ReaderGone() from None
+
+    def flush(self):
+        try:
+            return self._stream.flush()
+        except BrokenPipeError:
+            raise _ReaderGone() from None
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 def main(args: list[str] | None = None) -> None:
     """The console entry point. Exit codes: 0, 1 refuted or check failed, 2 usage, 3 bad input,
-    4 an internal error (one line; NETCERT_DEBUG=1 shows the traceback), 130 interrupted.
+    4 an internal error (one line; NETCERT_DEBUG=1 shows the traceback), 130 interrupted, 141 the
+    reader of stdout went away.
     Nothing else: click's "Aborted!" with exit 1 would read as a refutation."""
+    sys.stdout = _Guarded(sys.stdout)
     try:
         code = cli.main(args, prog_name="netcert", standalone_mode=False)
     except click.ClickException as e:
@@ -620,6 +647,9 @@ def main(args: list[str] | None = None) -> None:
     except (click.Abort, KeyboardInterrupt):
         click.echo("netcert: interrupted", err=True)
         code = 130
+    except _ReaderGone:  # `netcert verify ... | head`: the reader left; exit as a process killed by SIGPIPE
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # so the interpreter's final flush is quiet
+        code = 141
     except MemoryError:
         click.echo("netcert: error: out of memory (lower the input, or the --max-* limits)", err=True)
         code = 3

@@ -14,6 +14,7 @@ import re
 import stat
 import tempfile
 import zlib
+from glob import escape as glob_escape
 from pathlib import Path
 
 import numpy as np
@@ -25,8 +26,10 @@ from netcert.errors import FormatError, InputError
 def write_atomic(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (temporary file, fsync, rename), mode 0666 less the umask.
 
-    The temporary file is ``.<name>.<random>.tmp`` in the target's directory, so
-    no glob for outputs (``*.json``, ``*.cert.json``) ever matches it.
+    The temporary file is ``.<name>.<pid>.<random>.tmp`` in the target's directory,
+    so no glob for outputs (``*.json``, ``*.cert.json``) ever matches it; one that a
+    killed writer left (its pid no longer alive: SIGKILL cannot be caught) is removed
+    by the next write of the same name.
     """
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
@@ -34,8 +37,9 @@ def write_atomic(path: str | Path, data: bytes) -> None:
         raise InputError(f"{path}: directory {directory} does not exist")
     if path.is_dir():
         raise InputError(f"{path}: is a directory, cannot write a file there")
+    _sweep_stale(directory, path.name)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=directory)
     except OSError as e:
         raise InputError(f"{path}: cannot write: {_reason(e)}") from None
     try:
@@ -51,6 +55,20 @@ def write_atomic(path: str | Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _sweep_stale(directory: Path, name: str) -> None:
+    """Remove ``.<name>.<pid>.*.tmp`` files whose writer is gone; a live writer's are left alone."""
+    for tmp in directory.glob(f".{glob_escape(name)}.*.tmp"):
+        pid = tmp.name[len(name) + 2:].split(".", 1)[0]
+        if not (pid.isascii() and pid.isdigit()) or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            tmp.unlink(missing_ok=True)
+        except (PermissionError, OverflowError):  # alive, someone else's; or not a pid
+            pass
 
 
 def _umask() -> int:
