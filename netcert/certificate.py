@@ -21,6 +21,7 @@ import sympy
 
 import netcert
 from netcert.constructions.base import Construction
+from netcert.constructions.exactmath import evaluate_formula
 from netcert.dataset import Dataset
 from netcert.engine.evaluate import Evaluation
 from netcert.exact import format_rational
@@ -84,25 +85,6 @@ def checker_section(verdict) -> dict:
         "notes": list(verdict.notes),
         "failures": [{"where": f.where, "expected": f.expected, "found": f.found} for f in verdict.failures],
     }
-
-
-def evaluate_formula(formula, variables: Mapping[str, int]) -> int:
-    """The integer value of a sympy formula, its symbols matched to ``variables`` by name.
-
-    Exact: the symbols are replaced by sympy Integers and sympy's own exact rules
-    evaluate the rest (rational arithmetic, Min/Max, Piecewise, ceiling of a
-    rational, the integer functions of ``constructions.exactmath``). Nothing is
-    rounded through evalf or a float, which would overflow or run out of
-    precision on numbers of thousands of digits; a formula that does not come
-    out an exact integer is an error of its construction, refused as such.
-    """
-    from netcert.errors import NetcertError  # local: only this function's body is this module's to change
-
-    value = formula.xreplace({sym: sympy.Integer(variables[sym.name]) for sym in formula.free_symbols})
-    if not isinstance(value, sympy.Integer):
-        raise NetcertError(f"size formula {str(formula)[:200]} is not an exact integer at "
-                           f"{dict(variables)!s:.200}: {str(value)[:200]}")
-    return int(value)
 
 
 def construction_section(c: Construction | None, options: Mapping, claim, measures: Measures) -> dict | None:

@@ -91,14 +91,21 @@ def choice_option(value: object, allowed: Sequence[str], name: str) -> str:
     return value
 
 
-def positive_option(value: object, name: str) -> int | None:
-    """A positive integer option, given as an int or as the command line's string; None when unset."""
+def int_option(value: object, name: str, low: int = 1) -> int | None:
+    """An integer option >= ``low``, given as an int or as the command line's string; None when unset.
+    A float that is not an integer is refused, not truncated."""
     if value in (None, ""):
         return None
+    wanted = "a positive integer" if low == 1 else f"an integer >= {low}"
     try:
         v = int(value)
     except (TypeError, ValueError):
-        raise UsageError(f"--{name} takes a positive integer, got {value!r}") from None
-    if v < 1:
-        raise UsageError(f"--{name} takes a positive integer, got {v}")
+        raise UsageError(f"--{name} takes {wanted}, got {value!r}") from None
+    if v < low or (isinstance(value, float) and v != value):
+        raise UsageError(f"--{name} takes {wanted}, got {v if low == 1 else repr(value)}")
     return v
+
+
+def positive_option(value: object, name: str) -> int | None:
+    """A positive integer option (``int_option`` with ``low`` 1)."""
+    return int_option(value, name, 1)

@@ -49,7 +49,7 @@ from netcert.constructions.base import Construction, SizeClaim, Theorem, input_n
 from netcert.constructions.exactmath import Budget, refuse_scaled_inputs
 from netcert.dataset import Dataset
 from netcert.errors import PreconditionError
-from netcert.exact import Rat, lcm_all, mpq, mpz
+from netcert.exact import Rat, lcm_all, mpq
 from netcert.ir import keys
 from netcert.ir import network as net
 

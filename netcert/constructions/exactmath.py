@@ -25,12 +25,12 @@ construction stops before computing numbers it could not write.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import gmpy2
 import sympy
 
-from netcert.errors import PreconditionError
+from netcert.errors import InternalError, PreconditionError
 from netcert.exact import Rat, max_bits, mpq, mpz
 
 TOTAL_FACTOR = 1000
@@ -222,3 +222,26 @@ def refuse_scaled_inputs(name: str, scale, neurons: int) -> None:
     refuse_bits(name, "a first-layer weight (a multiple of the column scale)", low)
     refuse_total(name, f"{neurons:,} neurons, each with a first-layer weight of at least {low:,} bits "
                  "(a multiple of the column scale),", neurons * low)
+
+
+def evaluate_formula(formula, variables: Mapping[str, int]) -> int:
+    """The integer value of a sympy formula, its symbols matched to ``variables`` by name.
+
+    Exact: the symbols are replaced by sympy Integers and sympy's own exact rules
+    evaluate the rest (rational arithmetic, Min/Max, Piecewise, ceiling of a
+    rational, the integer functions of ``constructions.exactmath``). Nothing is
+    rounded through evalf or a float, which would overflow or run out of
+    precision on numbers of thousands of digits; a formula that does not come
+    out an exact integer is an error of its construction, refused as such.
+    """
+    value = formula.xreplace({sym: sympy.Integer(variables[sym.name]) for sym in formula.free_symbols})
+    if not isinstance(value, sympy.Integer):
+        raise InternalError(f"size formula {str(formula)[:200]} is not an exact integer at "
+                           f"{dict(variables)!s:.200}: {str(value)[:200]}")
+    return int(value)
+
+
+def ceil_sqrt_ratio(num: object, den: object) -> int:
+    """ceil(sqrt(num / den)) for rationals num >= 0, den > 0, exactly; at least 1 (the r / delta of
+    a dataset of one point, or of points all at the origin, is taken as 1)."""
+    return max(ceil_root_int(mpq(num) / mpq(den), 2), 1)

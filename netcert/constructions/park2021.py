@@ -51,7 +51,7 @@ from __future__ import annotations
 import math
 import random
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import networkx as nx
@@ -65,7 +65,7 @@ from netcert.errors import NetcertError, PreconditionError, UsageError
 from netcert.exact import Rat, format_rational, mpq
 from netcert.constructions.exactmath import JSON_INT_BITS, Budget, ceil_log2_int, ceil_root, ceil_sqrt_pi, json_int
 from netcert.gadgets.steps import step
-from netcert.gadgets.wiring import Affine, output, relu
+from netcert.gadgets.wiring import Affine, combination, output, relu
 from netcert.ir import keys
 from netcert.ir import measures
 from netcert.ir import network as net
@@ -342,18 +342,6 @@ def emit(G: nx.DiGraph, at: int, layer: Sequence[Neuron], rule: str) -> tuple[li
     return ports, at + (1 if rule == "W" else 2)
 
 
-def _sum(const: object, pairs: Iterable[tuple[object, Affine]]) -> Affine:
-    """const + sum c * port over (c, port) pairs, accumulated in one dict (no quadratic copying)."""
-    terms: dict = {}
-    total = mpq(const)
-    for c, port in pairs:
-        c = mpq(c)
-        total += c * port.const
-        for node, w in port.terms.items():
-            terms[node] = terms.get(node, 0) + c * w
-    return Affine({v: w for v, w in terms.items() if w}, total)
-
-
 # -- stages -----------------------------------------------------------------------------------
 
 def emit_fold(G: nx.DiGraph, at: int, name: str, z: Affine, f: Fold, eps: Rat, rule: str,
@@ -366,7 +354,7 @@ def emit_fold(G: nx.DiGraph, at: int, name: str, z: Affine, f: Fold, eps: Rat, r
         layer = [Neuron(f"{name}.z", z)] + [Neuron(f"{name}.s[{i:0{tag}d}]", z - theta, eps)
                                             for i, (theta, _) in enumerate(f.steps)]
         ports, at = emit(G, at, layer, rule)
-        out = _sum(0, [(1, ports[0])] + [(c, p) for (_, c), p in zip(f.steps, ports[1:])])
+        out = combination(0, [(1, ports[0])] + [(c, p) for (_, c), p in zip(f.steps, ports[1:])])
         if f.kind == "halving":
             return out, at
         ports, at = emit(G, at, [Neuron(f"{name}.bypass", out)], rule)
@@ -376,7 +364,7 @@ def emit_fold(G: nx.DiGraph, at: int, name: str, z: Affine, f: Fold, eps: Rat, r
         zz, yy, s = emit(G, at, [Neuron(f"{name}[{i:0{tag}d}].z", z), Neuron(f"{name}[{i:0{tag}d}].y", y),
                                  Neuron(f"{name}[{i:0{tag}d}].s", z - theta, eps)], rule)[0]
         at += 2
-        z, y = zz, _sum(0, [(1, yy), (c, s)])
+        z, y = zz, combination(0, [(1, yy), (c, s)])
     return y, at
 
 
@@ -394,8 +382,8 @@ def lookup(G: nx.DiGraph, at: int, z: Affine, words: Sequence[int], B: int, nb: 
     if not chain:
         layer = [Neuron("S4.z", z)] + [Neuron(f"S4.s[{a:0{tag}d}]", z - a * B, eps) for a in range(1, A)]
         ports, at = emit(G, at, layer, rule)
-        w = _sum(mpq(words[0], den), zip(jumps, ports[1:]))
-        xi = _sum(0, [(1, ports[0])] + [(-B, p) for p in ports[1:]])
+        w = combination(mpq(words[0], den), zip(jumps, ports[1:]))
+        xi = combination(0, [(1, ports[0])] + [(-B, p) for p in ports[1:]])
         (w, xi), at = emit(G, at, [Neuron("S4.w", w), Neuron("S4.xi", xi)], rule)
         return w, xi, at
     x, w = z, Affine.constant(mpq(words[0], den))
@@ -403,7 +391,7 @@ def lookup(G: nx.DiGraph, at: int, z: Affine, words: Sequence[int], B: int, nb: 
         xx, ww, s = emit(G, at, [Neuron(f"S4[{a:0{tag}d}].x", x), Neuron(f"S4[{a:0{tag}d}].w", w),
                                  Neuron(f"S4[{a:0{tag}d}].s", x - B, eps)], rule)[0]
         at += 2
-        x, w = _sum(0, [(1, xx), (-B, s)]), _sum(0, [(1, ww), (jumps[a - 1], s)])
+        x, w = combination(0, [(1, xx), (-B, s)]), combination(0, [(1, ww), (jumps[a - 1], s)])
     return w, x, at
 
 
@@ -449,17 +437,17 @@ def counter_bit(G: nx.DiGraph, at: int, v: Affine, xi: Affine, bit: Bit, B: int,
     if start and own_layer:
         (v, xi, s), at = emit(G, at, [Neuron(f"{name}.h.v", v), Neuron(f"{name}.h.xi", xi),
                                       Neuron(f"{name}.h.s", xi - 1, eps_x)], rule)
-        xi = _sum(3 * B - 1, [(1, xi), (-3 * B, s)])
+        xi = combination(3 * B - 1, [(1, xi), (-3 * B, s)])
     layer = [Neuron(f"{name}.g.xi", xi), Neuron(f"{name}.g.v", v), Neuron(f"{name}.g.n", v - bit.place, eps_v)]
     if start and not own_layer:
         layer.append(Neuron(f"{name}.g.s", xi - 1, eps_x))
     ports, at = emit(G, at, layer, rule)
     xi, v, n = ports[:3]
     if start and not own_layer:
-        xi = _sum(3 * B - 1, [(1, xi), (-3 * B, ports[3])])
-    (xi, v, a), at = emit(G, at, [Neuron(f"{name}.f.xi", xi), Neuron(f"{name}.f.v", _sum(0, [(1, v), (-bit.place, n)])),
-                                  Neuron(f"{name}.f.a", _sum(-eps_x, [(1, n), (-1, xi)]), eps_x)], rule)
-    return _sum(0, [(1, v), (bit.store, a)]), xi, at
+        xi = combination(3 * B - 1, [(1, xi), (-3 * B, ports[3])])
+    (xi, v, a), at = emit(G, at, [Neuron(f"{name}.f.xi", xi), Neuron(f"{name}.f.v", combination(0, [(1, v), (-bit.place, n)])),
+                                  Neuron(f"{name}.f.a", combination(-eps_x, [(1, n), (-1, xi)]), eps_x)], rule)
+    return combination(0, [(1, v), (bit.store, a)]), xi, at
 
 
 def blocks_bit(G: nx.DiGraph, at: int, v: Affine, xi: Affine, bit: Bit, B: int, eps_x: Rat, eps_v: Rat,
@@ -475,10 +463,10 @@ def blocks_bit(G: nx.DiGraph, at: int, v: Affine, xi: Affine, bit: Bit, B: int, 
         layer.append(Neuron(f"{name}.a.hi", xi - j - 1, eps_x))
     ports, at = emit(G, at, layer, rule)
     xi, v, u = ports[:3]
-    inside = _sum(int(j == 0), ([(1, ports[3])] if j > 0 else []) + ([(-1, ports[-1])] if j + 1 < B else []))
-    (xi, v, a), at = emit(G, at, [Neuron(f"{name}.b.xi", xi), Neuron(f"{name}.b.v", _sum(0, [(1, v), (-bit.place, u)])),
-                                  Neuron(f"{name}.b.a", _sum(-2, [(1, u), (1, inside)]), mpq(1))], rule)
-    return _sum(0, [(1, v), (bit.store, a)]), xi, at
+    inside = combination(int(j == 0), ([(1, ports[3])] if j > 0 else []) + ([(-1, ports[-1])] if j + 1 < B else []))
+    (xi, v, a), at = emit(G, at, [Neuron(f"{name}.b.xi", xi), Neuron(f"{name}.b.v", combination(0, [(1, v), (-bit.place, u)])),
+                                  Neuron(f"{name}.b.a", combination(-2, [(1, u), (1, inside)]), mpq(1))], rule)
+    return combination(0, [(1, v), (bit.store, a)]), xi, at
 
 
 # -- build ------------------------------------------------------------------------------------

@@ -94,14 +94,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
-import gmpy2
 import networkx as nx
 import numpy as np
 import sympy
 
 from netcert import separation
-from netcert.constructions.base import Construction, SizeClaim, Theorem, choice_option, input_nodes, integer_labels
-from netcert.constructions.exactmath import ceil_log2
+from netcert.constructions.base import (Construction, SizeClaim, Theorem, choice_option, input_nodes, int_option,
+                                       integer_labels)
+from netcert.constructions.exactmath import ceil_log2, ceil_sqrt_ratio, evaluate_formula
 from netcert.dataset import Dataset
 from netcert.errors import PreconditionError, UsageError
 from netcert.exact import format_rational, mpq
@@ -132,16 +132,6 @@ def check(data: Dataset, options: Mapping) -> list[str]:
     return integer_labels(data, NAME)
 
 
-def _int_option(value, name: str, low: int) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        v = int(value)
-    except (TypeError, ValueError):
-        raise UsageError(f"--{name} takes an integer >= {low}, got {value!r}") from None
-    if v < low or (isinstance(value, float) and v != value):
-        raise UsageError(f"--{name} takes an integer >= {low}, got {value!r}")
-    return v
 
 
 def _mult_option(value) -> Fraction | None:
@@ -414,18 +404,18 @@ def emit(G: nx.DiGraph, P: Plan, inputs: list[str], f: int) -> None:
 def build(data: Dataset, *, seed: int = 0, fan_in=None, sizing: str = "verified", k=None, k_mult=None, p=None,
           rho=None, b0=None, b=None, L=None) -> nx.DiGraph:
     """The threshold network of ``data`` (module docstring)."""
-    f = _int_option(fan_in, "fan-in", 2) or FAN_IN
-    p = P_BITS if p in (None, "") else _int_option(p, "p", 0)
+    f = int_option(fan_in, "fan-in", 2) or FAN_IN
+    p = P_BITS if p in (None, "") else int_option(p, "p", 0)
     sizing = choice_option(sizing, SIZINGS, "sizing")
     if rho not in (None, "", *RHOS):
         raise UsageError(f"--rho must be one of {', '.join(RHOS)}, got {rho!r}")
-    k, k_mult = _int_option(k, "k", 1), _mult_option(k_mult)
+    k, k_mult = int_option(k, "k", 1), _mult_option(k_mult)
     if k is not None and k_mult is not None:
         raise UsageError("--k and --k-mult exclude each other")
     if sizing == "verified" and (k is not None or k_mult is not None or rho):
         raise UsageError("--k, --k-mult and --rho size the union-bound stages: they need --sizing spec")
     rho = rho or "dense"
-    b0, b, L = (_int_option(v, name, 1) for v, name in ((b0, "b0"), (b, "b"), (L, "L")))
+    b0, b, L = (int_option(v, name, 1) for v, name in ((b0, "b0"), (b, "b"), (L, "L")))
     problems = integer_labels(data, NAME)
     if problems:
         raise PreconditionError(problems[0])
@@ -552,19 +542,12 @@ def params_nonzero(P: Plan, data: Dataset, f: int) -> int:
     variables = _variables(data, f=f, k=P.k, m=len(P.code.rows), compress_rows=[len(S) for S in P.code.rows],
                            expand_rows=[len(S) for S in ex.rows], b0=ex.b0, b=ex.b, L=ex.L, B=P.B, y0=P.y0,
                            layer1_nonzero=int(np.count_nonzero(P.planes.A)) + sum(v != 0 for v in P.planes.b1))
-    formula = size_formulas()["params_nonzero"]
-    return int(formula.subs({s: variables[s.name] for s in formula.free_symbols}))
+    return evaluate_formula(size_formulas()["params_nonzero"], variables)
 
 
 def r_over_delta(delta_sq: str | None, r_sq: str | None) -> int:
     """ceil(r / delta), exact (1 for one point or r = 0): the paper's 1/delta after scaling to max norm 1."""
-    if delta_sq is None or r_sq is None:
-        return 1
-    q = mpq(r_sq) / mpq(delta_sq)
-    r = int(gmpy2.isqrt(q.numerator // q.denominator))
-    while mpq(r * r) < q:
-        r += 1
-    return max(r, 1)
+    return 1 if delta_sq is None or r_sq is None else ceil_sqrt_ratio(r_sq, delta_sq)
 
 
 _N, _d, _RD = _S["N"], _S["d"], _S["r_over_delta"]

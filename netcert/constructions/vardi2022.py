@@ -45,14 +45,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-import gmpy2
 import networkx as nx
 import sympy
 
 from netcert import separation
 from netcert.constructions.base import (Construction, SizeClaim, Theorem, choice_option, input_nodes,
                                        integer_labels, positive_option)
-from netcert.constructions.exactmath import ceil_log2, ceil_root
+from netcert.constructions.exactmath import ceil_log2, ceil_root, ceil_sqrt_ratio
 from netcert.dataset import Dataset
 from netcert.errors import InternalError, PreconditionError, UsageError
 from netcert.exact import mpq
@@ -621,13 +620,7 @@ def _delta_zeros(G: nx.DiGraph) -> tuple[int, int]:
 def _r_over_delta(data: Dataset) -> int:
     """ceil(r / delta) = ceil(sqrt(max ||x||^2 / min ||x_i - x_j||^2)), exact (1 for one point)."""
     sep = separation.min_sq_separation(data).value
-    if sep is None:
-        return 1
-    q = separation.max_sq_norm(data) / sep
-    r = int(gmpy2.isqrt(q.numerator // q.denominator))
-    while mpq(r * r) < q:
-        r += 1
-    return max(r, 1)
+    return 1 if sep is None else ceil_sqrt_ratio(separation.max_sq_norm(data), sep)
 
 
 _C = sympy.Symbol("C", integer=True, positive=True)

@@ -70,15 +70,22 @@ class Affine:
         return -self + other
 
 
-def total(forms: Iterable[Affine]) -> Affine:
-    """The sum of several forms, in one pass (adding them pairwise would copy the terms each time)."""
+def combination(const: object, pairs: Iterable[tuple[object, Affine]]) -> Affine:
+    """const + sum of c * form over (c, form) pairs, in one pass over one dict (adding the forms
+    pairwise would copy the terms each time: quadratic in the number of forms)."""
     terms: dict = {}
-    const = mpq(0)
-    for f in forms:
-        const += f.const
-        for node, c in f.terms.items():
-            terms[node] = terms.get(node, 0) + c
-    return Affine({node: c for node, c in terms.items() if c}, const)
+    out = mpq(const)
+    for c, f in pairs:
+        c = mpq(c)
+        out += c * f.const
+        for node, w in f.terms.items():
+            terms[node] = terms.get(node, 0) + c * w
+    return Affine({node: w for node, w in terms.items() if w}, out)
+
+
+def total(forms: Iterable[Affine]) -> Affine:
+    """The sum of several forms, in one pass (``combination`` with every coefficient 1)."""
+    return combination(0, ((1, f) for f in forms))
 
 
 def relu(G: nx.DiGraph, node: Hashable, layer: int, form: Affine) -> Affine:
