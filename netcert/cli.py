@@ -474,7 +474,8 @@ def _ints(text: str, what: str) -> list[int]:
 @click.option("--d", "d", type=click.IntRange(min=1), default=2, show_default=True, help="Dimension (generated data).")
 @click.option("--C", "C", type=click.IntRange(min=1), default=2, show_default=True, help="Classes (generated data).")
 @click.option("--data", type=EXISTING, default=None, help="Subsample this dataset instead of generating data.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the generated data (or of the subsample of --data) and of every construction.")
 @click.option("--times", is_flag=True, help="Also evaluate every point exactly and report the time.")
 @click.option("--no-plots", is_flag=True, help="Only the CSV.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("netcert-sweep"),

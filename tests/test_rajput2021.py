@@ -393,7 +393,7 @@ def test_duplicates_with_different_labels_are_refused_at_load():
 
 def test_non_integer_labels_are_refused():
     data = dataset.from_arrays(np.array([[0.0], [1.0]]), np.array([0.5, 1.0]))
-    assert rajput2021.check(data, {}) == ["rajput2021 needs integer labels; 1 are not: point 0 (label 1/2)"]
+    assert rajput2021.check(data, {}) == ["rajput2021 needs integer labels; 1 are not: point 0 (label 0.5)"]
     with pytest.raises(PreconditionError, match="integer labels"):
         rajput2021.build(data)
 

@@ -17,7 +17,7 @@ import sympy
 
 from netcert.dataset import Dataset
 from netcert.errors import UsageError
-from netcert.exact import Rat, mpq
+from netcert.exact import Rat, display, mpq
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def integer_labels(data: Dataset, name: str) -> list[str]:
     bad = [i for i, y in enumerate(data.labels) if y.denominator != 1]
     if not bad:
         return []
-    shown = ", ".join(f"point {data.kept[i]} (label {data.labels[i]})" for i in bad[:5])
+    shown = ", ".join(f"point {data.kept[i]} (label {display(data.labels[i])})" for i in bad[:5])
     return [f"{name} needs integer labels; {len(bad)} are not: {shown}"]
 
 
