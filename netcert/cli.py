@@ -39,7 +39,8 @@ class _Lazy:
 certificate, certify, compare, dataset, progress, report, sweep = (
     _Lazy(f"netcert.{m}") for m in ("certificate", "certify", "compare", "dataset", "progress", "report", "sweep"))
 evaluate, native, parallel = (_Lazy(f"netcert.engine.{m}") for m in ("evaluate", "native", "parallel"))
-auto, registry = _Lazy("netcert.constructions.auto"), _Lazy("netcert.constructions.registry")
+api, auto = _Lazy("netcert.api"), _Lazy("netcert.constructions.auto")
+registry = _Lazy("netcert.constructions.registry")
 files, netjson = _Lazy("netcert.formats.files"), _Lazy("netcert.formats.netjson")
 keys, measures, validate = _Lazy("netcert.ir.keys"), _Lazy("netcert.ir.measures"), _Lazy("netcert.ir.validate")
 exact = _Lazy("netcert.exact")
@@ -249,15 +250,12 @@ def build(data: Path, construction: str, seed: int, output: Path, force: bool, b
     """
     with _errors():
         csv = _csv(chosen)
-        options = {"seed": seed, **{k: v for k, v in chosen.items() if v is not None}}
-        if construction == "auto" and len(options) > 1:
-            raise UsageError(f"--construction auto takes no construction option (got {_flag(sorted(options)[-1])}); "
+        options = {k: v for k, v in chosen.items() if v is not None}
+        if construction == "auto" and options:
+            raise UsageError(f"--construction auto takes no construction option (got {_flag(sorted(options)[0])}); "
                              "name a construction to pass options")
-        c = None if construction == "auto" else registry.get(construction)
-        unknown = [] if c is None else sorted(set(options) - set(c.options))
-        if unknown:
-            raise UsageError(f"{c.name} has no option {_flag(unknown[0])} (its options: "
-                             f"{', '.join(_flag(o) for o in c.options)})")
+        if construction != "auto":
+            registry.get(construction)  # an unknown name is a usage error before any reading
         doing = ["starting"]
         with progress.stages(f"build {construction}", _mode(quiet, show_progress)) as stage, \
                 _budget(budget, f"build {construction} on {data}", doing):
@@ -271,24 +269,14 @@ def build(data: Path, construction: str, seed: int, output: Path, force: bool, b
                 raise InputError(f"{output}: is a directory, cannot write a file there")
             if output.exists() and not force:  # after the input's own errors, before the long part
                 raise InputError(f"{output}: exists; pass --force to overwrite it, or -o another name")
-            if c is None:
-                now(f"predicting sizes and building the best of {ds.n} points (auto)")
-                try:
-                    G = auto.build(ds, seed=seed)
-                except PreconditionError as e:
-                    raise PreconditionError(f"{data}: {e}") from None
-                c = registry.get(G.graph["construction"]["name"])
-            else:
-                now(f"checking {c.name}'s assumptions")
-                problems = c.check(ds, options)
-                if problems:
-                    raise PreconditionError(f"{data}: {c.name} cannot be built: " + "; ".join(problems)
-                                            + _alternatives(ds, c.name, seed))
-                now(f"building {c.name} on {ds.n} points")
-                try:
-                    G = c.build(ds, **options)
-                except PreconditionError as e:  # a refusal found while building: name the file like check's
-                    raise PreconditionError(f"{data}: {e}") from None
+            now(f"building {construction} on {ds.n} points" if construction != "auto"
+                else f"predicting every construction's size on {ds.n} points, building the best (auto)")
+            try:
+                G = api.build(ds, construction, seed=seed, **options)
+            except PreconditionError as e:
+                raise PreconditionError(str(e) + ("" if construction == "auto"
+                                                  else _alternatives(ds, construction, seed))) from None
+            c = registry.get(G.graph[keys.CONSTRUCTION]["name"])
             now(f"writing {output}")
             netjson.write(G, output)
             m = measures.measure(G)
