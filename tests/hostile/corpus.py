@@ -276,6 +276,19 @@ def _dataset_cases(d: Path) -> list[Case]:
         cases.append(Case(f"verify-data-{name}", ("verify", "{dir}/good.json", "--data", f"{{dir}}/{name}",
                                                   "-o", "{dir}/out.cert.json", "-j", "1"),
                           3, fragment, output="out.cert.json"))
+    # Extreme but legal: coordinates from 1e-300 to 1e290 once overflowed park2021's float size claims
+    # after a build that succeeded; the claims are exact now, so both commands certify.
+    extreme = np.array([[1e-300, 1e290], [2e-300, -1e290], [1e290, 1e-300], [-1e290, 3e-300],
+                        [5e-200, 7e100], [1.0, -1e-250], [3e150, 2.0], [-4e-100, -8e200]])
+    np.savez(d / "extreme.npz", X=extreme, y=np.array([0, 1, 2, 0, 1, 2, 0, 1]))
+    from netcert.constructions import registry
+    from netcert.dataset import load
+    from netcert.formats import netjson
+    netjson.write(registry.get("park2021").build(load(d / "extreme.npz"), seed=0), d / "extreme.json")
+    cases.append(Case("build-extreme-park2021", ("build", "{dir}/extreme.npz", "-c", "park2021", "-o",
+                                                 "{dir}/extreme-built.json"), 0, "park2021 on 8 points"))
+    cases.append(Case("verify-extreme-park2021", ("verify", "{dir}/extreme.json", "--data", "{dir}/extreme.npz",
+                                                  "-o", "{dir}/extreme.cert.json", "-j", "1"), 0, "CERTIFIED"))
     cases.append(Case("build-empty-name", ("build", "", "-c", "zhang2017", "-o", "{dir}/out.json"), 3,
                       "an empty file name", output="out.json"))
     cases.append(Case("build-max-values", ("--max-values", "5", "build", "{dir}/good.csv", "-c", "zhang2017",
