@@ -33,12 +33,12 @@ Parts:
   labels U{1, 2}, as in benchmarks/vardi2022.py), ``certify.verify`` with one
   process and with two, then ``evaluate.run`` alone the same way, each in a
   fresh process. With two processes, a verify of 2,000 points or more runs
-  its claims and the kernel beside the evaluation (``executors.Beside``), so
+  its claims and the kernel beside the evaluation (``parallel.Beside``), so
   its "eval s" shares the cores with them; "evaluate.run alone" is the
   evaluator's own scaling.
 - ``dask``: vardi2022 at ``--dask-n`` on the same kind of data, verified on
   a ``distributed.LocalCluster`` of two single-threaded worker processes on
-  loopback (``executors.Dask``), against nothing: its time is the result.
+  loopback (``parallel.Dask``), against nothing: its time is the result.
 
 Columns: "verify s" is the whole ``certify.verify`` call; "eval s" its part
 until the evaluator reported every point (reading, measuring, compiling and
@@ -114,11 +114,12 @@ def stage_build(name: str, data: str, net: str) -> dict:
 
 
 def stage_verify(data: str, net: str, jobs: int | None, scheduler: str | None = None, log: str | None = None) -> dict:
-    from netcert import dataset, executors, certify
+    from netcert import dataset, certify
 
+    from netcert.engine import parallel
     ds = dataset.load(data)
     marks = {}
-    ex = executors.connect(scheduler, jobs)
+    ex = parallel.connect(scheduler, jobs)
 
     def progress(done: int) -> None:
         if log:

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from netcert import certificate, dataset, executors, kernel, separation
+from netcert import certificate, dataset, kernel, separation
+from netcert.engine import parallel
 from netcert.engine import evaluate
 from netcert.constructions import registry
 from netcert.errors import FormatError, InputError, NetworkError
@@ -51,7 +52,7 @@ def _load_network(path: str | Path):
 def verify(net_path: str | Path, data_path: str | Path, cert_path: str | Path, *, sample: int = 1000,
            seed: int = 0, full: bool = False, progress: Progress | None = None,
            kernel_progress: Progress | None = None, data: dataset.Dataset | None = None,
-           jobs: int | None = None, executor: executors.Local | executors.Dask | None = None,
+           jobs: int | None = None, executor: parallel.Local | parallel.Dask | None = None,
            csv: dataset.CsvOptions | None = None) -> dict:
     """The certificate of ``net_path`` on ``data_path`` (paths relative to ``cert_path``).
 
@@ -59,21 +60,21 @@ def verify(net_path: str | Path, data_path: str | Path, cert_path: str | Path, *
     ``csv``: how a .csv dataset is read (default: section 2.2's rules); the certificate
     records the effective reading in ``dataset.csv`` when it is not the default one.
     ``executor`` evaluates the points, for the fast evaluator and the kernel
-    alike (default ``executors.Local(jobs)``: ``jobs`` processes, default every
+    alike (default ``parallel.Local(jobs)``: ``jobs`` processes, default every
     core). Only the certificate's ``executor`` field depends on it: absent for
     local processes, ``{"kind": "dask", "workers": k}`` for a Dask cluster.
     Raises ``ExecutorError`` when the executor fails (never a refutation).
 
     With two local processes or more (``jobs``), from ``_BESIDE_MIN_POINTS`` points and in sample
     mode, the claims and the kernel's check run in a process forked beside the evaluation
-    (``executors.Beside``), so that neither's serial stretches leave a core idle. The kernel starts before the evaluation
+    (``parallel.Beside``), so that neither's serial stretches leave a core idle. The kernel starts before the evaluation
     has finished, on the claim of no mismatches: in sample mode that is all it reads of the
     interpolation claims (the listed mismatches, to compare them point by point). When the
     evaluation does find mismatches, the kernel runs again after it, on the real list; either
     way the certificate is the one the sequential order gives.
     """
     data = data if data is not None else dataset.load(data_path, csv=csv)
-    executor = executor or executors.Local(jobs)
+    executor = executor or parallel.Local(jobs)
     G, digest = _load_network(net_path)
     if len(G.graph[keys.INPUTS]) != data.d:
         raise InputError(f"{net_path}: the network has {len(G.graph[keys.INPUTS])} inputs "
@@ -82,7 +83,7 @@ def verify(net_path: str | Path, data_path: str | Path, cert_path: str | Path, *
     check = partial(_kernel, net_path, data_path, executor, sample=sample, seed=seed, full=full)
     checked = None
     if not full and executor.beside(data.n, _BESIDE_MIN_POINTS):
-        with executors.Beside(partial(_claims_and_check, claims, check)) as other:
+        with parallel.Beside(partial(_claims_and_check, claims, check)) as other:
             ev = evaluate.run(G, data, progress, executor=executor)
             cert, checked = other.result(kernel_progress)
         checked = None if ev.mismatches else checked
@@ -187,7 +188,7 @@ def inside(path: Path, base: Path) -> bool:
 def recheck(cert_path: str | Path, *, sample: int | None = None, full: bool = False,
             progress: Progress | None = None, kernel_progress: Progress | None = None,
             stored: dict | None = None, jobs: int | None = None,
-            executor: executors.Local | executors.Dask | None = None, allow_outside: bool = False) -> list[str]:
+            executor: parallel.Local | parallel.Dask | None = None, allow_outside: bool = False) -> list[str]:
     """Every difference between a stored certificate and a fresh run on the files it names.
 
     An empty list means the certificate reproduces; a reproduced certificate
@@ -212,7 +213,7 @@ def recheck(cert_path: str | Path, *, sample: int | None = None, full: bool = Fa
         if not p.is_file():
             return [f"{what}.path: {stored[what]['path']} does not exist (relative to {base})"]
     claimed = stored["checker"]
-    executor = executor or executors.Local(jobs)
+    executor = executor or parallel.Local(jobs)
     try:
         fresh = verify(net_path, data_path, cert_path, sample=claimed["sample"] or 1, seed=claimed["seed"],
                        full=claimed["mode"] == "full", progress=progress, kernel_progress=kernel_progress,

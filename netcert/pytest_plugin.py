@@ -103,10 +103,10 @@ class CertificateItem(pytest.Item):
         if not scheduler:
             return None
         if _EXECUTOR not in self.config.stash:  # a failure is kept too: every item reports it at once
-            from netcert import executors
+            from netcert.engine import parallel
             from netcert.errors import NetcertError
             try:
-                self.config.stash[_EXECUTOR] = executors.connect(scheduler, jobs)
+                self.config.stash[_EXECUTOR] = parallel.connect(scheduler, jobs)
             except NetcertError as e:
                 self.config.stash[_EXECUTOR] = e
         found = self.config.stash[_EXECUTOR]

@@ -1,4 +1,4 @@
-"""The claims and the kernel beside the evaluation: ``executors.Beside`` and ``verify``'s use of it.
+"""The claims and the kernel beside the evaluation: ``parallel.Beside`` and ``verify``'s use of it.
 
 A local verify on two cores or more forks its claims and the kernel's check beside the evaluation;
 the certificate must be the one the sequential order gives, byte for byte, certified or refuted.
@@ -12,14 +12,15 @@ from multiprocessing.connection import Connection
 import numpy as np
 import pytest
 
-from netcert import certificate, executors, certify
+from netcert import certificate, certify
+from netcert.engine import parallel
 from netcert.errors import ExecutorError, InputError
 from test_cli import run
 
 N = 2500  # at least certify._BESIDE_MIN_POINTS
 
 
-# -- executors.Beside ---------------------------------------------------------------------------
+# -- parallel.Beside ---------------------------------------------------------------------------
 
 def _reports_then(value):
     def fn(report):
@@ -31,14 +32,14 @@ def _reports_then(value):
 
 def test_the_value_and_every_report_in_order():
     seen = []
-    with executors.Beside(_reports_then({"pid": os.getpid()})) as other:
+    with parallel.Beside(_reports_then({"pid": os.getpid()})) as other:
         value = other.result(seen.append)
     assert seen == [1, 2, 3]
     assert value == {"pid": os.getpid()}  # computed in a fork: the same pid value, copied
 
 
 def test_the_work_runs_in_another_process():
-    with executors.Beside(lambda report: os.getpid()) as other:
+    with parallel.Beside(lambda report: os.getpid()) as other:
         assert other.result() != os.getpid()
 
 
@@ -47,18 +48,18 @@ def _raises(report):
 
 
 def test_an_exception_is_raised_here_with_its_type():
-    with executors.Beside(_raises) as other, pytest.raises(InputError, match="point 3: not finite"):
+    with parallel.Beside(_raises) as other, pytest.raises(InputError, match="point 3: not finite"):
         other.result()
 
 
 def test_an_unpicklable_value_is_an_executor_error():
-    with executors.Beside(lambda report: (lambda: 0)) as other, \
+    with parallel.Beside(lambda report: (lambda: 0)) as other, \
             pytest.raises(ExecutorError, match="could not return its result"):
         other.result()
 
 
 def test_a_child_that_dies_is_an_executor_error():
-    with executors.Beside(lambda report: os._exit(7)) as other, pytest.raises(ExecutorError, match="exit code 7"):
+    with parallel.Beside(lambda report: os._exit(7)) as other, pytest.raises(ExecutorError, match="exit code 7"):
         other.result()
 
 
@@ -76,7 +77,7 @@ def _exits_after_closing_its_pipe(report):
 
 def test_the_exit_code_is_read_once_the_child_has_exited():
     # was a race: end of file, then the exit code before the child had been reaped ("exit code None")
-    with executors.Beside(_exits_after_closing_its_pipe) as other, pytest.raises(ExecutorError, match="exit code 7"):
+    with parallel.Beside(_exits_after_closing_its_pipe) as other, pytest.raises(ExecutorError, match="exit code 7"):
         other.result()
 
 
@@ -86,9 +87,9 @@ def _closes_its_pipe_and_lingers(report):
 
 
 def test_a_child_that_lingers_after_closing_its_pipe_is_an_executor_error(monkeypatch):
-    monkeypatch.setattr(executors, "EXIT_TIMEOUT", 0.2)
+    monkeypatch.setattr(parallel, "EXIT_TIMEOUT", 0.2)
     start = time.perf_counter()
-    with executors.Beside(_closes_its_pipe_and_lingers) as other, \
+    with parallel.Beside(_closes_its_pipe_and_lingers) as other, \
             pytest.raises(ExecutorError, match="closed its pipe and had not exited 0.2 s later"):
         other.result()
     assert other._process.exitcode == 1  # stopped on leaving the block, through its SIGTERM handler
@@ -102,12 +103,12 @@ def _deaf_to_sigterm(report):
 
 
 def test_a_child_deaf_to_sigterm_is_killed_on_leaving(monkeypatch):
-    monkeypatch.setattr(executors, "EXIT_TIMEOUT", 0.2)
+    monkeypatch.setattr(parallel, "EXIT_TIMEOUT", 0.2)
     start = time.perf_counter()
 
     def leave(k):
         raise KeyError("the parent's own failure")
-    with pytest.raises(KeyError), executors.Beside(_deaf_to_sigterm) as other:
+    with pytest.raises(KeyError), parallel.Beside(_deaf_to_sigterm) as other:
         other.result(leave)
     assert other._process.exitcode == -signal.SIGKILL
     assert time.perf_counter() - start < 5
@@ -128,7 +129,7 @@ def _sleep_in_a_pool(folder):
 
     def fn(report):
         report(0)
-        list(executors.Local(2).map(nap, range(4)))
+        list(parallel.Local(2).map(nap, range(4)))
     return fn
 
 
@@ -138,7 +139,7 @@ def test_leaving_early_stops_the_child_and_its_pool(tmp_path):
             time.sleep(0.01)
         raise KeyError("the parent's own failure")
     start = time.perf_counter()
-    with pytest.raises(KeyError), executors.Beside(_sleep_in_a_pool(tmp_path)) as other:
+    with pytest.raises(KeyError), parallel.Beside(_sleep_in_a_pool(tmp_path)) as other:
         other.result(parents_failure)
     assert other._process.exitcode == 1  # through the child's SIGTERM handler, which stops its pool
     pool = [int(p.stem) for p in tmp_path.glob("*.pid")]
@@ -150,9 +151,9 @@ def test_leaving_early_stops_the_child_and_its_pool(tmp_path):
 
 
 def test_only_a_local_run_on_several_cores_runs_beside():
-    assert executors.Local(2).beside(N, 2000)
-    assert not executors.Local(2).beside(1999, 2000)
-    assert not executors.Local(1).beside(N, 2000)
+    assert parallel.Local(2).beside(N, 2000)
+    assert not parallel.Local(2).beside(1999, 2000)
+    assert not parallel.Local(1).beside(N, 2000)
 
 
 # -- verify --------------------------------------------------------------------------------------
@@ -180,12 +181,12 @@ def work(tmp_path_factory):
 def counted(monkeypatch):
     """How many times verify forked its claims and kernel beside the evaluation."""
     made = []
-    real = executors.Beside
+    real = parallel.Beside
 
     def counting(fn):
         made.append(fn)
         return real(fn)
-    monkeypatch.setattr(executors, "Beside", counting)
+    monkeypatch.setattr(parallel, "Beside", counting)
     return made
 
 

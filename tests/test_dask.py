@@ -10,7 +10,8 @@ import pytest
 
 distributed = pytest.importorskip("distributed")
 
-from netcert import certificate, executors  # noqa: E402
+from netcert import certificate  # noqa: E402
+from netcert.engine import parallel
 from netcert.kernel import net as kernel_net  # noqa: E402
 from test_cli import one_line_error, run  # noqa: E402
 
@@ -114,14 +115,14 @@ def test_the_executor_map_keeps_order_and_runs_the_kernels_own_function(cluster)
     prog = [(1, QQ(-1), ((0, QQ(1, 3)),))]  # relu(x / 3 - 1), in the kernel's program form
     points = [(QQ(k),) for k in range(40)]
     expected = [kernel_net.evaluate(prog, x, 1) for x in points]
-    with executors.Dask(cluster) as ex:
+    with parallel.Dask(cluster) as ex:
         assert ex.record() == {"kind": "dask", "workers": 2}
         assert list(ex.map(lambda x: kernel_net.evaluate(prog, x, 1), points)) == expected
-    assert list(executors.Local(2).map(lambda x: kernel_net.evaluate(prog, x, 1), points)) == expected
+    assert list(parallel.Local(2).map(lambda x: kernel_net.evaluate(prog, x, 1), points)) == expected
 
 
 def test_an_unreachable_scheduler_is_one_line_and_exit_3(work, monkeypatch):
-    monkeypatch.setattr(executors, "CONNECT_TIMEOUT", 1.0)
+    monkeypatch.setattr(parallel, "CONNECT_TIMEOUT", 1.0)
     for address in ("tcp://127.0.0.1:9", "no-such-protocol://x"):
         result = run("verify", work / "net.json", "--data", work / "a.npz", "--scheduler", address)
         assert result.exit_code == 3
@@ -155,7 +156,7 @@ def test_compare_verifies_on_the_cluster(cluster, tmp_path):
 
 
 def test_compare_refuses_an_unreachable_scheduler_before_building(tmp_path, monkeypatch):
-    monkeypatch.setattr(executors, "CONNECT_TIMEOUT", 1.0)
+    monkeypatch.setattr(parallel, "CONNECT_TIMEOUT", 1.0)
     np.savez(tmp_path / "d.npz", X=np.eye(3), y=np.arange(3))
     result = run("compare", tmp_path / "d.npz", "--scheduler", "tcp://127.0.0.1:9", "--keep", tmp_path / "kept")
     assert result.exit_code == 3
@@ -164,7 +165,7 @@ def test_compare_refuses_an_unreachable_scheduler_before_building(tmp_path, monk
 
 
 def test_the_pytest_plugin_checks_certificates_on_the_cluster(cluster, pytester, good, work, monkeypatch):
-    monkeypatch.setattr(executors, "CONNECT_TIMEOUT", 1.0)
+    monkeypatch.setattr(parallel, "CONNECT_TIMEOUT", 1.0)
     for name in ("local.cert.json", "net.json", "a.npz"):
         (pytester.path / name).write_bytes((work / name).read_bytes())
     result = pytester.runpytest("--netcert", "-q", "--netcert-scheduler", cluster, "--netcert-sample", "50")

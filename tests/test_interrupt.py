@@ -1,4 +1,4 @@
-"""Interrupted runs: every process forked by ``executors`` dies with its parent, however the parent
+"""Interrupted runs: every process forked by ``netcert.engine.parallel`` dies with its parent, however the parent
 ends (SIGKILL, SIGTERM, SIGINT), and a worker that dies is an error, never a wait without end.
 
 Each run starts in a session of its own, so that its processes can be found in /proc even once an
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from netcert import executors
+from netcert.engine import parallel
 from netcert.errors import ExecutorError
 from test_cli import run
 
@@ -68,23 +68,23 @@ def _kill_all(sid: int) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
-# -- a small driver: executors.Local and Beside with work that sleeps ------------------------------
+# -- a small driver: parallel.Local and Beside with work that sleeps ------------------------------
 
 DRIVER = textwrap.dedent("""
     import os, sys, time
-    from netcert import executors
+    from netcert.engine import parallel
     if "pipe" in sys.argv:
-        executors._PRCTL = None  # the fallback of systems without prctl: a pipe the children watch
+        parallel._PRCTL = None  # the fallback of systems without prctl: a pipe the children watch
 
     def nap(k):
         open(f"{os.getpid()}.nap", "w").close()  # this worker is at work
         time.sleep(60)
 
     def pool(report):
-        list(executors.Local(2).map(nap, range(4)))
+        list(parallel.Local(2).map(nap, range(4)))
 
     if "beside" in sys.argv:
-        with executors.Beside(pool) as other:
+        with parallel.Beside(pool) as other:
             pool(None)
     else:
         pool(None)
@@ -115,10 +115,10 @@ def test_a_child_whose_parent_died_before_it_was_guarded_dies():
     """The race PR_SET_PDEATHSIG alone leaves open: the parent gone before prctl ran. Simulated by a
     lifeline naming another parent than the real one."""
     ctx = mp.get_context("fork")
-    honest = ctx.Process(target=executors.Lifeline().hold)
+    honest = ctx.Process(target=parallel.Lifeline().hold)
     honest.start()
     honest.join(10)
-    orphan_line = executors.Lifeline()
+    orphan_line = parallel.Lifeline()
     orphan_line.parent = os.getppid()  # not the pid the child will see as its parent
     orphan = ctx.Process(target=orphan_line.hold)
     orphan.start()
@@ -137,7 +137,7 @@ def _dies_on_2(k):
 def test_a_worker_that_dies_is_an_executor_error_not_a_hang():
     start = time.monotonic()
     with pytest.raises(ExecutorError, match=r"a forked worker stopped \(exit code 9\)"):
-        list(executors.Local(2).map(_dies_on_2, range(8)))
+        list(parallel.Local(2).map(_dies_on_2, range(8)))
     assert time.monotonic() - start < 10  # multiprocessing.Pool alone would wait for the lost task forever
 
 
@@ -146,16 +146,16 @@ def _handlers(k):
 
 
 def test_workers_leave_ctrl_c_to_their_parent_and_die_of_sigterm():
-    assert set(executors.Local(2).map(_handlers, range(4))) == {(str(signal.SIG_IGN), str(signal.SIG_DFL))}
+    assert set(parallel.Local(2).map(_handlers, range(4))) == {(str(signal.SIG_IGN), str(signal.SIG_DFL))}
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # this process's are unchanged
 
 
 def _pool_handlers(report):
-    return sorted(set(executors.Local(2).map(_handlers, range(4))))
+    return sorted(set(parallel.Local(2).map(_handlers, range(4))))
 
 
 def test_a_beside_childs_pool_does_not_inherit_its_sigterm_handler():
-    with executors.Beside(_pool_handlers) as other:
+    with parallel.Beside(_pool_handlers) as other:
         assert other.result() == [(str(signal.SIG_IGN), str(signal.SIG_DFL))]
 
 

@@ -567,9 +567,10 @@ def test_kernel_counts_what_it_compared_and_fails_on_a_shortfall_or_surplus(smal
 
 
 def test_verify_with_an_executor_that_drops_a_kernel_result_is_refuted(small, tmp_path):
-    from netcert import executors, certify
+    from netcert import certify
 
-    class Dropping(executors.Local):
+    from netcert.engine import parallel
+    class Dropping(parallel.Local):
         def map(self, fn, items, *, minimum=2):
             out = list(super().map(fn, items, minimum=minimum))
             return out[:-1] if "kernel" in getattr(getattr(fn, "func", fn), "__module__", "") else out

@@ -4,8 +4,8 @@ The evaluator is split by role (docs/performance.md, "The evaluator's engines"):
 ``program`` (the compiled program and its step types), ``pointwise`` (the
 per-point interpreters), ``native`` and ``program.c`` (the C kernel over GMP),
 ``straightline``, ``batch``, ``collapse``, ``plan`` (engine choice and cost
-model), ``run`` (ranges, executors, digest) and ``reference`` (the Fraction
-oracle). This module only re-exports what the rest of netcert calls; the
+model), ``run`` (ranges, executors, digest), ``parallel`` (the executors:
+local forks, Beside, Dask) and ``reference`` (the Fraction oracle). This module only re-exports what the rest of netcert calls; the
 internals are imported from their own modules.
 """
 

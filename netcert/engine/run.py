@@ -24,7 +24,7 @@ from functools import partial
 import networkx as nx
 import numpy as np
 
-from netcert import executors
+from netcert.engine import parallel
 from netcert.dataset import Dataset
 from netcert.engine import batch, collapse, pointwise
 from netcert.engine.plan import choose, input_bounds
@@ -118,7 +118,7 @@ def _task(work: PointWork | BatchWork, bounds: tuple[int, int]) -> tuple[int, li
 
 
 def run(G: nx.DiGraph, data: Dataset, progress: Progress | None = None, jobs: int | None = None,
-        executor: executors.Local | executors.Dask | None = None, *, engine: str = "auto") -> Evaluation:
+        executor: parallel.Local | parallel.Dask | None = None, *, engine: str = "auto") -> Evaluation:
     """Evaluate ``G`` exactly on every distinct point of ``data`` and compare with the labels.
 
     Layered networks whose values provably fit the batch kernels go through
@@ -128,9 +128,9 @@ def run(G: nx.DiGraph, data: Dataset, progress: Progress | None = None, jobs: in
     "auto"; "point" never; ``plan.evaluation_plan`` says which and why).
     Otherwise points are evaluated in the order of ``pointwise.sweep_order``,
     in contiguous runs (one per task) by ``pointwise.evaluate_points``. The
-    runs go to ``executor`` (default ``executors.Local(jobs)``: with ``jobs``
+    runs go to ``executor`` (default ``parallel.Local(jobs)``: with ``jobs``
     > 1, default every core, a pool of processes forked after compiling, so
-    the compiled program is shared, not pickled; ``executors.Dask``: the
+    the compiled program is shared, not pickled; ``parallel.Dask``: the
     program and the data reach each worker once). The outcome and the outputs
     digest are per point index, so they depend neither on the order nor on
     the executor. Raises ``InputError`` when the network does not have exactly
@@ -139,7 +139,7 @@ def run(G: nx.DiGraph, data: Dataset, progress: Progress | None = None, jobs: in
     if len(G.graph[keys.OUTPUTS]) != 1:
         raise InputError(f"the network has {len(G.graph[keys.OUTPUTS])} outputs; scalar labels need exactly 1")
     work, minimum = _prepare(G, data, engine)
-    executor = executor or executors.Local(jobs)
+    executor = executor or parallel.Local(jobs)
     wrong: list[tuple[int, Rat]] = []
     if not executor.parallel(data.n, minimum):
         chunk = 256
@@ -149,7 +149,7 @@ def run(G: nx.DiGraph, data: Dataset, progress: Progress | None = None, jobs: in
                 break
             progress(min(start + chunk, data.n))
     else:
-        bounds = [(r.start, r.stop) for r in executors.batches(range(data.n), executor.slots)]
+        bounds = [(r.start, r.stop) for r in parallel.batches(range(data.n), executor.slots)]
         done = 0
         for count, bad in executor.map(partial(_task, work), bounds):
             done += count
