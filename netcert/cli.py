@@ -254,8 +254,12 @@ def build(data: Path, construction: str, seed: int, output: Path, force: bool, b
         if construction == "auto" and options:
             raise UsageError(f"--construction auto takes no construction option (got {_flag(sorted(options)[0])}); "
                              "name a construction to pass options")
-        if construction != "auto":
-            registry.get(construction)  # an unknown name is a usage error before any reading
+        if construction != "auto":  # an unknown name or option is a usage error before any reading
+            c = registry.get(construction)
+            unknown = sorted(set(options) - set(c.options))
+            if unknown:
+                raise UsageError(f"{c.name} has no option {_flag(unknown[0])} (its options: "
+                                 f"{', '.join(_flag(o) for o in c.options)})")
         doing = ["starting"]
         with progress.stages(f"build {construction}", _mode(quiet, show_progress)) as stage, \
                 _budget(budget, f"build {construction} on {data}", doing):

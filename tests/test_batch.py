@@ -42,6 +42,20 @@ def test_weights_beyond_2_to_the_40_are_split_into_limbs():
     assert evaluate.run(G, data, jobs=1, engine="batch") == evaluate.run(G, data, jobs=1, engine="point")
 
 
+@pytest.mark.parametrize("weight", [2**63, 2**70, 2**700])
+def test_a_huge_weight_on_an_input_that_is_always_zero_is_not_put_in_a_float_or_int64_matrix(weight):
+    """|Z| is small (the input is 0 on every point) but the matrix holds the weight itself: the plan used
+    to pick batch-int64 and numpy refused the weight (found by the property tests)."""
+    G = net.new_network(["a", "b"])
+    net.add_neuron(G, "h", layer=1, activation="relu", bias=0, incoming={"a": weight, "b": 5})
+    net.add_neuron(G, "out", layer=2, activation="identity", bias=0, incoming={"h": 1})
+    net.set_outputs(G, ["out"])
+    data = dataset.from_arrays(np.array([[0, 1], [0, 7], [0, 2]]), np.array([5, 35, 10]))
+    assert _engines(G, data)[0] not in ("batch-int64", "batch-float64")
+    fast = evaluate.run(G, data, jobs=1, engine="batch")
+    assert fast.exact and fast == evaluate.run(G, data, jobs=1, engine="point")
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_sparse_threshold_layers_use_integer_csr(seed):
     G, data, _ = cases.layered_network(seed, weight_bits=20, sparse=True, depth=4)

@@ -149,10 +149,12 @@ def plan_layer(layer: int, rows: Sequence[Row], in_bound: int, z_bounds: Sequenc
         return LayerPlan(**base, engine="sweep", why=f"{nnz} nonzeros: too large for a batch matrix")
     mm = NS_SPARSE_MAC * nnz if sparse else NS_DENSE_MAC * dense_size
     elementwise = NS_ELEMENT * (len(rows) * 4 + width_in * prev_limbs)
-    if zmax < FLOAT_EXACT and in_bound < FLOAT_EXACT and not sparse:
+    # The matrix holds the weights themselves: a weight too large for the dtype is not exact there,
+    # even when its input is bounded by 0 and |Z| is small (a column that is always 0).
+    if zmax < FLOAT_EXACT and in_bound < FLOAT_EXACT and amax < FLOAT_EXACT and not sparse:
         return LayerPlan(**base, engine="batch-float64", ns=mm + elementwise,
                          why=f"|Z| <= sum|a||x| + |b| < 2^{zmax.bit_length()} <= 2^53: float64 products exact")
-    if zmax < INT64_EXACT and in_bound < INT64_EXACT and (sparse or fan_in <= 64):
+    if zmax < INT64_EXACT and in_bound < INT64_EXACT and amax < INT64_EXACT and (sparse or fan_in <= 64):
         cost = (NS_SPARSE_MAC * nnz if sparse else NS_INT_MAC * dense_size) + elementwise
         return LayerPlan(**base, engine="batch-int64", sparse=sparse, ns=cost,
                          why=f"|Z| < 2^{zmax.bit_length()} <= 2^63: int64 products cannot overflow")
