@@ -157,7 +157,7 @@ class _Budget(Exception):
 
 @contextlib.contextmanager
 def _budget(seconds: float | None, what: str, stage: list[str]):
-    """Raise ``UsageError``-free exit 3 when ``seconds`` pass inside the block (SIGALRM, main thread only)."""
+    """Exit 3 (an InputError naming the stage) when ``seconds`` pass inside the block (SIGALRM, main thread)."""
     if seconds is None:
         yield
         return
