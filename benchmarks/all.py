@@ -285,7 +285,6 @@ def limb_ns(program, point) -> float:
     """Nanoseconds of GMP limb work to evaluate one point with netcert's compiled program, from scratch:
     every form's products and sums, every node's multiplier and bias, every table's slope product."""
     from netcert.engine import evaluate as ev
-    from netcert.engine import evaluate
     from netcert.ir import keys
 
     vals = [0] * program.n_slots

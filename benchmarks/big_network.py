@@ -207,14 +207,16 @@ def stages(net: Path, data: Path) -> list[tuple[str, float, float]]:
     doc = step("json parse", lambda: files.read_json(net, "network"))
     step("schema", lambda: schemas.check(doc, schemas.NETWORK, str(net)))
     G = step("from_document", lambda: netjson.from_document(doc, str(net)))
-    del doc, kept["json parse"]
+    doc = None  # freed, as the readers free it
+    del kept["json parse"]
     step("ir.validate", lambda: validate.validate(G))
     step("ir.measures", lambda: measures.measure(G))
     step("sha256 of the file", lambda: hashlib.sha256(net.read_bytes()).hexdigest())
     step("netjson.digest", lambda: netjson.digest(G))
     d = step("dataset.load", lambda: dataset.load(data))
     step("evaluate.run", lambda: evaluate.run(G, d, jobs=1))
-    del G, kept["from_document"], kept["evaluate.run"]
+    G = None
+    del kept["from_document"], kept["evaluate.run"]
     sha, kdoc = step("kernel read_network", lambda: kread.read_network(net))
     nodes, edges, ins, outs, problems = step("kernel validate", lambda: knet.validate(kdoc))
     step("kernel canonical_digest", lambda: knet.canonical_digest(kdoc, nodes))

@@ -42,7 +42,6 @@ import tempfile
 import time
 import traceback
 import warnings
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 

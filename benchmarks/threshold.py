@@ -332,7 +332,6 @@ def big_kernel(tmp: Path, points: int) -> None:
 def csr_layers(G) -> list:
     """Per layer l >= 1: (nodes, integer matrix on layer l - 1 as scipy CSR, integer biases, activation), with
     layer 1 over the inputs' integer numerators and every other layer's weights integers (as in rajput2021)."""
-    import scipy.sparse as sp
     from netcert.ir.network import ordered_nodes
     order = ordered_nodes(G)
     by_layer: dict[int, list] = {}
@@ -362,7 +361,6 @@ def csr_evaluate(G, data, batch: int = 64) -> tuple[int, int]:
     layers = csr_layers(G)
     nodes, rows, cols, vals, bias, act = layers[0]
     scales = dict(zip(G.graph[keys.INPUTS], data.scale))
-    inputs = {u: j for j, u in enumerate(G.graph[keys.INPUTS])}
     A = np.zeros((len(nodes), data.d), dtype=object)
     B = np.zeros(len(nodes), dtype=object)
     for i, j, w in zip(rows, cols, vals):

@@ -29,7 +29,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from netcert.dataset import Dataset
-from netcert.exact import Int, Rat, lcm_all, mpq, mpz
+from netcert.exact import Int, Rat, lcm_all, mpq
 
 _SLACK = 1e-9
 _EXACT_PAIRS_LIMIT = 200

@@ -43,7 +43,7 @@ from hypothesis import strategies as st
 from sympy.polys.domains import QQ
 
 from netcert import certificate, dataset, certify
-from netcert.engine import native, reference, straightline
+from netcert.engine import reference, straightline
 from netcert.engine import evaluate, pointwise
 from netcert.cli import cli
 from netcert.constructions import zhang2017

@@ -8,7 +8,6 @@ import math
 import random
 import shutil
 import time
-import zipfile
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 from scipy.spatial.distance import pdist, squareform
 
 from netcert import dataset, separation
-from netcert.errors import DatasetError, InputError
+from netcert.errors import DatasetError
 
 
 # ---------------------------------------------------------------- helpers
@@ -192,7 +191,7 @@ def test_refused_dtypes(tmp_path, which, array):
     arrays = {"X": np.eye(2), "y": np.arange(2)}
     arrays[which] = array
     path = save_npz(tmp_path, **arrays)
-    message = refused(path, which, "dtype")
+    refused(path, which, "dtype")
 
 
 def test_pickled_object_array_refused(tmp_path):
@@ -416,8 +415,8 @@ def test_csv_header_only_is_empty(tmp_path):
 
 
 def test_csv_unparsable_field_names_line_and_column(tmp_path):
-    message = refused(write_csv(tmp_path, "a,b,y\n1,2,3\n\n4,x,6\n"), "line 4", "column 2", "'x'")
-    message = refused(write_csv(tmp_path, "1,2,3\n4,5,six\n", "l.csv"), "line 2", "label")
+    refused(write_csv(tmp_path, "a,b,y\n1,2,3\n\n4,x,6\n"), "line 4", "column 2", "'x'")
+    refused(write_csv(tmp_path, "1,2,3\n4,5,six\n", "l.csv"), "line 2", "label")
 
 
 @pytest.mark.parametrize("field", ["1.", ".5", "-.5", "1.e3", "1e", "e3", "1/", "/2", "1/2/3", "0x10", "inf",

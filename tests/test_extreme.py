@@ -7,7 +7,6 @@ claims and theorem bounds are evaluated exactly (``constructions.exactmath``), w
 
 from __future__ import annotations
 
-import math
 import random
 import time
 from fractions import Fraction

@@ -77,7 +77,7 @@ def test_one_hot_fires_exactly_for_the_chunk_value(widths):
     assert len(hot) == sum(2**w for w in widths)
     for bits in itertools.product((0, 1), repeat=k):
         got = reference.forward(G, [Fraction(b) for b in bits])
-        want, at = [], 0
+        want = []
         for s, w in zip(starts, widths):
             value = sum(bits[s + t] << t for t in range(w))  # least significant bit first
             want += [int(v == value) for v in range(2**w)]

@@ -640,7 +640,7 @@ def test_check_certificate_refuses_out_of_range_parameters(tmp_path, small, chec
 def test_check_certificate_full_adds_a_full_run(tmp_path):
     rows = [(k, 0, small_function(k, 0)) for k in range(30)]
     rows[20] = (20, 0, Fraction(-5))  # a wrong label the sample below does not draw
-    net_path = write_json(tmp_path / "net.json", small_network())
+    write_json(tmp_path / "net.json", small_network())
     write_csv(tmp_path / "data.csv", rows)
     import random
     seed = next(s for s in range(100) if 20 not in random.Random(s).sample(range(30), 5))

@@ -12,7 +12,6 @@ from click.testing import CliRunner
 from netcert import dataset, sweep
 from netcert.cli import cli
 from netcert.constructions import auto, registry
-from netcert.formats import netjson
 from netcert.ir import measures
 
 

@@ -17,7 +17,7 @@ from netcert.engine import reference
 from netcert.engine import evaluate
 from netcert.cli import cli
 from netcert.constructions import registry, vardi2022
-from netcert.constructions.vardi2022 import Shape, counts, stage_three_counts
+from netcert.constructions.vardi2022 import counts, stage_three_counts
 from netcert.errors import PreconditionError, UsageError
 from netcert.exact import mpq
 from netcert.formats import netjson

@@ -25,3 +25,4 @@ class Verdict:  # a run's checker section (section 4, check.section), with what 
     recomputed: dict  # JSON-ready: network, dataset, structure, outputs (+ interpolation when full)
 
 from .check import check, check_certificate  # noqa: E402  (check.py uses the two types above)
+__all__ = ["Failure", "Verdict", "check", "check_certificate"]
