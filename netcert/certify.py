@@ -9,7 +9,6 @@ every field that no longer matches.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from functools import partial
@@ -105,7 +104,7 @@ def _claims(G, digest, data, net_path, data_path, cert_path) -> dict:
     return {
         "format": "netcert.certificate", "version": 1,
         "network": {"path": certificate.relative_path(net_path, cert_path),
-                    "sha256": hashlib.sha256(Path(net_path).read_bytes()).hexdigest(),
+                    "sha256": files.sha256_of(net_path),
                     "digest": digest},
         "dataset": certificate.dataset_section(data, certificate.relative_path(data_path, cert_path),
                                                separation.min_sq_separation(data),
