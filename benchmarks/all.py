@@ -80,10 +80,13 @@ LIMB_PRODUCT_NS, LIMB_ADD_NS = 0.67, 0.28  # docs/performance.md, "Arithmetic lo
 
 # -- measuring inside a stage process -------------------------------------------------------
 
+
 def _usage() -> dict:
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return {"cpu": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
-            "peak_mb": max(me.ru_maxrss, kids.ru_maxrss) / 1024}
+    return {
+        "cpu": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
+        "peak_mb": max(me.ru_maxrss, kids.ru_maxrss) / 1024,
+    }
 
 
 def _timed(fn):
@@ -109,14 +112,22 @@ def stage_build(name: str, data: str, net: str) -> dict:
 
     G, wall, cpu, peak = _timed(build)
     m = measures.measure(G)
-    return {"build_s": wall, "build_cpu": cpu, "build_mb": peak, "depth": m.depth, "width": m.width,
-            "nonzero": m.params_nonzero, "max_bits": m.max_weight_bits}
+    return {
+        "build_s": wall,
+        "build_cpu": cpu,
+        "build_mb": peak,
+        "depth": m.depth,
+        "width": m.width,
+        "nonzero": m.params_nonzero,
+        "max_bits": m.max_weight_bits,
+    }
 
 
 def stage_verify(data: str, net: str, jobs: int | None, scheduler: str | None = None, log: str | None = None) -> dict:
     from netcert import dataset, certify
 
     from netcert.engine import parallel
+
     ds = dataset.load(data)
     marks = {}
     ex = parallel.connect(scheduler, jobs)
@@ -144,13 +155,18 @@ def stage_verify(data: str, net: str, jobs: int | None, scheduler: str | None = 
 
     def run():
         marks["start"], marks["cpu"] = time.perf_counter(), _usage()["cpu"]
-        return certify.verify(net, data, Path(net).with_suffix(".cert.json"), data=ds, progress=progress,
-                             executor=ex)
+        return certify.verify(net, data, Path(net).with_suffix(".cert.json"), data=ds, progress=progress, executor=ex)
 
     cert, wall, cpu, peak = _timed(run)
-    out = {"verify_s": wall, "verify_cpu": cpu, "verify_mb": peak, "verdict": cert["verdict"],
-           "eval_s": marks.get("eval", time.perf_counter()) - marks["start"], "n": ds.n,
-           "eval_cpu": marks.get("eval_cpu")}
+    out = {
+        "verify_s": wall,
+        "verify_cpu": cpu,
+        "verify_mb": peak,
+        "verdict": cert["verdict"],
+        "eval_s": marks.get("eval", time.perf_counter()) - marks["start"],
+        "n": ds.n,
+        "eval_cpu": marks.get("eval_cpu"),
+    }
     if scheduler is not None:
         out["worker_cpu"] = sum(ex.client.run(_worker_cpu).values())
     ex.close()
@@ -190,17 +206,20 @@ def stage_baselines(data: str, net: str, seconds: float) -> dict:
         if y != ds.labels[i]:
             raise SystemExit(f"the Fraction evaluator disagrees with the label at point {i}")
         done += 1
-    out.update(fraction_pps=done / (time.perf_counter() - t0), fraction_points=done,
-               fraction_cpu_pps=done / (time.process_time() - c0))
+    out.update(
+        fraction_pps=done / (time.perf_counter() - t0),
+        fraction_points=done,
+        fraction_cpu_pps=done / (time.process_time() - c0),
+    )
     # (b) float64, a block of points at a time until the budget is spent
     layers = float_layers(G)
-    X = np.array([[float(q) for q in ds.point(i)] for i in order[:min(ds.n, 50_000)]])
-    Y = np.array([float(ds.labels[i]) for i in order[:len(X)]])
+    X = np.array([[float(q) for q in ds.point(i)] for i in order[: min(ds.n, 50_000)]])
+    Y = np.array([float(ds.labels[i]) for i in order[: len(X)]])
     done, wrong, t0 = 0, 0, time.perf_counter()
     block = max(1, min(256, 2_000_000 // max(1, layers[0])))
     while done < len(X) and (done == 0 or time.perf_counter() - t0 < seconds):
-        got = float_forward(layers, X[done:done + block])
-        wrong += int(np.sum(got != Y[done:done + block]))
+        got = float_forward(layers, X[done : done + block])
+        wrong += int(np.sum(got != Y[done : done + block]))
         done += len(got)
     out.update(float_pps=done / (time.perf_counter() - t0), float_points=done, float_wrong=wrong)
     # the arithmetic lower bound (docs/performance.md, "Arithmetic lower bound"), on 20 points
@@ -211,6 +230,7 @@ def stage_baselines(data: str, net: str, seconds: float) -> dict:
 
 
 # -- float64 forward pass over the networkx graph ------------------------------------------
+
 
 def _float(q) -> float:
     try:
@@ -277,6 +297,7 @@ def float_forward(layers: tuple, X: np.ndarray) -> np.ndarray:
 
 # -- the arithmetic lower bound (docs/performance.md) ---------------------------------------
 
+
 def _limbs(v) -> int:
     return max(1, (abs(int(v)).bit_length() + 63) // 64)
 
@@ -320,13 +341,24 @@ def limb_ns(program, point) -> float:
 
 # -- the driver -----------------------------------------------------------------------------
 
+
 def _load() -> str:
     return "load {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
 
 
 def stage(kind: str, args: argparse.Namespace, **extra) -> dict:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--stage", kind, "--data", str(extra["data"]),
-           "--net", str(extra["net"]), "--baseline-seconds", str(args.baseline_seconds)]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--stage",
+        kind,
+        "--data",
+        str(extra["data"]),
+        "--net",
+        str(extra["net"]),
+        "--baseline-seconds",
+        str(args.baseline_seconds),
+    ]
     cmd += ["--name", extra.get("name", "")] + (["--jobs", str(extra["jobs"])] if extra.get("jobs") else [])
     cmd += ["--scheduler", extra["scheduler"]] if extra.get("scheduler") else []
     cmd += ["--log", str(args.log)] if extra.get("scheduler") and args.log else []
@@ -359,9 +391,26 @@ def _f(v, spec: str = ",.1f") -> str:
 
 
 def table_part(args, tmp: Path) -> list[str]:
-    head = ["construction", "N", "depth", "nonzero", "max bits", "build s", "verify s (cpu)", "eval s",
-            "points/s", "peak MB build / verify", "Fraction pts/s (sample)", "x Fraction",
-            "x Fraction, CPU", "float64 pts/s (sample, wrong)", "x float64", "bound pts/s/core", "bound / measured per core", "load"]
+    head = [
+        "construction",
+        "N",
+        "depth",
+        "nonzero",
+        "max bits",
+        "build s",
+        "verify s (cpu)",
+        "eval s",
+        "points/s",
+        "peak MB build / verify",
+        "Fraction pts/s (sample)",
+        "x Fraction",
+        "x Fraction, CPU",
+        "float64 pts/s (sample, wrong)",
+        "x float64",
+        "bound pts/s/core",
+        "bound / measured per core",
+        "load",
+    ]
     lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 2) + "---|"]
     print("\n".join(lines), flush=True)
     for N in args.n:
@@ -375,21 +424,33 @@ def table_part(args, tmp: Path) -> list[str]:
             pps = N / v["eval_s"] if "eval_s" in v else None
             cores = os.cpu_count() or 1
             err = b.get("error") or v.get("error") or z.get("error")
-            cells = [name, f"{N:,}", str(b.get("depth", "-")), _f(b.get("nonzero"), ","), str(b.get("max_bits", "-")),
-                     _f(b.get("build_s")),
-                     f"{_f(v.get('verify_s'))} ({_f(v.get('verify_cpu'))})" + ("" if v.get("verdict") in (None, "certified")
-                                                                             else f" {v['verdict']}"),
-                     _f(v.get("eval_s")), _f(pps, ",.0f"),
-                     f"{_f(b.get('build_mb'), ',.0f')} / {_f(v.get('verify_mb'), ',.0f')}",
-                     f"{_f(z.get('fraction_pps'), ',.2f')} ({_f(z.get('fraction_points'), ',')})",
-                     _f(pps / z["fraction_pps"] if pps and "fraction_pps" in z else None, ",.0f") + "x",
-                     _f(N / v["eval_cpu"] / z["fraction_cpu_pps"] if v.get("eval_cpu") and "fraction_cpu_pps" in z
-                        else None, ",.0f") + "x",
-                     f"{_f(z.get('float_pps'), ',.0f')} ({_f(z.get('float_points'), ',')}, {_f(z.get('float_wrong'), ',')})",
-                     _f(pps / z["float_pps"] if pps and "float_pps" in z else None, ",.3f") + "x",
-                     _f(z.get("bound_pps"), ",.0f"),
-                     _f(z["bound_pps"] / (pps / cores) if pps and "bound_pps" in z else None, ",.0f") + "x",
-                     _load() + (f"; {err}" if err else "")]
+            cells = [
+                name,
+                f"{N:,}",
+                str(b.get("depth", "-")),
+                _f(b.get("nonzero"), ","),
+                str(b.get("max_bits", "-")),
+                _f(b.get("build_s")),
+                f"{_f(v.get('verify_s'))} ({_f(v.get('verify_cpu'))})"
+                + ("" if v.get("verdict") in (None, "certified") else f" {v['verdict']}"),
+                _f(v.get("eval_s")),
+                _f(pps, ",.0f"),
+                f"{_f(b.get('build_mb'), ',.0f')} / {_f(v.get('verify_mb'), ',.0f')}",
+                f"{_f(z.get('fraction_pps'), ',.2f')} ({_f(z.get('fraction_points'), ',')})",
+                _f(pps / z["fraction_pps"] if pps and "fraction_pps" in z else None, ",.0f") + "x",
+                _f(
+                    N / v["eval_cpu"] / z["fraction_cpu_pps"]
+                    if v.get("eval_cpu") and "fraction_cpu_pps" in z
+                    else None,
+                    ",.0f",
+                )
+                + "x",
+                f"{_f(z.get('float_pps'), ',.0f')} ({_f(z.get('float_points'), ',')}, {_f(z.get('float_wrong'), ',')})",
+                _f(pps / z["float_pps"] if pps and "float_pps" in z else None, ",.3f") + "x",
+                _f(z.get("bound_pps"), ",.0f"),
+                _f(z["bound_pps"] / (pps / cores) if pps and "bound_pps" in z else None, ",.0f") + "x",
+                _load() + (f"; {err}" if err else ""),
+            ]
             lines.append("| " + " | ".join(cells) + " |")
             print(lines[-1], flush=True)
     return lines
@@ -399,27 +460,35 @@ def jobs_part(args, tmp: Path) -> list[str]:
     data, net = tmp / f"uniform{args.jobs_n}.npz", tmp / f"vardi2022_u{args.jobs_n}.json"
     write_uniform(data, args.jobs_n)
     b = stage("build", args, data=data, net=net, name="vardi2022")
-    lines = [f"vardi2022, N = {args.jobs_n:,} (U[-1, 1]^2, C = 2): build {_f(b.get('build_s'))} s, depth "
-             f"{b.get('depth')}, {_f(b.get('nonzero'), ',')} nonzero, max {b.get('max_bits')} bits"]
+    lines = [
+        f"vardi2022, N = {args.jobs_n:,} (U[-1, 1]^2, C = 2): build {_f(b.get('build_s'))} s, depth "
+        f"{b.get('depth')}, {_f(b.get('nonzero'), ',')} nonzero, max {b.get('max_bits')} bits"
+    ]
     print(lines[-1], flush=True)
     runs = {}
     for jobs in args.jobs:
         v = runs[jobs] = stage("verify", args, data=data, net=net, jobs=jobs)
-        lines.append(f"  --jobs {jobs}: verify {_f(v.get('verify_s'))} s wall, {_f(v.get('verify_cpu'))} s CPU, "
-                     f"eval {_f(v.get('eval_s'))} s ({_f(args.jobs_n / v['eval_s'] if 'eval_s' in v else None, ',.0f')}"
-                     f" points/s), peak {_f(v.get('verify_mb'), ',.0f')} MB, {v.get('verdict', v.get('error'))}; "
-                     f"{_load()}")
+        lines.append(
+            f"  --jobs {jobs}: verify {_f(v.get('verify_s'))} s wall, {_f(v.get('verify_cpu'))} s CPU, "
+            f"eval {_f(v.get('eval_s'))} s ({_f(args.jobs_n / v['eval_s'] if 'eval_s' in v else None, ',.0f')}"
+            f" points/s), peak {_f(v.get('verify_mb'), ',.0f')} MB, {v.get('verdict', v.get('error'))}; "
+            f"{_load()}"
+        )
         print(lines[-1], flush=True)
         v.update(stage("evaluate", args, data=data, net=net, jobs=jobs))
-        lines.append(f"  --jobs {jobs}: evaluate.run alone {_f(v.get('run_s'), '.2f')} s wall, "
-                     f"{_f(v.get('run_cpu'), '.2f')} s CPU, {v.get('error', 'exact' if v.get('exact') else 'not exact')}; "
-                     f"{_load()}")
+        lines.append(
+            f"  --jobs {jobs}: evaluate.run alone {_f(v.get('run_s'), '.2f')} s wall, "
+            f"{_f(v.get('run_cpu'), '.2f')} s CPU, {v.get('error', 'exact' if v.get('exact') else 'not exact')}; "
+            f"{_load()}"
+        )
         print(lines[-1], flush=True)
     if len(runs) == 2 and all("verify_s" in v and "run_s" in v for v in runs.values()):
         (j1, one), (j2, two) = sorted(runs.items())
-        lines.append(f"  speed-up {j2} processes over {j1}: verify {one['verify_s'] / two['verify_s']:.2f}x, "
-                     f"eval {one['eval_s'] / two['eval_s']:.2f}x, evaluate.run alone "
-                     f"{one['run_s'] / two['run_s']:.2f}x")
+        lines.append(
+            f"  speed-up {j2} processes over {j1}: verify {one['verify_s'] / two['verify_s']:.2f}x, "
+            f"eval {one['eval_s'] / two['eval_s']:.2f}x, evaluate.run alone "
+            f"{one['run_s'] / two['run_s']:.2f}x"
+        )
         print(lines[-1], flush=True)
     return lines
 
@@ -430,24 +499,30 @@ def dask_part(args, tmp: Path) -> list[str]:
     data, net = tmp / f"uniform{args.dask_n}.npz", tmp / f"vardi2022_u{args.dask_n}.json"
     write_uniform(data, args.dask_n)
     b = stage("build", args, data=data, net=net, name="vardi2022")
-    lines = [f"vardi2022, N = {args.dask_n:,} (U[-1, 1]^2, C = 2): build {_f(b.get('build_s'))} s "
-             f"({_f(b.get('build_mb'), ',.0f')} MB), depth {b.get('depth')}, {_f(b.get('nonzero'), ',')} nonzero, "
-             f"max {b.get('max_bits')} bits"]
+    lines = [
+        f"vardi2022, N = {args.dask_n:,} (U[-1, 1]^2, C = 2): build {_f(b.get('build_s'))} s "
+        f"({_f(b.get('build_mb'), ',.0f')} MB), depth {b.get('depth')}, {_f(b.get('nonzero'), ',')} nonzero, "
+        f"max {b.get('max_bits')} bits"
+    ]
     print(lines[-1], flush=True)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster:
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
         v = stage("verify", args, data=data, net=net, scheduler=cluster.scheduler_address)
-    lines.append(f"  on a LocalCluster of 2 worker processes: verify {_f(v.get('verify_s'))} s wall "
-                 f"(eval {_f(v.get('eval_s'))} s, {_f(args.dask_n / v['eval_s'] if 'eval_s' in v else None, ',.0f')}"
-                 f" points/s), client CPU {_f(v.get('verify_cpu'))} s, workers' CPU {_f(v.get('worker_cpu'))} s, "
-                 f"client peak {_f(v.get('verify_mb'), ',.0f')} MB, {v.get('verdict', v.get('error'))}; {_load()}")
+    lines.append(
+        f"  on a LocalCluster of 2 worker processes: verify {_f(v.get('verify_s'))} s wall "
+        f"(eval {_f(v.get('eval_s'))} s, {_f(args.dask_n / v['eval_s'] if 'eval_s' in v else None, ',.0f')}"
+        f" points/s), client CPU {_f(v.get('verify_cpu'))} s, workers' CPU {_f(v.get('worker_cpu'))} s, "
+        f"client peak {_f(v.get('verify_mb'), ',.0f')} MB, {v.get('verdict', v.get('error'))}; {_load()}"
+    )
     print(lines[-1], flush=True)
     return lines
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], epilog=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--n", type=int, nargs="+", default=[10**4, 10**5], help="N of the table (10000 100000)")
     p.add_argument("--only", default=",".join(CONSTRUCTIONS), help="comma-separated constructions of the table")
     p.add_argument("--parts", nargs="+", default=["table", "jobs", "dask"], choices=["table", "jobs", "dask"])
@@ -469,8 +544,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.stage == "verify":
         jobs = args.jobs[0] if argv is not None or "--jobs" in sys.argv else None
-        print(json.dumps(stage_verify(args.data, args.net, None if args.scheduler else jobs, args.scheduler,
-                                      args.log and str(args.log))))
+        print(
+            json.dumps(
+                stage_verify(
+                    args.data, args.net, None if args.scheduler else jobs, args.scheduler, args.log and str(args.log)
+                )
+            )
+        )
         return 0
     if args.stage == "evaluate":
         print(json.dumps(stage_evaluate(args.data, args.net, args.jobs[0])))

@@ -56,6 +56,7 @@ def layout(units: int, width: int) -> list[int]:
 def fmt(q) -> str:
     """A canonical decimal rational of an int or Fraction."""
     from fractions import Fraction
+
     q = Fraction(q)
     return str(q.numerator) if q.denominator == 1 else f"{q.numerator}/{q.denominator}"
 
@@ -93,20 +94,36 @@ def write_network(path: Path, units: int, width: int, fan_in: int, seed: int, st
     """The canonical bytes of specs/README.md 3.3, written directly (a networkx graph of 10^6 nodes would take
     minutes to build just to be serialized); ``netcert check`` on the result proves they are canonical."""
     import json
+
     nodes, edges, out, _ = network_parts(units, width, fan_in, seed)
     name = (lambda v: f"n{v:08d}") if string_ids else (lambda v: v)  # zero-padded: string order = integer order
     ids = lambda v: json.dumps(name(v))  # noqa: E731
-    graph = {"format": "netcert.network", "version": 1, "inputs": [name(j) for j in range(D)],
-             "outputs": [name(out)],
-             "construction": {"name": "big_network", "reference": "benchmarks/big_network.py",
-                              "options": {"units": units, "width": width, "fan_in": fan_in, "seed": seed}}}
+    graph = {
+        "format": "netcert.network",
+        "version": 1,
+        "inputs": [name(j) for j in range(D)],
+        "outputs": [name(out)],
+        "construction": {
+            "name": "big_network",
+            "reference": "benchmarks/big_network.py",
+            "options": {"units": units, "width": width, "fan_in": fan_in, "seed": seed},
+        },
+    }
     tmp = path.with_suffix(".tmp")
     with open(tmp, "w", encoding="ascii") as f:
         f.write('{"directed":true,"edges":[')
         f.write(",".join(f'{{"source":{ids(u)},"target":{ids(v)},"weight":"{w}"}}' for u, v, w in edges))
-        f.write('],"graph":' + json.dumps(graph, sort_keys=True, separators=(",", ":")) + ',"multigraph":false,"nodes":[')
-        f.write(",".join(f'{{"activation":"{a}",' + (f'"bias":"{b}",' if b is not None else "")
-                         + f'"id":{ids(v)},"layer":{layer}}}' for v, layer, a, b in nodes))
+        f.write(
+            '],"graph":' + json.dumps(graph, sort_keys=True, separators=(",", ":")) + ',"multigraph":false,"nodes":['
+        )
+        f.write(
+            ",".join(
+                f'{{"activation":"{a}",'
+                + (f'"bias":"{b}",' if b is not None else "")
+                + f'"id":{ids(v)},"layer":{layer}}}'
+                for v, layer, a, b in nodes
+            )
+        )
         f.write("]}\n")
     os.replace(tmp, path)
 
@@ -116,6 +133,7 @@ def write_dataset(path: Path, net: Path, points: int, seed: int) -> None:
     from netcert import dataset
     from netcert.engine import evaluate
     from netcert.formats import netjson
+
     rng = random.Random(seed + 1)
     xs = [[rng.randrange(4) for _ in range(D)] for _ in range(points)]
     rows = [[str(v) for v in x] + ["0"] for x in xs]
@@ -164,19 +182,23 @@ def timed(argv: list[str], cwd: Path, env: dict | None = None) -> tuple[float, f
 def commands(net: Path, data: Path) -> list[tuple[str, list[str]]]:
     cert = net.with_suffix(".cert.json")
     netcert = [sys.executable, "-m", "netcert"]
-    return [("inspect", [*netcert, "inspect", net.name]),
-            ("verify -j 1", [*netcert, "verify", net.name, "--data", data.name, "-o", cert.name, "-j", "1"]),
-            ("verify", [*netcert, "verify", net.name, "--data", data.name, "-o", cert.name]),
-            ("check", [*netcert, "check", cert.name])]
+    return [
+        ("inspect", [*netcert, "inspect", net.name]),
+        ("verify -j 1", [*netcert, "verify", net.name, "--data", data.name, "-o", cert.name, "-j", "1"]),
+        ("verify", [*netcert, "verify", net.name, "--data", data.name, "-o", cert.name]),
+        ("check", [*netcert, "check", cert.name]),
+    ]
 
 
 def profile(argv: list[str], cwd: Path, top: int, env: dict | None = None) -> str:
     """The ``top`` entries by cumulative time of one command under cProfile."""
     stats = cwd / "profile.out"
-    subprocess.run([sys.executable, "-m", "cProfile", "-o", str(stats), *argv[1:]], cwd=cwd, capture_output=True,
-                   env=env)
+    subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(stats), *argv[1:]], cwd=cwd, capture_output=True, env=env
+    )
     import io
     import pstats
+
     buf = io.StringIO()
     pstats.Stats(str(stats), stream=buf).sort_stats("cumulative").print_stats(top)
     return buf.getvalue()
@@ -193,6 +215,7 @@ def stages(net: Path, data: Path) -> list[tuple[str, float, float]]:
     from netcert.ir import measures, validate
     from netcert.kernel import net as knet
     from netcert.kernel import read as kread
+
     out, t, kept = [], time.perf_counter(), {}
 
     def step(name, fn):
@@ -244,8 +267,12 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("big-networks"))
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--only", default="", help="comma-separated commands to run (default all)")
-    ap.add_argument("--baseline", type=Path, default=None,
-                    help="a copy of an older netcert/ (its parent directory): each command runs with it first")
+    ap.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        help="a copy of an older netcert/ (its parent directory): each command runs with it first",
+    )
     args = ap.parse_args()
     rows = []
     for units in args.units:

@@ -39,8 +39,10 @@ def main() -> None:
     args = ap.parse_args()
     build = registry.get(args.construction).build
     print(f"{args.construction}:")
-    print("| n | d | labels | build s | eval s | points/s | verify s | verdict | kernel points | width | neurons | "
-          "params nonzero | max bits |")
+    print(
+        "| n | d | labels | build s | eval s | points/s | verify s | verdict | kernel points | width | neurons | "
+        "params nonzero | max bits |"
+    )
     print("|---:|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|")
     for n in args.n:
         for d in args.d:
@@ -61,11 +63,13 @@ def main() -> None:
                     cert = certify.verify(tmp / "net.json", tmp / "d.npz", tmp / "c.cert.json", sample=args.sample)
                     t2 = time.perf_counter()
                     s = cert["structure"]
-                    print(f"| {n} | {d} | {labels} | {tb:.2f} | {te:.2f} | {n / te:,.0f} | {t2 - t1:.2f} | "
-                          f"{cert['verdict']} | "
-                          f"{cert['checker']['points_checked']} | {s['width']} | {s['neurons']} | {s['params_nonzero']} | "
-                          f"{s['max_weight_bits']} |",
-                          flush=True)
+                    print(
+                        f"| {n} | {d} | {labels} | {tb:.2f} | {te:.2f} | {n / te:,.0f} | {t2 - t1:.2f} | "
+                        f"{cert['verdict']} | "
+                        f"{cert['checker']['points_checked']} | {s['width']} | {s['neurons']} | {s['params_nonzero']} | "
+                        f"{s['max_weight_bits']} |",
+                        flush=True,
+                    )
 
 
 if __name__ == "__main__":

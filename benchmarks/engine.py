@@ -53,15 +53,27 @@ def shape_ad(n: int, seed: int = 0):
     rng = np.random.default_rng(seed)
     d, width = 10, 1000
     G = net.new_network([f"x{j}" for j in range(d)])
-    W1, b1 = rng.integers(-2**31, 2**31, (width, d)), rng.integers(-2**31, 2**31, width)
-    W2, b2 = rng.integers(-2**31, 2**31, width), int(rng.integers(-2**31, 2**31))
+    W1, b1 = rng.integers(-(2**31), 2**31, (width, d)), rng.integers(-(2**31), 2**31, width)
+    W2, b2 = rng.integers(-(2**31), 2**31, width), int(rng.integers(-(2**31), 2**31))
     for i in range(width):
-        net.add_neuron(G, f"h{i}", layer=1, activation=keys.RELU, bias=Fraction(int(b1[i]), 2**32),
-                       incoming={f"x{j}": Fraction(int(W1[i, j]), 2**32) for j in range(d)})
-    net.add_neuron(G, "out", layer=2, activation=keys.IDENTITY, bias=Fraction(b2, 2**32),
-                   incoming={f"h{i}": Fraction(int(W2[i]), 2**32) for i in range(width)})
+        net.add_neuron(
+            G,
+            f"h{i}",
+            layer=1,
+            activation=keys.RELU,
+            bias=Fraction(int(b1[i]), 2**32),
+            incoming={f"x{j}": Fraction(int(W1[i, j]), 2**32) for j in range(d)},
+        )
+    net.add_neuron(
+        G,
+        "out",
+        layer=2,
+        activation=keys.IDENTITY,
+        bias=Fraction(b2, 2**32),
+        incoming={f"h{i}": Fraction(int(W2[i]), 2**32) for i in range(width)},
+    )
     net.set_outputs(G, ["out"])
-    X = rng.integers(-2**52, 2**52, (n, d)) / 2.0**52
+    X = rng.integers(-(2**52), 2**52, (n, d)) / 2.0**52
     data = dataset.from_arrays(X, np.zeros(n))
     ev = evaluate.run(G, data, engine="batch")  # every label is wrong: the mismatches are the exact outputs
     return G, dataclasses.replace(data, labels=tuple(m.obtained for m in ev.mismatches)), X
@@ -106,11 +118,14 @@ def float_forward(layers: list, X: np.ndarray, chunk: int = 1024) -> np.ndarray:
     """INEXACT float64 outputs, ``chunk`` points at a time."""
     outs = []
     for a in range(0, len(X), chunk):
-        H = X[a:a + chunk].T
+        H = X[a : a + chunk].T
         for M, b, acts in layers:
             Z = M @ H + b
-            H = np.where(acts[:, None] == keys.RELU, np.maximum(Z, 0),
-                         np.where(acts[:, None] == keys.THRESHOLD, (Z >= 0).astype(float), Z))
+            H = np.where(
+                acts[:, None] == keys.RELU,
+                np.maximum(Z, 0),
+                np.where(acts[:, None] == keys.THRESHOLD, (Z >= 0).astype(float), Z),
+            )
         outs.append(H[0])
     return np.concatenate(outs)
 
@@ -128,17 +143,22 @@ def timed(fn):
 
 def bench(name: str, G, data, X, point_max: int) -> list[tuple]:
     plan, compile_s, _ = timed(lambda: evaluate.evaluation_plan(G, data))
-    print(f"\n{name}: N = {data.n}; auto plan: {'batch' if plan.batched else 'per point'} ({plan.why}); "
-          f"layers: {', '.join(p.label for p in plan.layers)}; compiling (integer rows, plan, matrices) "
-          f"{compile_s:.3f} s", flush=True)
+    print(
+        f"\n{name}: N = {data.n}; auto plan: {'batch' if plan.batched else 'per point'} ({plan.why}); "
+        f"layers: {', '.join(p.label for p in plan.layers)}; compiling (integer rows, plan, matrices) "
+        f"{compile_s:.3f} s",
+        flush=True,
+    )
     layers = float_layers(G)
     _, fw, fc = timed(lambda: float_forward(layers, X))
     rows = [("numpy float64 (inexact)", data.n, fw, fc)]
     reference = None
-    for label, engine, jobs, sub in [("auto, jobs 1", "auto", 1, data), ("batch, jobs 1", "batch", 1, data),
-                                     ("auto, jobs 2", "auto", 2, data),
-                                     (f"per point, jobs 1 (first {min(point_max, data.n)})", "point", 1,
-                                      _prefix(data, point_max))]:
+    for label, engine, jobs, sub in [
+        ("auto, jobs 1", "auto", 1, data),
+        ("batch, jobs 1", "batch", 1, data),
+        ("auto, jobs 2", "auto", 2, data),
+        (f"per point, jobs 1 (first {min(point_max, data.n)})", "point", 1, _prefix(data, point_max)),
+    ]:
         ev, w, c = timed(lambda: evaluate.run(G, sub, jobs=jobs, engine=engine))
         if sub is data:
             reference = reference or ev
@@ -147,13 +167,17 @@ def bench(name: str, G, data, X, point_max: int) -> list[tuple]:
         if not ev.exact:
             sys.exit(f"{name}: {label} reports {len(ev.mismatches)} mismatches")
         rows.append((label, sub.n, w, c))
-    print("| run | points | wall s | CPU s | points/s (wall) | points/s (wall, compiled) | points/CPU s "
-          "| x float64 (wall per point) |")
+    print(
+        "| run | points | wall s | CPU s | points/s (wall) | points/s (wall, compiled) | points/CPU s "
+        "| x float64 (wall per point) |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for label, n, w, c in rows:
         compiled = "-" if n < data.n else f"{n / (w - (0 if label.startswith('numpy') else compile_s)):,.0f}"
-        print(f"| {label} | {n} | {w:.2f} | {c:.2f} | {n / w:,.0f} | {compiled} | {n / c:,.0f} "
-              f"| {(w / n) / (fw / data.n):.1f} |")
+        print(
+            f"| {label} | {n} | {w:.2f} | {c:.2f} | {n / w:,.0f} | {compiled} | {n / c:,.0f} "
+            f"| {(w / n) / (fw / data.n):.1f} |"
+        )
     return rows
 
 

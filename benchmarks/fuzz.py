@@ -49,11 +49,28 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 BATCH = 25  # examples per hypothesis run; the clock is read between runs
-READERS = ("dataset .npz", "dataset .csv", "netjson .json", "netjson .json.gz", "read_certificate",
-           "kernel dataset .npz", "kernel dataset .csv", "kernel network .json", "kernel network .json.gz")
-SUFFIX = {"dataset .npz": ".npz", "dataset .csv": ".csv", "netjson .json": ".json", "netjson .json.gz": ".json.gz",
-          "read_certificate": ".cert.json", "kernel dataset .npz": ".npz", "kernel dataset .csv": ".csv",
-          "kernel network .json": ".json", "kernel network .json.gz": ".json.gz"}
+READERS = (
+    "dataset .npz",
+    "dataset .csv",
+    "netjson .json",
+    "netjson .json.gz",
+    "read_certificate",
+    "kernel dataset .npz",
+    "kernel dataset .csv",
+    "kernel network .json",
+    "kernel network .json.gz",
+)
+SUFFIX = {
+    "dataset .npz": ".npz",
+    "dataset .csv": ".csv",
+    "netjson .json": ".json",
+    "netjson .json.gz": ".json.gz",
+    "read_certificate": ".cert.json",
+    "kernel dataset .npz": ".npz",
+    "kernel dataset .csv": ".csv",
+    "kernel network .json": ".json",
+    "kernel network .json.gz": ".json.gz",
+}
 
 
 @dataclass
@@ -72,8 +89,9 @@ def _slug(text: str) -> str:
 
 def _save(out: Path, strategy: str, files: dict[str, bytes], command: str, message: str) -> Path:
     """Write one failing input (and the corpus files beside it) under out/<strategy>/<hash>/."""
-    key = hashlib.sha256(json.dumps(sorted((k, v.hex()) for k, v in files.items())).encode()
-                         + command.encode()).hexdigest()[:12]
+    key = hashlib.sha256(
+        json.dumps(sorted((k, v.hex()) for k, v in files.items())).encode() + command.encode()
+    ).hexdigest()[:12]
     where = out / _slug(strategy) / key
     where.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
@@ -104,8 +122,14 @@ def _engines_batch(strategies, seed: int, tally: Tally, out: Path) -> None:
             tally.distinct.add((type(e).__name__, where))
             points = [[str(q) for q in case.data.point(i)] for i in range(case.data.n)]
             doc = {"network": json.loads(netjson.to_bytes(case.G)), "points": points, "wrong": sorted(case.wrong)}
-            _save(out, "engines", {"case.json": json.dumps(doc, indent=1).encode()},
-                  "python -c 'tests/strategies.py: check_evaluation on case.json'", f"{message} (at {where})")
+            _save(
+                out,
+                "engines",
+                {"case.json": json.dumps(doc, indent=1).encode()},
+                "python -c 'tests/strategies.py: check_evaluation on case.json'",
+                f"{message} (at {where})",
+            )
+
     one()
 
 
@@ -127,15 +151,29 @@ def _mutation_batch(strategies, target, seed: int, tally: Tally, out: Path) -> N
         for crash in crashes:
             tally.distinct.add(crash.key)
             files = {**strategies.corpus(), target.file: crash.data}
-            _save(out, target.name, files, "netcert " + " ".join(crash.command),
-                  f"exit {crash.exit_code}: {crash.message}" + (f" (at {crash.where})" if crash.where else ""))
+            _save(
+                out,
+                target.name,
+                files,
+                "netcert " + " ".join(crash.command),
+                f"exit {crash.exit_code}: {crash.message}" + (f" (at {crash.where})" if crash.where else ""),
+            )
+
     one()
 
 
 def _settings():
     from hypothesis import HealthCheck, Phase, settings
-    return settings(max_examples=BATCH, deadline=None, database=None, derandomize=False, phases=[Phase.generate],
-                    suppress_health_check=list(HealthCheck), print_blob=False)
+
+    return settings(
+        max_examples=BATCH,
+        deadline=None,
+        database=None,
+        derandomize=False,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        print_blob=False,
+    )
 
 
 def fuzz(minutes: float, out: Path, only: list[str] | None, seed: int) -> dict[str, Tally]:
@@ -169,12 +207,15 @@ def table(tallies: dict[str, Tally]) -> str:
         rate = t.runs / max(t.seconds, 1e-9)
         rows.append(f"| {name} | {t.runs:,} | {t.failures:,} | {len(t.distinct)} | {rate:.1f} |")
     total = sum(t.runs for t in tallies.values()), sum(t.failures for t in tallies.values())
-    rows.append(f"| all | {total[0]:,} | {total[1]:,} | {sum(len(t.distinct) for t in tallies.values())} | "
-                f"{total[0] / max(sum(t.seconds for t in tallies.values()), 1e-9):.1f} |")
+    rows.append(
+        f"| all | {total[0]:,} | {total[1]:,} | {sum(len(t.distinct) for t in tallies.values())} | "
+        f"{total[0] / max(sum(t.seconds for t in tallies.values()), 1e-9):.1f} |"
+    )
     return "\n".join(rows)
 
 
 # -- atheris -----------------------------------------------------------------------------------
+
 
 def _atheris_child(seconds: int, out: Path) -> None:
     """The libFuzzer process: instrument netcert, fuzz the readers, count into out/atheris-stats.json."""
@@ -188,10 +229,15 @@ def _atheris_child(seconds: int, out: Path) -> None:
     import strategies
 
     calls = {
-        "dataset .npz": dataset.load, "dataset .csv": dataset.load, "netjson .json": netjson.read,
-        "netjson .json.gz": netjson.read, "read_certificate": certify.read_certificate,
-        "kernel dataset .npz": kread.read_dataset, "kernel dataset .csv": kread.read_dataset,
-        "kernel network .json": kread.read_network, "kernel network .json.gz": kread.read_network,
+        "dataset .npz": dataset.load,
+        "dataset .csv": dataset.load,
+        "netjson .json": netjson.read,
+        "netjson .json.gz": netjson.read,
+        "read_certificate": certify.read_certificate,
+        "kernel dataset .npz": kread.read_dataset,
+        "kernel dataset .csv": kread.read_dataset,
+        "kernel network .json": kread.read_network,
+        "kernel network .json.gz": kread.read_network,
     }
     stats = {r: {"runs": 0, "failures": 0, "distinct": []} for r in READERS}
     scratch = Path(tempfile.mkdtemp(prefix="netcert-atheris-"))
@@ -222,12 +268,27 @@ def _atheris_child(seconds: int, out: Path) -> None:
     seeds.mkdir(parents=True, exist_ok=True)
     files = strategies.corpus()
     for k, reader in enumerate(READERS):
-        name = {".npz": "data.npz", ".csv": "data.csv", ".json": "net.json", ".json.gz": "net.json.gz",
-                ".cert.json": "a.cert.json"}[SUFFIX[reader]]
+        name = {
+            ".npz": "data.npz",
+            ".csv": "data.csv",
+            ".json": "net.json",
+            ".json.gz": "net.json.gz",
+            ".cert.json": "a.cert.json",
+        }[SUFFIX[reader]]
         (seeds / f"seed-{k}").write_bytes(bytes([k]) + files[name])
-    atheris.Setup([sys.argv[0], f"-max_total_time={seconds}", "-rss_limit_mb=2048", "-timeout=30",
-                   f"-artifact_prefix={out}/atheris-", str(seeds)], test_one_input)
+    atheris.Setup(
+        [
+            sys.argv[0],
+            f"-max_total_time={seconds}",
+            "-rss_limit_mb=2048",
+            "-timeout=30",
+            f"-artifact_prefix={out}/atheris-",
+            str(seeds),
+        ],
+        test_one_input,
+    )
     import atexit
+
     atexit.register(flush)
     atheris.Fuzz()
 
@@ -240,21 +301,31 @@ def _atheris_failure(stat: dict, reader: str, data: bytes, e: Exception, out: Pa
     if key not in stat["distinct"]:
         stat["distinct"].append(key)
         name = "input" + SUFFIX[reader]
-        _save(out, f"atheris {reader}", {name: data}, f"{reader} on {name}",
-              f"{type(e).__name__}: {str(e).splitlines()[0][:300] if str(e) else ''} (at {where})")
+        _save(
+            out,
+            f"atheris {reader}",
+            {name: data},
+            f"{reader} on {name}",
+            f"{type(e).__name__}: {str(e).splitlines()[0][:300] if str(e) else ''} (at {where})",
+        )
 
 
 def atheris_run(minutes: float, out: Path) -> dict[str, Tally]:
     """Run the atheris child for ``minutes``; the tallies it counted per reader."""
     seconds = max(1, int(60 * minutes))
     start = time.monotonic()
-    subprocess.run([sys.executable, __file__, "--atheris-child", str(seconds), "--out", str(out)],
-                   stdout=subprocess.DEVNULL, stderr=(out / "atheris.log").open("w"))
+    subprocess.run(
+        [sys.executable, __file__, "--atheris-child", str(seconds), "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=(out / "atheris.log").open("w"),
+    )
     elapsed = time.monotonic() - start
     stats = json.loads((out / "atheris-stats.json").read_text()) if (out / "atheris-stats.json").exists() else {}
     total = sum(s["runs"] for s in stats.values()) or 1
-    return {f"atheris {r}": Tally(s["runs"], s["failures"], elapsed * s["runs"] / total, set(s["distinct"]))
-            for r, s in stats.items()}
+    return {
+        f"atheris {r}": Tally(s["runs"], s["failures"], elapsed * s["runs"] / total, set(s["distinct"]))
+        for r, s in stats.items()
+    }
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -81,8 +81,9 @@ def _cpu() -> float:
 def _verify(tmp: Path, data, args) -> tuple[dict, str]:
     """The certificate and "wall s (CPU s)" of the whole ``verify``."""
     t0, c0 = time.perf_counter(), _cpu()
-    cert = certify.verify(tmp / "net.json", tmp / "d.npz", tmp / "c.cert.json", data=data, sample=args.sample,
-                         jobs=args.jobs)
+    cert = certify.verify(
+        tmp / "net.json", tmp / "d.npz", tmp / "c.cert.json", data=data, sample=args.sample, jobs=args.jobs
+    )
     return cert, f"{time.perf_counter() - t0:.1f} ({_cpu() - c0:.0f})"
 
 
@@ -103,12 +104,16 @@ def _slopes(rows: list[dict], key: str) -> tuple[float | None, float | None]:
 
 
 def sweep(args) -> None:
-    print(f"park2021 sweep: variant {args.variant}, d = {args.d}, C = {args.C}, docs/constructions/park2021.md section 11 data and seeds; "
-          f"{platform.processor() or platform.machine()}, jobs {args.jobs or 'all cores'}, "
-          f"kernel sample {args.sample}; "
-          f"load average at start {os.getloadavg()[0]:.1f}")
-    print("| N | K0 | folds H+M | K_f | B | A | depth | width | dense | nonzero | max bits | total bits | Delta | "
-          "build s | verify s (CPU s) | verdict | zhang2017 nonzero | vardi2022 nonzero | trivial dense |")
+    print(
+        f"park2021 sweep: variant {args.variant}, d = {args.d}, C = {args.C}, docs/constructions/park2021.md section 11 data and seeds; "
+        f"{platform.processor() or platform.machine()}, jobs {args.jobs or 'all cores'}, "
+        f"kernel sample {args.sample}; "
+        f"load average at start {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        "| N | K0 | folds H+M | K_f | B | A | depth | width | dense | nonzero | max bits | total bits | Delta | "
+        "build s | verify s (CPU s) | verdict | zhang2017 nonzero | vardi2022 nonzero | trivial dense |"
+    )
     print("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|")
     rows = []
     for N in args.n:
@@ -129,25 +134,40 @@ def sweep(args) -> None:
                 v = f"{measures.measure(vardi2022.build(data)).params_nonzero:,}"
             delta = _delta(data) if N <= args.delta_max else "-"
             rows.append({"N": N, "dense": m.params_dense, "nonzero": m.params_nonzero, "bits": m.total_weight_bits})
-            print(f"| {N:,} | {o['K0']:,} | {nh}+{len(o['folds']) - nh} | {o['K_f']:,} | {o['B']} | {o['A']} | "
-                  f"{m.depth} | {m.width} | {m.params_dense:,} | {m.params_nonzero:,} | {m.max_weight_bits} | "
-                  f"{m.total_weight_bits:,} | {delta} | {tb:.1f} | {tv} | {verdict} | "
-                  f"{z} | {v} | {(N - 1) * (args.d + 2) + 1:,} |", flush=True)
+            print(
+                f"| {N:,} | {o['K0']:,} | {nh}+{len(o['folds']) - nh} | {o['K_f']:,} | {o['B']} | {o['A']} | "
+                f"{m.depth} | {m.width} | {m.params_dense:,} | {m.params_nonzero:,} | {m.max_weight_bits} | "
+                f"{m.total_weight_bits:,} | {delta} | {tb:.1f} | {tv} | {verdict} | "
+                f"{z} | {v} | {(N - 1) * (args.d + 2) + 1:,} |",
+                flush=True,
+            )
     for key in ("dense", "nonzero", "bits"):
         pair, fit = _slopes(rows, key)
         if pair is not None or fit is not None:
-            print(f"slope of {key} vs N: 10^4 -> 10^5 {pair if pair is None else f'{pair:.3f}'}, "
-                  f"least squares over N >= 10^4 {fit if fit is None else f'{fit:.3f}'}")
+            print(
+                f"slope of {key} vs N: 10^4 -> 10^5 {pair if pair is None else f'{pair:.3f}'}, "
+                f"least squares over N >= 10^4 {fit if fit is None else f'{fit:.3f}'}"
+            )
 
 
 def matrix(args) -> None:
-    print(f"park2021 certification matrix (verify: evaluator on every point, kernel sample {args.sample}); "
-          f"jobs {args.jobs or 'all cores'}")
-    print("| data | N | d | C | variant | seed | depth | width | dense | nonzero | max bits | build s | verify s | "
-          "verdict | formulas |")
+    print(
+        f"park2021 certification matrix (verify: evaluator on every point, kernel sample {args.sample}); "
+        f"jobs {args.jobs or 'all cores'}"
+    )
+    print(
+        "| data | N | d | C | variant | seed | depth | width | dense | nonzero | max bits | build s | verify s | "
+        "verdict | formulas |"
+    )
     print("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
-    cases = [("uniform", N, d, C, variant, seed) for N in args.n for d in (2, 10) for C in (2, 10)
-             for variant in args.variants for seed in args.seeds]
+    cases = [
+        ("uniform", N, d, C, variant, seed)
+        for N in args.n
+        for d in (2, 10)
+        for C in (2, 10)
+        for variant in args.variants
+        for seed in args.seeds
+    ]
     cases += [("clusters", 1000, 2, 3, variant, 0) for variant in args.variants]
     cases += [("digits", 1797, 64, 10, variant, 0) for variant in args.variants]
     for kind, N, d, C, variant, seed in cases:
@@ -155,6 +175,7 @@ def matrix(args) -> None:
             tmp = Path(tmp)
             if kind == "digits":
                 from sklearn.datasets import load_digits
+
                 X, y = load_digits(return_X_y=True)
             elif kind == "clusters":
                 X, y = clusters(N, d, C)
@@ -163,9 +184,12 @@ def matrix(args) -> None:
             data, G, tb = _build(tmp, X, y, seed=seed, variant=variant)
             cert, tv = _verify(tmp, data, args)
             s = cert["structure"]
-            print(f"| {kind} | {data.n:,} | {d} | {C} | {variant} | {seed} | {s['depth']} | {s['width']} | "
-                  f"{s['params_dense']:,} | {s['params_nonzero']:,} | {s['max_weight_bits']} | {tb:.1f} | {tv} | "
-                  f"{cert['verdict']} | {'hold' if cert['construction']['size']['holds'] else 'FAIL'} |", flush=True)
+            print(
+                f"| {kind} | {data.n:,} | {d} | {C} | {variant} | {seed} | {s['depth']} | {s['width']} | "
+                f"{s['params_dense']:,} | {s['params_nonzero']:,} | {s['max_weight_bits']} | {tb:.1f} | {tv} | "
+                f"{cert['verdict']} | {'hold' if cert['construction']['size']['holds'] else 'FAIL'} |",
+                flush=True,
+            )
 
 
 def crossover(args) -> None:
@@ -175,12 +199,17 @@ def crossover(args) -> None:
     for N in grid:
         X, y, seed = reference(N, args.d, args.C)
         data = dataset.from_arrays(X, y)
-        for name, G in (("park2021", park2021.build(data, seed=seed, variant=args.variant)),
-                        ("zhang2017", zhang2017.build(data)), ("vardi2022", vardi2022.build(data))):
+        for name, G in (
+            ("park2021", park2021.build(data, seed=seed, variant=args.variant)),
+            ("zhang2017", zhang2017.build(data)),
+            ("vardi2022", vardi2022.build(data)),
+        ):
             m = measures.measure(G)
             sizes.setdefault(name, {})[N] = (m.params_nonzero, m.params_dense)
-    print(f"park2021 ({args.variant}) crossovers: d = {args.d}, C = {args.C}, N on a geometric grid of "
-          f"{len(grid)} points from {grid[0]} to {grid[-1]}")
+    print(
+        f"park2021 ({args.variant}) crossovers: d = {args.d}, C = {args.C}, N on a geometric grid of "
+        f"{len(grid)} points from {grid[0]} to {grid[-1]}"
+    )
     print("| against | by | crossover N | park / other at " + " | at ".join(f"{N:,}" for N in grid[::4]) + " |")
     print("|---|---|---:|" + "---:|" * len(grid[::4]))
     for other in ("zhang2017", "vardi2022"):
@@ -208,8 +237,10 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=None)
     args = ap.parse_args()
     if args.n is None:
-        args.n = {"sweep": [10**2, 10**3, 10**4, 2 * 10**4, 5 * 10**4, 10**5, 10**6],
-                  "matrix": [100, 1000, 10_000]}.get(args.what, [10**4])
+        args.n = {
+            "sweep": [10**2, 10**3, 10**4, 2 * 10**4, 5 * 10**4, 10**5, 10**6],
+            "matrix": [100, 1000, 10_000],
+        }.get(args.what, [10**4])
     {"sweep": sweep, "matrix": matrix, "crossover": crossover}[args.what](args)
 
 

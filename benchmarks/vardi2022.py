@@ -84,10 +84,14 @@ def _slope(rows, key, lo, hi):
 
 
 def sweep(args) -> None:
-    print(f"vardi2022 sweep: d = {args.d}, C = {args.C}, mode {args.mode}, Stage II {args.stage2}, "
-          f"seed {args.seed}; {platform.processor() or platform.machine()}, jobs {args.jobs or 'all cores'}")
-    print("| N | n | M | rho | depth | width | dense | nonzero | max bits | total bits | build s | eval s | "
-          "points/s | exact | zhang2017 nonzero | nonzero / zhang |")
+    print(
+        f"vardi2022 sweep: d = {args.d}, C = {args.C}, mode {args.mode}, Stage II {args.stage2}, "
+        f"seed {args.seed}; {platform.processor() or platform.machine()}, jobs {args.jobs or 'all cores'}"
+    )
+    print(
+        "| N | n | M | rho | depth | width | dense | nonzero | max bits | total bits | build s | eval s | "
+        "points/s | exact | zhang2017 nonzero | nonzero / zhang |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|")
     rows = []
     for N in args.n:
@@ -107,10 +111,13 @@ def sweep(args) -> None:
             rows.append({"N": N, "dense": m.params_dense, "nonzero": m.params_nonzero})
             ev = "-" if te is None else f"{te:.1f}"
             rate = "-" if te is None else f"{N / te:,.0f}"
-            print(f"| {N:,} | {o.get('block_size', '-')} | {o.get('blocks', '-')} | {o.get('rho', '-')} | {m.depth} | "
-                  f"{m.width} | {m.params_dense:,} | {m.params_nonzero:,} | {m.max_weight_bits} | "
-                  f"{m.total_weight_bits:,} | {tb:.1f} | {ev} | {rate} | {'-' if exact is None else exact} | "
-                  f"{z:,}{'' if N <= args.zhang_max else ' (3N)'} | {m.params_nonzero / z:.2f} |", flush=True)
+            print(
+                f"| {N:,} | {o.get('block_size', '-')} | {o.get('blocks', '-')} | {o.get('rho', '-')} | {m.depth} | "
+                f"{m.width} | {m.params_dense:,} | {m.params_nonzero:,} | {m.max_weight_bits} | "
+                f"{m.total_weight_bits:,} | {tb:.1f} | {ev} | {rate} | {'-' if exact is None else exact} | "
+                f"{z:,}{'' if N <= args.zhang_max else ' (3N)'} | {m.params_nonzero / z:.2f} |",
+                flush=True,
+            )
     for lo, hi in ((10**4, 10**5), (10**5, 10**6), (10**2, 10**6)):
         sd, sn = _slope(rows, "dense", lo, hi), _slope(rows, "nonzero", lo, hi)
         if sd is not None:
@@ -128,17 +135,28 @@ def depth(args) -> None:
             m = measures.measure(G)
             o = G.graph["construction"]["options"]
             te, exact = _evaluate(tmp, data, args.jobs)
-            print(f"| {L} | {o['built']} | {o.get('block_size', '-')} | {m.depth} | {m.width} | {m.params_dense:,} | "
-                  f"{m.params_nonzero:,} | {m.max_weight_bits} | {tb:.1f} | {te:.1f} | {exact} |", flush=True)
+            print(
+                f"| {L} | {o['built']} | {o.get('block_size', '-')} | {m.depth} | {m.width} | {m.params_dense:,} | "
+                f"{m.params_nonzero:,} | {m.max_weight_bits} | {tb:.1f} | {te:.1f} | {exact} |",
+                flush=True,
+            )
 
 
 def matrix(args) -> None:
     N = args.n[0]
     print(f"vardi2022 certification matrix at N = {N} (verify: evaluator on every point, kernel sample 1000)")
-    print("| data | d | C | mode | Stage II | seed | n | depth | width | dense | nonzero | build s | verify s | verdict |")
+    print(
+        "| data | d | C | mode | Stage II | seed | n | depth | width | dense | nonzero | build s | verify s | verdict |"
+    )
     print("|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-    cases = [("uniform", d, C, mode, st, seed) for d in (1, 2, 10) for C in (2, 10) for mode in ("plain", "delta")
-             for st in ("wide", "narrow") for seed in args.seeds]
+    cases = [
+        ("uniform", d, C, mode, st, seed)
+        for d in (1, 2, 10)
+        for C in (2, 10)
+        for mode in ("plain", "delta")
+        for st in ("wide", "narrow")
+        for seed in args.seeds
+    ]
     cases += [("clustered", 2, 2, mode, "wide", 0) for mode in ("plain", "delta")]
     cases += [("digits", 64, 10, mode, "wide", 0) for mode in ("plain", "delta")]
     for kind, d, C, mode, st, seed in cases:
@@ -146,6 +164,7 @@ def matrix(args) -> None:
             tmp = Path(tmp)
             if kind == "digits":
                 from sklearn.datasets import load_digits
+
                 X, y = load_digits(return_X_y=True)
             elif kind == "clustered":
                 X, y = clustered(N, d, C, seed)
@@ -156,9 +175,12 @@ def matrix(args) -> None:
             cert = certify.verify(tmp / "net.json", tmp / "d.npz", tmp / "c.cert.json", data=data, jobs=args.jobs)
             tv = time.perf_counter() - t0
             s, o = cert["structure"], G.graph["construction"]["options"]
-            print(f"| {kind} | {d} | {C} | {mode} | {st} | {seed} | {o.get('block_size', '-')} | {s['depth']} | "
-                  f"{s['width']} | {s['params_dense']:,} | {s['params_nonzero']:,} | {tb:.1f} | {tv:.1f} | "
-                  f"{cert['verdict']} |", flush=True)
+            print(
+                f"| {kind} | {d} | {C} | {mode} | {st} | {seed} | {o.get('block_size', '-')} | {s['depth']} | "
+                f"{s['width']} | {s['params_dense']:,} | {s['params_nonzero']:,} | {tb:.1f} | {tv:.1f} | "
+                f"{cert['verdict']} |",
+                flush=True,
+            )
 
 
 def crossover(args) -> None:
@@ -172,8 +194,10 @@ def crossover(args) -> None:
             for objective in ("dense", "nonzero"):
                 G = vardi2022.build(data, mode=mode, minimize=objective)
                 sizes.setdefault((mode, objective), {})[N] = measures.measure(G).params_nonzero
-    print(f"crossover with zhang2017 by nonzero parameters: d = {args.d}, C = {args.C}, N on a grid of 100 "
-          f"up to {args.max}")
+    print(
+        f"crossover with zhang2017 by nonzero parameters: d = {args.d}, C = {args.C}, N on a grid of 100 "
+        f"up to {args.max}"
+    )
     print("| mode | block size minimizes | crossover N | vardi / zhang at 1000 | at the largest N |")
     print("|---|---|---:|---:|---:|")
     for (mode, objective), nz in sizes.items():
@@ -200,7 +224,8 @@ def main() -> None:
     args = ap.parse_args()
     if args.n is None:
         args.n = {"sweep": [10**2, 10**3, 10**4, 10**5, 10**6], "depth": [10**4], "matrix": [10**4]}.get(
-            args.what, [10**4])
+            args.what, [10**4]
+        )
     {"sweep": sweep, "depth": depth, "matrix": matrix, "crossover": crossover}[args.what](args)
 
 

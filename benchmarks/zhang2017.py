@@ -54,6 +54,7 @@ LABELS = 10
 
 # -- measurements inside a stage subprocess -------------------------------------------
 
+
 def _rss_mb() -> float:
     """Current resident set size (Linux /proc; 0 elsewhere)."""
     try:
@@ -92,10 +93,20 @@ def stage_build(data: str, net: str, seed: int) -> dict:
     netjson.write(G, net)
     write_s = time.perf_counter() - t0
     m = measures.measure(G)
-    return {"n": ds.n, "d": ds.d, "load_s": load_s, "build_s": build_s, "write_s": write_s,
-            "net_mb": Path(net).stat().st_size / 2**20, "params_nonzero": m.params_nonzero,
-            "params_dense": m.params_dense, "max_bits": m.max_weight_bits, "total_bits": m.total_weight_bits,
-            "direction": G.graph["construction"]["options"]["direction_method"], **mem}
+    return {
+        "n": ds.n,
+        "d": ds.d,
+        "load_s": load_s,
+        "build_s": build_s,
+        "write_s": write_s,
+        "net_mb": Path(net).stat().st_size / 2**20,
+        "params_nonzero": m.params_nonzero,
+        "params_dense": m.params_dense,
+        "max_bits": m.max_weight_bits,
+        "total_bits": m.total_weight_bits,
+        "direction": G.graph["construction"]["options"]["direction_method"],
+        **mem,
+    }
 
 
 def stage_evaluator(data: str, net: str) -> dict:
@@ -110,8 +121,12 @@ def stage_evaluator(data: str, net: str) -> dict:
     seconds = time.perf_counter() - t0
     if not ev.exact:
         raise SystemExit(f"the evaluator found {len(ev.mismatches)} mismatches")
-    return {"seconds": seconds, "points": ev.points_checked, "points_per_s": ev.points_checked / seconds,
-            **_memory(before)}
+    return {
+        "seconds": seconds,
+        "points": ev.points_checked,
+        "points_per_s": ev.points_checked / seconds,
+        **_memory(before),
+    }
 
 
 def stage_kernel(data: str, net: str, sample: int) -> dict:
@@ -120,16 +135,22 @@ def stage_kernel(data: str, net: str, sample: int) -> dict:
     marks: list[tuple[int, float]] = []
     before = _rss_mb()
     t0 = time.perf_counter()
-    verdict = kernel.check(net, data, {}, sample=sample, seed=0,
-                           progress=lambda k: marks.append((k, time.perf_counter())))
+    verdict = kernel.check(
+        net, data, {}, sample=sample, seed=0, progress=lambda k: marks.append((k, time.perf_counter()))
+    )
     seconds = time.perf_counter() - t0
     mem = _memory(before)
     if not verdict.ok:
         raise SystemExit(f"the kernel failed: {verdict.failures[:3]}")
     (k0, t_first), (k1, t_last) = marks[0], marks[-1]
     rate = (k1 - k0) / (t_last - t_first) if k1 > k0 else float("nan")
-    return {"seconds": seconds, "points": verdict.points_checked, "points_per_s": rate,
-            "eval_s": t_last - t_first, **mem}
+    return {
+        "seconds": seconds,
+        "points": verdict.points_checked,
+        "points_per_s": rate,
+        "eval_s": t_last - t_first,
+        **mem,
+    }
 
 
 def stage_fraction(data: str, net: str, seconds: float, seed: int) -> dict:
@@ -185,6 +206,7 @@ def run_stage(args: argparse.Namespace) -> None:
 
 # -- the driver -----------------------------------------------------------------
 
+
 def make_data(path: Path, n: int, d: int, seed: int) -> None:
     import numpy as np
 
@@ -195,8 +217,22 @@ def make_data(path: Path, n: int, d: int, seed: int) -> None:
 
 
 def subprocess_stage(stage: str, data: Path, net: Path, args: argparse.Namespace) -> dict:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--stage", stage, "--data", str(data), "--net", str(net),
-           "--seed", str(args.seed), "--sample", str(args.sample), "--fraction-seconds", str(args.fraction_seconds)]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--stage",
+        stage,
+        "--data",
+        str(data),
+        "--net",
+        str(net),
+        "--seed",
+        str(args.seed),
+        "--sample",
+        str(args.sample),
+        "--fraction-seconds",
+        str(args.fraction_seconds),
+    ]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         raise SystemExit(f"stage {stage} failed ({r.returncode}):\n{r.stdout}{r.stderr}")
@@ -219,30 +255,62 @@ def _mem(stage: dict) -> str:
 
 
 def table(rows: list[dict]) -> str:
-    head = ["n", "d", "build s", "evaluator s", "evaluator points/s", "kernel s (1,000 pts)", "kernel points/s",
-            "Fraction points/s (sample)", "speed-up vs Fraction", "peak MB: build", "peak MB: evaluator",
-            "peak MB: kernel", "peak MB: Fraction", "params_nonzero", "max bits"]
+    head = [
+        "n",
+        "d",
+        "build s",
+        "evaluator s",
+        "evaluator points/s",
+        "kernel s (1,000 pts)",
+        "kernel points/s",
+        "Fraction points/s (sample)",
+        "speed-up vs Fraction",
+        "peak MB: build",
+        "peak MB: evaluator",
+        "peak MB: kernel",
+        "peak MB: Fraction",
+        "params_nonzero",
+        "max bits",
+    ]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---:" for _ in head) + "|"]
     for r in rows:
         b, e, k, f = r["build"], r["evaluator"], r["kernel"], r["fraction"]
-        cells = [f"{r['n']:,}", str(r["d"]), f"{b['build_s']:.2f}", f"{e['seconds']:.2f}",
-                 f"{e['points_per_s']:,.0f}", f"{k['seconds']:.2f}", f"{k['points_per_s']:,.0f}",
-                 f"{f['points_per_s']:,.2f} ({f['points']:,})", f"{r['speedup']:,.0f}x",
-                 _mem(b), _mem(e), _mem(k), _mem(f), f"{b['params_nonzero']:,}", str(b["max_bits"])]
+        cells = [
+            f"{r['n']:,}",
+            str(r["d"]),
+            f"{b['build_s']:.2f}",
+            f"{e['seconds']:.2f}",
+            f"{e['points_per_s']:,.0f}",
+            f"{k['seconds']:.2f}",
+            f"{k['points_per_s']:,.0f}",
+            f"{f['points_per_s']:,.2f} ({f['points']:,})",
+            f"{r['speedup']:,.0f}x",
+            _mem(b),
+            _mem(e),
+            _mem(k),
+            _mem(f),
+            f"{b['params_nonzero']:,}",
+            str(b["max_bits"]),
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__
+    )
     parser.add_argument("--quick", action="store_true", help="n = 10^3 and 10^4 instead of 10^4 and 10^5")
     parser.add_argument("--sizes", type=int, nargs="+", help="the values of n (overrides --quick)")
     parser.add_argument("--d", type=int, default=10, help="dimension (default 10)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the data and of the samples (default 0)")
     parser.add_argument("--sample", type=int, default=1000, help="the kernel's sample (default 1000)")
-    parser.add_argument("--fraction-seconds", type=float, default=15.0,
-                        help="target time of the Fraction evaluator's timed sample (default 15)")
+    parser.add_argument(
+        "--fraction-seconds",
+        type=float,
+        default=15.0,
+        help="target time of the Fraction evaluator's timed sample (default 15)",
+    )
     parser.add_argument("--workdir", type=Path, help="keep the data and networks here (default: a temporary dir)")
     parser.add_argument("--json", type=Path, help="also write the raw measurements here")
     parser.add_argument("--stage", choices=["build", "evaluator", "kernel", "fraction"], help=argparse.SUPPRESS)
@@ -261,9 +329,11 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
     print(table(rows))
     print()
-    print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; one run each. "
-          "peak MB = peak RSS of the stage's own process (interpreter, libraries, data and network included); "
-          "(+x) = growth of that peak during the timed call.")
+    print(
+        f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; one run each. "
+        "peak MB = peak RSS of the stage's own process (interpreter, libraries, data and network included); "
+        "(+x) = growth of that peak during the timed call."
+    )
     return 0
 
 

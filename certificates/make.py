@@ -43,6 +43,7 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 # -- writing inputs deterministically ----------------------------------------------
 
+
 def write_npz(path: Path, X: np.ndarray, y: np.ndarray) -> None:
     """An .npz readable by ``numpy.load`` whose bytes depend only on the arrays.
 
@@ -76,6 +77,7 @@ def decimal(q: Fraction, places: int) -> str:
 
 # -- running netcert -------------------------------------------------------------------
 
+
 def netcert(*args: str) -> int:
     """``netcert ARGS`` in this process (the click command itself); its exit code."""
     out = io.StringIO()
@@ -88,8 +90,9 @@ def netcert(*args: str) -> int:
     return int(code)
 
 
-def build_and_verify(directory: Path, data_name: str, *, expect: int = 0,
-                     construction: tuple[str, ...] = ("zhang2017",)) -> dict:
+def build_and_verify(
+    directory: Path, data_name: str, *, expect: int = 0, construction: tuple[str, ...] = ("zhang2017",)
+) -> dict:
     """``netcert build`` (``construction``: its name, then options) then ``netcert verify`` in
     ``directory``; the certificate."""
     data = directory / data_name
@@ -113,6 +116,7 @@ def sha256(path: Path) -> str:
 
 # -- the good examples -------------------------------------------------------------
 
+
 def blobs_npz(path: Path) -> None:
     """n = 40, d = 2, float32 Gaussian points, integer labels 0..2."""
     rng = np.random.default_rng(20170101)
@@ -134,6 +138,7 @@ def decimal_csv(path: Path) -> None:
 def iris_npz(path: Path) -> None:
     """Fisher's iris from scikit-learn: n = 150 rows (149 distinct), d = 4, float64, labels 0..2."""
     from sklearn.datasets import load_iris
+
     iris = load_iris()
     write_npz(path, np.asarray(iris.data, dtype=np.float64), np.asarray(iris.target, dtype=np.int64))
 
@@ -164,6 +169,7 @@ def make_good(root: Path) -> dict[str, dict]:
 
 
 # -- the bad examples --------------------------------------------------------------
+
 
 def copy_example(root: Path, good: str, bad: str, data_name: str) -> Path:
     src, dst = root / "good" / good, root / "bad" / bad
@@ -325,9 +331,19 @@ def bad_missing_file(root: Path) -> None:
     expect(d, "network.path: net.json does not exist")
 
 
-BAD = [bad_flipped_label, bad_weight_nudged, bad_params_nonzero, bad_max_weight_bits, bad_csv_byte,
-       bad_csv_header_byte, bad_npz_byte, bad_net_byte, bad_refuted_claims_certified, bad_refuted_honest,
-       bad_missing_file]
+BAD = [
+    bad_flipped_label,
+    bad_weight_nudged,
+    bad_params_nonzero,
+    bad_max_weight_bits,
+    bad_csv_byte,
+    bad_csv_header_byte,
+    bad_npz_byte,
+    bad_net_byte,
+    bad_refuted_claims_certified,
+    bad_refuted_honest,
+    bad_missing_file,
+]
 
 
 def main(argv: list[str] | None = None) -> int:

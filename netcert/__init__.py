@@ -15,8 +15,23 @@ The API lives in ``netcert.api`` and is imported on first use, so that
 
 __version__ = "0.1.0"
 
-_API = ("Certificate", "CheckResult", "CsvOptions", "Dataset", "Evaluation", "Measures", "build", "check",
-        "constructions", "evaluate", "load_dataset", "measure", "read_network", "verify", "write_network")
+_API = (
+    "Certificate",
+    "CheckResult",
+    "CsvOptions",
+    "Dataset",
+    "Evaluation",
+    "Measures",
+    "build",
+    "check",
+    "constructions",
+    "evaluate",
+    "load_dataset",
+    "measure",
+    "read_network",
+    "verify",
+    "write_network",
+)
 __all__ = ["__version__", *_API]
 
 

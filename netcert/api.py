@@ -35,8 +35,23 @@ from netcert.formats import files as _files
 from netcert.formats import netjson as _netjson
 from netcert.ir.measures import Measures, measure
 
-__all__ = ["Certificate", "CheckResult", "CsvOptions", "Dataset", "Evaluation", "Measures", "build", "check",
-           "constructions", "evaluate", "load_dataset", "measure", "read_network", "verify", "write_network"]
+__all__ = [
+    "Certificate",
+    "CheckResult",
+    "CsvOptions",
+    "Dataset",
+    "Evaluation",
+    "Measures",
+    "build",
+    "check",
+    "constructions",
+    "evaluate",
+    "load_dataset",
+    "measure",
+    "read_network",
+    "verify",
+    "write_network",
+]
 
 PathLike = str | Path
 
@@ -132,9 +147,17 @@ def evaluate(network: nx.DiGraph | PathLike, data: Dataset | PathLike, *, jobs: 
     return _evaluate.run(G, _data(data), jobs=jobs)
 
 
-def verify(network: nx.DiGraph | PathLike, data: Dataset | PathLike, *, certificate: PathLike | None = None,
-           sample: int = 1000, seed: int = 0, full: bool = False, jobs: int | None = None,
-           workdir: PathLike | None = None) -> Certificate:
+def verify(
+    network: nx.DiGraph | PathLike,
+    data: Dataset | PathLike,
+    *,
+    certificate: PathLike | None = None,
+    sample: int = 1000,
+    seed: int = 0,
+    full: bool = False,
+    jobs: int | None = None,
+    workdir: PathLike | None = None,
+) -> Certificate:
     """Evaluate ``network`` on every point of ``data``, have the kernel re-check it, and return the certificate.
 
     A certificate names files, so what is given as an object is written first: a network as
@@ -155,26 +178,44 @@ def verify(network: nx.DiGraph | PathLike, data: Dataset | PathLike, *, certific
             _files.write_atomic(data_path, _exact_csv(ds))
             ds = load_dataset(data_path)
         cert_path = Path(certificate) if certificate is not None else base / "net.cert.json"
-        record = _certify.verify(net_path, data_path, cert_path, sample=sample, seed=seed, full=full, jobs=jobs,
-                                data=ds, csv=CsvOptions.from_record(ds.csv) if ds.csv else None)
+        record = _certify.verify(
+            net_path,
+            data_path,
+            cert_path,
+            sample=sample,
+            seed=seed,
+            full=full,
+            jobs=jobs,
+            data=ds,
+            csv=CsvOptions.from_record(ds.csv) if ds.csv else None,
+        )
         if certificate is None:
             return Certificate(record)
         _files.write_atomic(cert_path, _certificate.to_bytes(record))
         return Certificate(record, cert_path)
 
 
-def check(path: PathLike, *, sample: int | None = None, full: bool = False, jobs: int | None = None,
-          allow_outside: bool = False) -> CheckResult:
+def check(
+    path: PathLike,
+    *,
+    sample: int | None = None,
+    full: bool = False,
+    jobs: int | None = None,
+    allow_outside: bool = False,
+) -> CheckResult:
     """Re-verify a stored certificate from the files it names, as ``netcert check`` does."""
-    return CheckResult(Path(path), tuple(_certify.recheck(path, sample=sample, full=full, jobs=jobs,
-                                                         allow_outside=allow_outside)))
+    return CheckResult(
+        Path(path), tuple(_certify.recheck(path, sample=sample, full=full, jobs=jobs, allow_outside=allow_outside))
+    )
 
 
 def _exact_csv(ds: Dataset) -> bytes:
     """A dataset's distinct points as a CSV of exact rationals: it reads back to the same values and
     the same label kind (a real label that is an integer is written ``3/1``, not an integer literal)."""
+
     def label(q) -> str:
         text = format_rational(q)
         return f"{text}/1" if ds.label_kind == _dataset.REAL and "/" not in text else text
+
     rows = (",".join([*(format_rational(v) for v in ds.point(i)), label(ds.labels[i])]) for i in range(ds.n))
     return ("\n".join(rows) + "\n").encode("ascii")

@@ -35,8 +35,14 @@ MAX_MISMATCHES = 10
 
 
 def tools() -> dict[str, str]:
-    return {"netcert": netcert.__version__, "python": platform.python_version(), "gmpy2": gmpy2.version(),
-            "sympy": sympy.__version__, "networkx": networkx.__version__, "numpy": numpy.__version__}
+    return {
+        "netcert": netcert.__version__,
+        "python": platform.python_version(),
+        "gmpy2": gmpy2.version(),
+        "sympy": sympy.__version__,
+        "networkx": networkx.__version__,
+        "numpy": numpy.__version__,
+    }
 
 
 def relative_path(target: str | Path, cert_path: str | Path) -> str:
@@ -51,10 +57,19 @@ def dataset_section(data: Dataset, path: str, sep: Separation, max_sq_norm) -> d
     the kernel and ``netcert check`` read it the same way, and every other certificate keeps its bytes."""
     labels = data.labels
     section = {
-        "path": path, "sha256": data.sha256, "digest": data.digest,
-        "n": data.n, "d": data.d, "rows": data.rows, "duplicates_merged": len(data.merged),
-        "labels": {"kind": data.label_kind, "distinct": len(set(labels)),
-                   "min": format_rational(min(labels)), "max": format_rational(max(labels))},
+        "path": path,
+        "sha256": data.sha256,
+        "digest": data.digest,
+        "n": data.n,
+        "d": data.d,
+        "rows": data.rows,
+        "duplicates_merged": len(data.merged),
+        "labels": {
+            "kind": data.label_kind,
+            "distinct": len(set(labels)),
+            "min": format_rational(min(labels)),
+            "max": format_rational(max(labels)),
+        },
         "min_sq_separation": None if sep.value is None else format_rational(sep.value),
         "min_sq_separation_pair": None if sep.pair is None else list(sep.pair),
         "max_sq_norm": format_rational(max_sq_norm),
@@ -66,9 +81,13 @@ def dataset_section(data: Dataset, path: str, sep: Separation, max_sq_norm) -> d
 
 def interpolation_section(ev: Evaluation) -> dict:
     return {
-        "exact": ev.exact, "points_checked": ev.points_checked, "mismatch_count": len(ev.mismatches),
-        "mismatches": [{"index": m.index, "expected": format_rational(m.expected),
-                        "obtained": format_rational(m.obtained)} for m in ev.mismatches[:MAX_MISMATCHES]],
+        "exact": ev.exact,
+        "points_checked": ev.points_checked,
+        "mismatch_count": len(ev.mismatches),
+        "mismatches": [
+            {"index": m.index, "expected": format_rational(m.expected), "obtained": format_rational(m.obtained)}
+            for m in ev.mismatches[:MAX_MISMATCHES]
+        ],
         "outputs_digest": ev.outputs_digest,
     }
 
@@ -78,10 +97,16 @@ def checker_section(verdict) -> dict:
     full), the points it compared (their count and the digest of their indices), what agreed, notes, failures.
     ``netcert check`` reruns the kernel with the same mode, seed and sample and compares every field."""
     return {
-        "name": "netcert.kernel", "mode": verdict.mode, "seed": verdict.seed, "sample": verdict.sample,
-        "points_checked": verdict.points_checked, "points_digest": verdict.points_digest,
-        "outputs_agree": verdict.outputs_agree, "structure_agrees": verdict.structure_agrees,
-        "hashes_agree": verdict.hashes_agree, "dataset_agrees": verdict.dataset_agrees,
+        "name": "netcert.kernel",
+        "mode": verdict.mode,
+        "seed": verdict.seed,
+        "sample": verdict.sample,
+        "points_checked": verdict.points_checked,
+        "points_digest": verdict.points_digest,
+        "outputs_agree": verdict.outputs_agree,
+        "structure_agrees": verdict.structure_agrees,
+        "hashes_agree": verdict.hashes_agree,
+        "dataset_agrees": verdict.dataset_agrees,
         "notes": list(verdict.notes),
         "failures": [{"where": f.where, "expected": f.expected, "found": f.found} for f in verdict.failures],
     }
@@ -95,16 +120,30 @@ def construction_section(c: Construction | None, options: Mapping, claim, measur
     claims = {}
     for name, formula in claim.formulas.items():
         value = evaluate_formula(formula, claim.variables)
-        claims[name] = {"formula": str(formula), "value": value, "measured": measured[name],
-                        "holds": measured[name] == value}
+        claims[name] = {
+            "formula": str(formula),
+            "value": value,
+            "measured": measured[name],
+            "holds": measured[name] == value,
+        }
     bound = None
     if c.theorem.bound is not None:
-        bound = {"formula": str(c.theorem.bound), "value": evaluate_formula(c.theorem.bound, claim.variables),
-                 "measure": c.theorem.bound_measure}
-    return {"name": c.name, "paper": c.paper, "options": dict(options),
-            "size": {"variables": dict(claim.variables), "claims": claims,
-                     "holds": all(v["holds"] for v in claims.values())},
-            "theorem": {"statement": c.theorem.statement, "rate": c.theorem.rate, "bound": bound}}
+        bound = {
+            "formula": str(c.theorem.bound),
+            "value": evaluate_formula(c.theorem.bound, claim.variables),
+            "measure": c.theorem.bound_measure,
+        }
+    return {
+        "name": c.name,
+        "paper": c.paper,
+        "options": dict(options),
+        "size": {
+            "variables": dict(claim.variables),
+            "claims": claims,
+            "holds": all(v["holds"] for v in claims.values()),
+        },
+        "theorem": {"statement": c.theorem.statement, "rate": c.theorem.rate, "bound": bound},
+    }
 
 
 def verdict_of(cert: dict) -> str:

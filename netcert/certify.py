@@ -48,11 +48,21 @@ def _load_network(path: str | Path):
     return G, digest
 
 
-def verify(net_path: str | Path, data_path: str | Path, cert_path: str | Path, *, sample: int = 1000,
-           seed: int = 0, full: bool = False, progress: Progress | None = None,
-           kernel_progress: Progress | None = None, data: dataset.Dataset | None = None,
-           jobs: int | None = None, executor: parallel.Local | parallel.Dask | None = None,
-           csv: dataset.CsvOptions | None = None) -> dict:
+def verify(
+    net_path: str | Path,
+    data_path: str | Path,
+    cert_path: str | Path,
+    *,
+    sample: int = 1000,
+    seed: int = 0,
+    full: bool = False,
+    progress: Progress | None = None,
+    kernel_progress: Progress | None = None,
+    data: dataset.Dataset | None = None,
+    jobs: int | None = None,
+    executor: parallel.Local | parallel.Dask | None = None,
+    csv: dataset.CsvOptions | None = None,
+) -> dict:
     """The certificate of ``net_path`` on ``data_path`` (paths relative to ``cert_path``).
 
     ``data``, if given, must be ``dataset.load(data_path, csv=csv)`` (saves reading it twice).
@@ -76,8 +86,9 @@ def verify(net_path: str | Path, data_path: str | Path, cert_path: str | Path, *
     executor = executor or parallel.Local(jobs)
     G, digest = _load_network(net_path)
     if len(G.graph[keys.INPUTS]) != data.d:
-        raise InputError(f"{net_path}: the network has {len(G.graph[keys.INPUTS])} inputs "
-                         f"but {data_path} has d = {data.d}")
+        raise InputError(
+            f"{net_path}: the network has {len(G.graph[keys.INPUTS])} inputs but {data_path} has d = {data.d}"
+        )
     claims = partial(_claims, G, digest, data, net_path, data_path, cert_path)
     check = partial(_kernel, net_path, data_path, executor, sample=sample, seed=seed, full=full)
     checked = None
@@ -102,24 +113,39 @@ def _claims(G, digest, data, net_path, data_path, cert_path) -> dict:
     """Every section of the certificate that does not depend on the evaluation (``digest``: ``G``'s)."""
     found = measures.measure(G)
     return {
-        "format": "netcert.certificate", "version": 1,
-        "network": {"path": certificate.relative_path(net_path, cert_path),
-                    "sha256": files.sha256_of(net_path),
-                    "digest": digest},
-        "dataset": certificate.dataset_section(data, certificate.relative_path(data_path, cert_path),
-                                               separation.min_sq_separation(data),
-                                               separation.max_sq_norm(data)),
+        "format": "netcert.certificate",
+        "version": 1,
+        "network": {
+            "path": certificate.relative_path(net_path, cert_path),
+            "sha256": files.sha256_of(net_path),
+            "digest": digest,
+        },
+        "dataset": certificate.dataset_section(
+            data,
+            certificate.relative_path(data_path, cert_path),
+            separation.min_sq_separation(data),
+            separation.max_sq_norm(data),
+        ),
         "structure": found.as_dict(),
         "construction": _construction(G, data, found),
     }
 
 
-def _kernel(net_path, data_path, executor, cert: dict, progress: Progress | None, *, sample: int, seed: int,
-            full: bool) -> dict:
+def _kernel(
+    net_path, data_path, executor, cert: dict, progress: Progress | None, *, sample: int, seed: int, full: bool
+) -> dict:
     """The checker section: the kernel's verdict on the claims in ``cert``."""
     executor.failure = None
-    verdict = kernel.check(net_path, data_path, cert, sample=sample, seed=seed, full=full, progress=progress,
-                           pmap=partial(executor.map, minimum=_KERNEL_PARALLEL_MIN))
+    verdict = kernel.check(
+        net_path,
+        data_path,
+        cert,
+        sample=sample,
+        seed=seed,
+        full=full,
+        progress=progress,
+        pmap=partial(executor.map, minimum=_KERNEL_PARALLEL_MIN),
+    )
     if executor.failure is not None:  # the kernel records every exception as a failed claim; this one is not
         raise executor.failure
     return certificate.checker_section(verdict)
@@ -184,10 +210,18 @@ def inside(path: Path, base: Path) -> bool:
     return path.resolve().is_relative_to(base.resolve())
 
 
-def recheck(cert_path: str | Path, *, sample: int | None = None, full: bool = False,
-            progress: Progress | None = None, kernel_progress: Progress | None = None,
-            stored: dict | None = None, jobs: int | None = None,
-            executor: parallel.Local | parallel.Dask | None = None, allow_outside: bool = False) -> list[str]:
+def recheck(
+    cert_path: str | Path,
+    *,
+    sample: int | None = None,
+    full: bool = False,
+    progress: Progress | None = None,
+    kernel_progress: Progress | None = None,
+    stored: dict | None = None,
+    jobs: int | None = None,
+    executor: parallel.Local | parallel.Dask | None = None,
+    allow_outside: bool = False,
+) -> list[str]:
     """Every difference between a stored certificate and a fresh run on the files it names.
 
     An empty list means the certificate reproduces; a reproduced certificate
@@ -207,24 +241,45 @@ def recheck(cert_path: str | Path, *, sample: int | None = None, full: bool = Fa
     net_path, data_path = base / stored["network"]["path"], base / stored["dataset"]["path"]
     for what, p in (("network", net_path), ("dataset", data_path)):
         if not allow_outside and not inside(p, base):
-            return [f"{what}.path: {stored[what]['path']} leaves the directory of {cert_path} (allow_outside "
-                    f"permits it)"]
+            return [
+                f"{what}.path: {stored[what]['path']} leaves the directory of {cert_path} (allow_outside permits it)"
+            ]
         if not p.is_file():
             return [f"{what}.path: {stored[what]['path']} does not exist (relative to {base})"]
     claimed = stored["checker"]
     executor = executor or parallel.Local(jobs)
     try:
-        fresh = verify(net_path, data_path, cert_path, sample=claimed["sample"] or 1, seed=claimed["seed"],
-                       full=claimed["mode"] == "full", progress=progress, kernel_progress=kernel_progress,
-                       jobs=jobs, executor=executor,
-                       csv=dataset.CsvOptions.from_record(stored["dataset"].get("csv")))  # read as it was read
+        fresh = verify(
+            net_path,
+            data_path,
+            cert_path,
+            sample=claimed["sample"] or 1,
+            seed=claimed["seed"],
+            full=claimed["mode"] == "full",
+            progress=progress,
+            kernel_progress=kernel_progress,
+            jobs=jobs,
+            executor=executor,
+            csv=dataset.CsvOptions.from_record(stored["dataset"].get("csv")),
+        )  # read as it was read
         diffs = _differences(stored, fresh)
         if _other_points(claimed, fresh["dataset"]["n"], sample, full):
             rest = {k: v for k, v in stored.items() if k not in ("checker", "verdict")}  # the claims alone
-            more = _kernel(net_path, data_path, executor, rest, kernel_progress, sample=sample or claimed["sample"],
-                           seed=claimed["seed"], full=full)
-            diffs += [f"kernel ({more['mode']}, {more['points_checked']} points): {f['where']}: expected "
-                      f"{f['expected']}, found {f['found']}" for f in more["failures"]]
+            more = _kernel(
+                net_path,
+                data_path,
+                executor,
+                rest,
+                kernel_progress,
+                sample=sample or claimed["sample"],
+                seed=claimed["seed"],
+                full=full,
+            )
+            diffs += [
+                f"kernel ({more['mode']}, {more['points_checked']} points): {f['where']}: expected "
+                f"{f['expected']}, found {f['found']}"
+                for f in more["failures"]
+            ]
     except InputError as e:
         return [f"files no longer verify: {e}"]
     if not diffs and stored["verdict"] != certificate.CERTIFIED:

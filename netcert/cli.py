@@ -37,13 +37,15 @@ class _Lazy:
 
 
 certificate, certify, compare, dataset, progress, report, sweep = (
-    _Lazy(f"netcert.{m}") for m in ("certificate", "certify", "compare", "dataset", "progress", "report", "sweep"))
+    _Lazy(f"netcert.{m}") for m in ("certificate", "certify", "compare", "dataset", "progress", "report", "sweep")
+)
 evaluate, native, parallel = (_Lazy(f"netcert.engine.{m}") for m in ("evaluate", "native", "parallel"))
 api, auto = _Lazy("netcert.api"), _Lazy("netcert.constructions.auto")
 registry = _Lazy("netcert.constructions.registry")
 files, netjson = _Lazy("netcert.formats.files"), _Lazy("netcert.formats.netjson")
 keys, measures, validate = _Lazy("netcert.ir.keys"), _Lazy("netcert.ir.measures"), _Lazy("netcert.ir.validate")
 exact = _Lazy("netcert.exact")
+
 
 class _InputFile(click.ParamType):
     """A path to read. Not checked here: the readers refuse a missing file, a directory, a FIFO
@@ -61,9 +63,13 @@ class _InputFile(click.ParamType):
 
 EXISTING = _InputFile()
 OUTPUT = click.Path(path_type=Path)  # write_atomic refuses a directory or a missing parent (exit 3, one line)
-SCHEDULER = click.option("--scheduler", default=None, metavar="ADDRESS",
-                         help="Evaluate on the workers of this Dask scheduler, e.g. tcp://10.0.0.5:8786 "
-                              "(pip install 'netcert[dask]'); not with --jobs.")
+SCHEDULER = click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Evaluate on the workers of this Dask scheduler, e.g. tcp://10.0.0.5:8786 "
+    "(pip install 'netcert[dask]'); not with --jobs.",
+)
 
 
 class _Error(click.ClickException):
@@ -102,8 +108,9 @@ def _flag(option: str) -> str:
 def _progress_options(fn):
     """--progress / --quiet: the progress mode of a command (default: shown on a terminal only)."""
     fn = click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")(fn)
-    return click.option("--progress", "show_progress", is_flag=True,
-                        help="Progress on stderr even when it is not a terminal.")(fn)
+    return click.option(
+        "--progress", "show_progress", is_flag=True, help="Progress on stderr even when it is not a terminal."
+    )(fn)
 
 
 _CSV_FLAGS = ("label_column", "header", "delimiter", "labels", "index_column")
@@ -111,17 +118,40 @@ _CSV_FLAGS = ("label_column", "header", "delimiter", "labels", "index_column")
 
 def _csv_options(fn):
     """How a CSV dataset is read: --label-column, --header, --delimiter, --labels, --index-column."""
-    for option in reversed((
-            click.option("--label-column", default=None, metavar="COL",
-                         help="CSV: the label's column, from 1 (negative from the end) or a header name [default: last]."),
-            click.option("--header", type=click.Choice(["auto", "yes", "no"]), default=None,
-                         help="CSV: is the first line a header [default: auto, when none of its fields is a number]."),
-            click.option("--delimiter", type=click.Choice([",", ";", "tab", "|", "auto"]), default=None,
-                         help="CSV: the field separator; auto sniffs it from the first lines [default: ,]."),
-            click.option("--labels", type=click.Choice(["numbers", "map"]), default=None,
-                         help="CSV: map string labels to 0, 1, 2, ... in sorted order (recorded in the certificate)."),
-            click.option("--index-column", type=click.Choice(["refuse", "drop", "keep"]), default=None,
-                         help="CSV: a leading pandas-style row index column [default: refuse]."))):
+    for option in reversed(
+        (
+            click.option(
+                "--label-column",
+                default=None,
+                metavar="COL",
+                help="CSV: the label's column, from 1 (negative from the end) or a header name [default: last].",
+            ),
+            click.option(
+                "--header",
+                type=click.Choice(["auto", "yes", "no"]),
+                default=None,
+                help="CSV: is the first line a header [default: auto, when none of its fields is a number].",
+            ),
+            click.option(
+                "--delimiter",
+                type=click.Choice([",", ";", "tab", "|", "auto"]),
+                default=None,
+                help="CSV: the field separator; auto sniffs it from the first lines [default: ,].",
+            ),
+            click.option(
+                "--labels",
+                type=click.Choice(["numbers", "map"]),
+                default=None,
+                help="CSV: map string labels to 0, 1, 2, ... in sorted order (recorded in the certificate).",
+            ),
+            click.option(
+                "--index-column",
+                type=click.Choice(["refuse", "drop", "keep"]),
+                default=None,
+                help="CSV: a leading pandas-style row index column [default: refuse].",
+            ),
+        )
+    ):
         fn = option(fn)
     return fn
 
@@ -173,8 +203,10 @@ def _budget(seconds: float | None, what: str, stage: list[str]):
     try:
         yield
     except _Budget:
-        raise InputError(f"{what}: stopped at the budget of {seconds:g} s, while {stage[-1]}; nothing was "
-                         "written (give a larger --budget, or none)") from None
+        raise InputError(
+            f"{what}: stopped at the budget of {seconds:g} s, while {stage[-1]}; nothing was "
+            "written (give a larger --budget, or none)"
+        ) from None
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
@@ -185,10 +217,16 @@ def _limit_option(limit: limits.Limit):
         if value is not None:  # the environment carries it to forked workers and to the kernel
             os.environ[limit.env] = str(value)
         return value
-    return click.option(limit.flag, type=click.IntRange(min=1), default=None, expose_value=False,
-                        callback=store, is_eager=True,
-                        help=f"Refuse inputs over this many {limit.meaning} [default: {limit.default}; "
-                             f"env {limit.env}].")
+
+    return click.option(
+        limit.flag,
+        type=click.IntRange(min=1),
+        default=None,
+        expose_value=False,
+        callback=store,
+        is_eager=True,
+        help=f"Refuse inputs over this many {limit.meaning} [default: {limit.default}; env {limit.env}].",
+    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -230,18 +268,43 @@ def _construction_options() -> list[click.Option]:
 
 @cli.command(cls=_BuildCommand)
 @click.argument("data", type=EXISTING)
-@click.option("--construction", "-c", default="auto", show_default=True,
-              help="See `netcert constructions`; auto: the fewest nonzero parameters, predicted then built.")
+@click.option(
+    "--construction",
+    "-c",
+    default="auto",
+    show_default=True,
+    help="See `netcert constructions`; auto: the fewest nonzero parameters, predicted then built.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random choice.")
-@click.option("-o", "--output", type=OUTPUT, default=Path("net.json"),
-              show_default=True, help="Network file to write (.json or .json.gz).")
+@click.option(
+    "-o",
+    "--output",
+    type=OUTPUT,
+    default=Path("net.json"),
+    show_default=True,
+    help="Network file to write (.json or .json.gz).",
+)
 @click.option("--force", "-f", is_flag=True, help="Overwrite OUTPUT if it exists (refused by default).")
-@click.option("--budget", type=float, default=None, metavar="S",
-              help="Stop (exit 3, nothing written) when the build takes more than S seconds.")
+@click.option(
+    "--budget",
+    type=float,
+    default=None,
+    metavar="S",
+    help="Stop (exit 3, nothing written) when the build takes more than S seconds.",
+)
 @_progress_options
 @_csv_options
-def build(data: Path, construction: str, seed: int, output: Path, force: bool, budget: float | None, quiet: bool,
-          show_progress: bool, **chosen: str | None) -> None:
+def build(
+    data: Path,
+    construction: str,
+    seed: int,
+    output: Path,
+    force: bool,
+    budget: float | None,
+    quiet: bool,
+    show_progress: bool,
+    **chosen: str | None,
+) -> None:
     """Build a network that interpolates DATA (.npz or .csv).
 
     Construction options (--widths, --mode, ...) are passed only when given;
@@ -252,17 +315,24 @@ def build(data: Path, construction: str, seed: int, output: Path, force: bool, b
         csv = _csv(chosen)
         options = {k: v for k, v in chosen.items() if v is not None}
         if construction == "auto" and options:
-            raise UsageError(f"--construction auto takes no construction option (got {_flag(sorted(options)[0])}); "
-                             "name a construction to pass options")
+            raise UsageError(
+                f"--construction auto takes no construction option (got {_flag(sorted(options)[0])}); "
+                "name a construction to pass options"
+            )
         if construction != "auto":  # an unknown name or option is a usage error before any reading
             c = registry.get(construction)
             unknown = sorted(set(options) - set(c.options))
             if unknown:
-                raise UsageError(f"{c.name} has no option {_flag(unknown[0])} (its options: "
-                                 f"{', '.join(_flag(o) for o in c.options)})")
+                raise UsageError(
+                    f"{c.name} has no option {_flag(unknown[0])} (its options: "
+                    f"{', '.join(_flag(o) for o in c.options)})"
+                )
         doing = ["starting"]
-        with progress.stages(f"build {construction}", _mode(quiet, show_progress)) as stage, \
-                _budget(budget, f"build {construction} on {data}", doing):
+        with (
+            progress.stages(f"build {construction}", _mode(quiet, show_progress)) as stage,
+            _budget(budget, f"build {construction} on {data}", doing),
+        ):
+
             def now(what: str) -> None:
                 doing.append(what)
                 stage(what)
@@ -273,39 +343,65 @@ def build(data: Path, construction: str, seed: int, output: Path, force: bool, b
                 raise InputError(f"{output}: is a directory, cannot write a file there")
             if output.exists() and not force:  # after the input's own errors, before the long part
                 raise InputError(f"{output}: exists; pass --force to overwrite it, or -o another name")
-            now(f"building {construction} on {ds.n} points" if construction != "auto"
-                else f"predicting every construction's size on {ds.n} points, building the best (auto)")
+            now(
+                f"building {construction} on {ds.n} points"
+                if construction != "auto"
+                else f"predicting every construction's size on {ds.n} points, building the best (auto)"
+            )
             try:
                 G = api.build(ds, construction, seed=seed, **options)
             except PreconditionError as e:
-                raise PreconditionError(str(e) + ("" if construction == "auto"
-                                                  else _alternatives(ds, construction, seed))) from None
+                raise PreconditionError(
+                    str(e) + ("" if construction == "auto" else _alternatives(ds, construction, seed))
+                ) from None
             c = registry.get(G.graph[keys.CONSTRUCTION]["name"])
             now(f"writing {output}")
             netjson.write(G, output)
             m = measures.measure(G)
     merged = f", {len(ds.merged)} duplicate rows merged" if ds.merged else ""
-    click.echo(f"{output}: {c.name} on {ds.n} points (d = {ds.d}{merged}): depth {m.depth}, width {m.width}, "
-               f"{m.params_nonzero} nonzero parameters, max {m.max_weight_bits} bits per weight")
+    click.echo(
+        f"{output}: {c.name} on {ds.n} points (d = {ds.d}{merged}): depth {m.depth}, width {m.width}, "
+        f"{m.params_nonzero} nonzero parameters, max {m.max_weight_bits} bits per weight"
+    )
     _notes(ds)
 
 
 @cli.command(name="verify")
 @click.argument("net", type=EXISTING)
 @click.option("--data", "-d", type=EXISTING, required=True, help="The dataset the network must interpolate.")
-@click.option("-o", "--output", type=OUTPUT, default=None,
-              help="Certificate to write [default: NET with .cert.json].")
-@click.option("--sample", type=click.IntRange(min=1), default=1000, show_default=True,
-              help="Points the independent kernel re-evaluates (seeded sample).")
+@click.option("-o", "--output", type=OUTPUT, default=None, help="Certificate to write [default: NET with .cert.json].")
+@click.option(
+    "--sample",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="Points the independent kernel re-evaluates (seeded sample).",
+)
 @click.option("--full", is_flag=True, help="Kernel re-evaluates every point (slow on large networks).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the kernel's sample.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Processes for the exact evaluation [default: every core].")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes for the exact evaluation [default: every core].",
+)
 @SCHEDULER
 @_progress_options
 @_csv_options
-def verify_cmd(net: Path, data: Path, output: Path | None, sample: int, full: bool, seed: int, jobs: int | None,
-               scheduler: str | None, quiet: bool, show_progress: bool, **flags: str | None) -> None:
+def verify_cmd(
+    net: Path,
+    data: Path,
+    output: Path | None,
+    sample: int,
+    full: bool,
+    seed: int,
+    jobs: int | None,
+    scheduler: str | None,
+    quiet: bool,
+    show_progress: bool,
+    **flags: str | None,
+) -> None:
     """Evaluate NET exactly on every point of DATA, re-check it independently, write a certificate.
 
     A CSV read with --label-column, --delimiter, ... is recorded with those
@@ -317,10 +413,24 @@ def verify_cmd(net: Path, data: Path, output: Path | None, sample: int, full: bo
         csv = _csv(flags)
         ds = dataset.load(data, csv=csv)
         n = ds.n
-        with parallel.connect(scheduler, jobs) as ex, progress.counter("evaluating", n, mode) as p1, \
-                progress.counter("kernel", n if full else min(n, sample), mode, "reading the files") as p2:
-            cert = certify.verify(net, data, output, sample=sample, seed=seed, full=full, progress=p1,
-                                 kernel_progress=p2, data=ds, executor=ex, csv=csv)
+        with (
+            parallel.connect(scheduler, jobs) as ex,
+            progress.counter("evaluating", n, mode) as p1,
+            progress.counter("kernel", n if full else min(n, sample), mode, "reading the files") as p2,
+        ):
+            cert = certify.verify(
+                net,
+                data,
+                output,
+                sample=sample,
+                seed=seed,
+                full=full,
+                progress=p1,
+                kernel_progress=p2,
+                data=ds,
+                executor=ex,
+                csv=csv,
+            )
     _finish(cert, output, lambda: _notes(ds))
 
 
@@ -350,18 +460,38 @@ def _summary(cert: dict, path: Path) -> None:
 
 @cli.command()
 @click.argument("certs", nargs=-1, required=True, type=EXISTING)
-@click.option("--sample", type=click.IntRange(min=1), default=None,
-              help="Also have the kernel re-evaluate a seeded sample of this many points "
-                   "[default: only the sample the certificate claims].")
+@click.option(
+    "--sample",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Also have the kernel re-evaluate a seeded sample of this many points "
+    "[default: only the sample the certificate claims].",
+)
 @click.option("--full", is_flag=True, help="Also have the kernel re-evaluate every point.")
-@click.option("--allow-outside", is_flag=True,
-              help="Follow network and dataset paths that leave the certificate's directory tree.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Processes for the exact evaluation [default: every core].")
+@click.option(
+    "--allow-outside",
+    is_flag=True,
+    help="Follow network and dataset paths that leave the certificate's directory tree.",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes for the exact evaluation [default: every core].",
+)
 @SCHEDULER
 @_progress_options
-def check(certs: tuple[Path, ...], sample: int | None, full: bool, allow_outside: bool, jobs: int | None,
-          scheduler: str | None, quiet: bool, show_progress: bool) -> None:
+def check(
+    certs: tuple[Path, ...],
+    sample: int | None,
+    full: bool,
+    allow_outside: bool,
+    jobs: int | None,
+    scheduler: str | None,
+    quiet: bool,
+    show_progress: bool,
+) -> None:
     """Re-verify certificates from the files they name; exit 1 on any difference.
 
     A directory stands for every *.cert.json under it (recursively). Each
@@ -382,11 +512,22 @@ def _check_all(certs: list[Path], sample: int | None, full: bool, ex, mode: str,
         try:
             stored = certify.read_certificate(path)
             n, claimed = stored["dataset"]["n"], stored["checker"]["sample"]
-            with progress.counter("evaluating", n, mode) as p1, \
-                    progress.counter("kernel", n if full else min(n, sample or claimed or n), mode,
-                                     "reading the files") as p2:
-                diffs = certify.recheck(path, sample=sample, full=full, progress=p1, kernel_progress=p2,
-                                       stored=stored, executor=ex, allow_outside=allow_outside)
+            with (
+                progress.counter("evaluating", n, mode) as p1,
+                progress.counter(
+                    "kernel", n if full else min(n, sample or claimed or n), mode, "reading the files"
+                ) as p2,
+            ):
+                diffs = certify.recheck(
+                    path,
+                    sample=sample,
+                    full=full,
+                    progress=p1,
+                    kernel_progress=p2,
+                    stored=stored,
+                    executor=ex,
+                    allow_outside=allow_outside,
+                )
         except NetcertError as e:
             click.echo(f"netcert: error: {e}", err=True)
             worst = max(worst, e.exit_code if e.exit_code != 2 else 3)
@@ -419,16 +560,33 @@ def _certificates(paths: tuple[Path, ...]) -> list[Path]:
 @cli.command(name="compare")
 @click.argument("data", type=EXISTING)
 @click.option("--only", default=None, help="Comma-separated constructions (default: all).")
-@click.option("--sample", type=click.IntRange(min=1), default=1000, show_default=True,
-              help="Points the kernel re-evaluates per network.")
+@click.option(
+    "--sample",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="Points the kernel re-evaluates per network.",
+)
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Evaluator processes.")
 @SCHEDULER
 @click.option("--budget", type=float, default=None, help="Seconds allowed per build and per verify.")
-@click.option("--keep", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Directory to keep the networks and certificates in.")
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Directory to keep the networks and certificates in.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def compare_cmd(data: Path, only: str | None, sample: int, jobs: int | None, scheduler: str | None,
-                budget: float | None, keep: Path | None, as_json: bool) -> None:
+def compare_cmd(
+    data: Path,
+    only: str | None,
+    sample: int,
+    jobs: int | None,
+    scheduler: str | None,
+    budget: float | None,
+    keep: Path | None,
+    as_json: bool,
+) -> None:
     """Build and certify every construction on DATA; one table, with the lower bounds."""
     with _errors():
         if scheduler is not None:  # a usage error or an unreachable scheduler, before any build
@@ -441,9 +599,16 @@ def compare_cmd(data: Path, only: str | None, sample: int, jobs: int | None, sch
             else:
                 keep.mkdir(parents=True, exist_ok=True)
                 workdir = keep
-            rows = compare.compare(data.resolve(), workdir, names=names, sample=sample, jobs=jobs, budget=budget,
-                                   progress=None if as_json else (lambda n: click.echo(f"... {n}", err=True)),
-                                   scheduler=scheduler)
+            rows = compare.compare(
+                data.resolve(),
+                workdir,
+                names=names,
+                sample=sample,
+                jobs=jobs,
+                budget=budget,
+                progress=None if as_json else (lambda n: click.echo(f"... {n}", err=True)),
+                scheduler=scheduler,
+            )
     b = compare.bounds(ds)
     click.echo(compare.as_json(rows, b) if as_json else compare.table(rows, b), nl=not as_json)
 
@@ -459,21 +624,42 @@ def _ints(text: str, what: str) -> list[int]:
 
 
 @cli.command(name="sweep")
-@click.option("--constructions", "-c", "names", default="vardi2022", show_default=True,
-              help="Comma-separated constructions.")
+@click.option(
+    "--constructions", "-c", "names", default="vardi2022", show_default=True, help="Comma-separated constructions."
+)
 @click.option("--n", "ns", default="100,1000,10000", show_default=True, help="Comma-separated N (1e5 works).")
 @click.option("--L", "Ls", default=None, help="Comma-separated depth caps for vardi2022, at the largest N.")
 @click.option("--d", "d", type=click.IntRange(min=1), default=2, show_default=True, help="Dimension (generated data).")
 @click.option("--C", "C", type=click.IntRange(min=1), default=2, show_default=True, help="Classes (generated data).")
 @click.option("--data", type=EXISTING, default=None, help="Subsample this dataset instead of generating data.")
-@click.option("--seed", type=int, default=0, show_default=True,
-              help="Seed of the generated data (or of the subsample of --data) and of every construction.")
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed of the generated data (or of the subsample of --data) and of every construction.",
+)
 @click.option("--times", is_flag=True, help="Also evaluate every point exactly and report the time.")
 @click.option("--no-plots", is_flag=True, help="Only the CSV.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("netcert-sweep"),
-              show_default=True, help="Directory for sweep.csv and the plots.")
-def sweep_cmd(names: str, ns: str, Ls: str | None, d: int, C: int, data: Path | None, seed: int, times: bool,
-              no_plots: bool, out: Path) -> None:
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("netcert-sweep"),
+    show_default=True,
+    help="Directory for sweep.csv and the plots.",
+)
+def sweep_cmd(
+    names: str,
+    ns: str,
+    Ls: str | None,
+    d: int,
+    C: int,
+    data: Path | None,
+    seed: int,
+    times: bool,
+    no_plots: bool,
+    out: Path,
+) -> None:
     """Sizes of constructions over N (and depth caps L): CSV, fitted slopes, plots."""
     with _errors():
         chosen = [registry.get(n.strip()).name for n in names.split(",") if n.strip()]
@@ -485,23 +671,30 @@ def sweep_cmd(names: str, ns: str, Ls: str | None, d: int, C: int, data: Path | 
 
         def show(p) -> None:
             if p.L is None:
-                click.echo(f"{p.construction:11s} N = {p.N:>8,}: depth {p.depth}, {p.params_nonzero:,} nonzero, "
-                           f"{p.params_dense:,} dense, max {p.max_weight_bits} bits, build {p.build_s:.2f} s"
-                           + ("" if p.eval_s is None else f", eval {p.eval_s:.2f} s"))
+                click.echo(
+                    f"{p.construction:11s} N = {p.N:>8,}: depth {p.depth}, {p.params_nonzero:,} nonzero, "
+                    f"{p.params_dense:,} dense, max {p.max_weight_bits} bits, build {p.build_s:.2f} s"
+                    + ("" if p.eval_s is None else f", eval {p.eval_s:.2f} s")
+                )
             else:
-                what = {"vardi2022": "the depth-L network",
-                        "trivial": "the depth-3 zig-zag instead (smaller at this cap, or no block size fits it)",
-                        "constant": "a constant (one label)"}.get(p.built, p.built)
-                click.echo(f"vardi2022   N = {p.N:>8,}, L = {p.L}: built {what}, depth {p.depth}, "
-                           f"{p.params_nonzero:,} nonzero")
+                what = {
+                    "vardi2022": "the depth-L network",
+                    "trivial": "the depth-3 zig-zag instead (smaller at this cap, or no block size fits it)",
+                    "constant": "a constant (one label)",
+                }.get(p.built, p.built)
+                click.echo(
+                    f"vardi2022   N = {p.N:>8,}, L = {p.L}: built {what}, depth {p.depth}, {p.params_nonzero:,} nonzero"
+                )
 
         points = sweep.run(chosen, Ns, caps, d=d, C=C, seed=seed, times=times, base=base, on_point=show)
         out.mkdir(parents=True, exist_ok=True)
         files.write_atomic(out / "sweep.csv", sweep.to_csv(points))
         click.echo(f"wrote {out / 'sweep.csv'}")
         for name, (fit, last) in sweep.slopes(points).items():
-            click.echo(f"slope of nonzero parameters vs N, {name}: {fit:.3f} (least squares), {last:.3f} "
-                       f"(last decade, N >= {max(p.N for p in points) // 10:,})")
+            click.echo(
+                f"slope of nonzero parameters vs N, {name}: {fit:.3f} (least squares), {last:.3f} "
+                f"(last decade, N >= {max(p.N for p in points) // 10:,})"
+            )
         if not no_plots:
             try:
                 for path in sweep.plot(points, out):
@@ -512,7 +705,9 @@ def sweep_cmd(names: str, ns: str, Ls: str | None, d: int, C: int, data: Path | 
 
 @cli.command()
 @click.argument("net", type=EXISTING)
-@click.option("--plan", "show_plan", is_flag=True, help="The exact evaluator's plan: the engine of every layer and why.")
+@click.option(
+    "--plan", "show_plan", is_flag=True, help="The exact evaluator's plan: the engine of every layer and why."
+)
 @click.option("--data", "-d", type=EXISTING, default=None, help="With --plan: plan for this dataset.")
 def inspect(net: Path, show_plan: bool, data: Path | None) -> None:
     """Per-layer table of NET: width, activations, weights, max bits; and its problems."""
@@ -524,15 +719,19 @@ def inspect(net: Path, show_plan: bool, data: Path | None) -> None:
             click.echo(f"error: {p}")
         dead = [p for p in problems if p.severity == validate.WARNING]
         if dead:  # one line, not one per node: a construction may keep thousands of dead units on purpose
-            click.echo(f"warning: {len(dead)} dead node{'s' if len(dead) > 1 else ''} (no output depends on "
-                       f"{'them' if len(dead) > 1 else 'it'}), first {dead[0].where}")
+            click.echo(
+                f"warning: {len(dead)} dead node{'s' if len(dead) > 1 else ''} (no output depends on "
+                f"{'them' if len(dead) > 1 else 'it'}), first {dead[0].where}"
+            )
         if errs:
             more = f" (and {len(errs) - 1} more, listed above)" if len(errs) > 1 else ""
             raise NetworkError(f"{net}: invalid network: {errs[0]}{more}")
         outputs = G.graph[keys.OUTPUTS]
         if len(outputs) != 1:
-            raise NetworkError(f"{net}: {len(outputs)} outputs; netcert's claims compare one output with "
-                               "each label (specs/README.md 3.5)")
+            raise NetworkError(
+                f"{net}: {len(outputs)} outputs; netcert's claims compare one output with "
+                "each label (specs/README.md 3.5)"
+            )
     if show_plan:
         with _errors():
             _print_plan(evaluate.evaluation_plan(G, None if data is None else dataset.load(data)), data)
@@ -543,19 +742,27 @@ def inspect(net: Path, show_plan: bool, data: Path | None) -> None:
 
 def _print_plan(plan, data: Path | None) -> None:
     """One row per layer: engine, width, nonzeros, bits of the proved bound on |Z|, and why."""
-    click.echo(f"plan on {data if data else 'integer inputs of at most 53 bits (no --data)'}: "
-               f"{'batch' if plan.batched else 'per point'}"
-               + (f", {plan.chunk} points per chunk" if plan.batched else "") + f": {plan.why}")
+    click.echo(
+        f"plan on {data if data else 'integer inputs of at most 53 bits (no --data)'}: "
+        f"{'batch' if plan.batched else 'per point'}"
+        + (f", {plan.chunk} points per chunk" if plan.batched else "")
+        + f": {plan.why}"
+    )
     if not plan.batched:
-        why = native.unavailable() or ("rational-fallback nodes" if any(
-            p.engine == "rational fallback" for p in plan.layers) else None)
+        why = native.unavailable() or (
+            "rational-fallback nodes" if any(p.engine == "rational fallback" for p in plan.layers) else None
+        )
         if why is None:
-            click.echo("per point: the C kernel over GMP (netcert/engine/program.c), recomputing only what "
-                       "changed since the previous point")
+            click.echo(
+                "per point: the C kernel over GMP (netcert/engine/program.c), recomputing only what "
+                "changed since the previous point"
+            )
         else:
-            click.echo(f"per point in Python (not the C kernel: {why}): reuse of what did not change since the "
-                       "previous point (sweep, or events when little changes) or the whole program as "
-                       "straight-line code, whichever is faster on the first points of a run")
+            click.echo(
+                f"per point in Python (not the C kernel: {why}): reuse of what did not change since the "
+                "previous point (sweep, or events when little changes) or the whole program as "
+                "straight-line code, whichever is faster on the first points of a run"
+            )
     click.echo(f"{'layer':>5} {'engine':<34} {'width':>8} {'nonzeros':>9} {'bits':>5}  why")
     for p in plan.layers:
         alone = plan.batched or p.engine in ("sweep", "rational fallback")
@@ -577,14 +784,21 @@ def constructions() -> None:
             click.echo(f"  {name} = {text}")
     predicted = ", ".join(c.name for c in registry.CONSTRUCTIONS.values() if c.predict is not None)
     click.echo("auto (the default of `netcert build`)")
-    click.echo(f"  the applicable construction with the fewest nonzero parameters: predicted from the size "
-               f"formulas of {predicted}, the best {auto.CONFIRM} built and measured; the certificate's "
-               "construction.options.auto records the choice and why")
+    click.echo(
+        f"  the applicable construction with the fewest nonzero parameters: predicted from the size "
+        f"formulas of {predicted}, the best {auto.CONFIRM} built and measured; the certificate's "
+        "construction.options.auto records the choice and why"
+    )
 
 
 @cli.command()
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("netcert-demo"),
-              show_default=True, help="Directory for the demo's files.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("netcert-demo"),
+    show_default=True,
+    help="Directory for the demo's files.",
+)
 def demo(out: Path) -> None:
     """Build, verify and summarize zhang2017 on a small bundled dataset."""
     out.mkdir(parents=True, exist_ok=True)
@@ -649,8 +863,11 @@ def main(args: list[str] | None = None) -> None:
     except Exception as e:
         if os.environ.get("NETCERT_DEBUG"):
             raise
-        click.echo(f"netcert: internal error: {type(e).__name__}: {' '.join(str(e).split())[:300]} "
-                   "(a bug: please report it; NETCERT_DEBUG=1 shows where)", err=True)
+        click.echo(
+            f"netcert: internal error: {type(e).__name__}: {' '.join(str(e).split())[:300]} "
+            "(a bug: please report it; NETCERT_DEBUG=1 shows where)",
+            err=True,
+        )
         code = 4
     sys.exit(code if isinstance(code, int) else 0)
 

@@ -58,23 +58,29 @@ class Bounds:
 
 def bounds(data: Dataset) -> Bounds:
     C = len(set(data.labels))
-    return Bounds(data.n, C, math.isqrt(data.n - 1) + 1 if data.n > 1 else 1,
-                  data.n * math.log2(C) if C > 1 else 0.0)
+    return Bounds(data.n, C, math.isqrt(data.n - 1) + 1 if data.n > 1 else 1, data.n * math.log2(C) if C > 1 else 0.0)
 
 
 def _run(args: list[str], budget: float | None) -> tuple[int, str, float]:
     t0 = time.perf_counter()
     try:
-        p = subprocess.run([sys.executable, "-m", "netcert", *args], capture_output=True, text=True,
-                           timeout=budget)
+        p = subprocess.run([sys.executable, "-m", "netcert", *args], capture_output=True, text=True, timeout=budget)
     except subprocess.TimeoutExpired:
         return -1, f"over the budget of {budget:g} s", time.perf_counter() - t0
     err = (p.stderr.strip().splitlines() or [""])[-1]
     return p.returncode, err.removeprefix("netcert: error: "), time.perf_counter() - t0
 
 
-def compare_one(name: str, data_path: Path, workdir: Path, *, sample: int, jobs: int | None,
-                budget: float | None, scheduler: str | None = None) -> Row:
+def compare_one(
+    name: str,
+    data_path: Path,
+    workdir: Path,
+    *,
+    sample: int,
+    jobs: int | None,
+    budget: float | None,
+    scheduler: str | None = None,
+) -> Row:
     net, cert = workdir / f"{name}.json", workdir / f"{name}.cert.json"
     code, err, tb = _run(["build", str(data_path), "-c", name, "-o", str(net)], budget)
     if code == -1:
@@ -82,8 +88,9 @@ def compare_one(name: str, data_path: Path, workdir: Path, *, sample: int, jobs:
     if code != 0:
         return Row(name, "refused" if code == 3 else "failed", err, build_s=tb)
     extra = (["--jobs", str(jobs)] if jobs else []) + (["--scheduler", scheduler] if scheduler else [])
-    code, err, tv = _run(["verify", str(net), "-d", str(data_path), "-o", str(cert), "--sample", str(sample),
-                          "-q", *extra], budget)
+    code, err, tv = _run(
+        ["verify", str(net), "-d", str(data_path), "-o", str(cert), "--sample", str(sample), "-q", *extra], budget
+    )
     if code == -1:
         return Row(name, "over budget", f"verify {err}", build_s=tb, verify_s=tv)
     if not cert.is_file():
@@ -91,9 +98,21 @@ def compare_one(name: str, data_path: Path, workdir: Path, *, sample: int, jobs:
     c = json.loads(cert.read_bytes())
     s = c["structure"]
     reason = "" if c["verdict"] == "certified" else _why(c)
-    return Row(name, c["verdict"], reason, s["depth"], s["width"], s["neurons"], s["params_dense"],
-               s["params_nonzero"], s["max_weight_bits"], s["total_weight_bits"], tb, tv,
-               -(-c["dataset"]["n"] // max(s["depth"], 1)))
+    return Row(
+        name,
+        c["verdict"],
+        reason,
+        s["depth"],
+        s["width"],
+        s["neurons"],
+        s["params_dense"],
+        s["params_nonzero"],
+        s["max_weight_bits"],
+        s["total_weight_bits"],
+        tb,
+        tv,
+        -(-c["dataset"]["n"] // max(s["depth"], 1)),
+    )
 
 
 def _why(cert: dict) -> str:
@@ -105,36 +124,51 @@ def _why(cert: dict) -> str:
     return "size formulas do not hold"
 
 
-def compare(data_path: Path, workdir: Path, *, names: list[str] | None = None, sample: int = 1000,
-            jobs: int | None = None, budget: float | None = None, progress=None,
-            scheduler: str | None = None) -> list[Row]:
+def compare(
+    data_path: Path,
+    workdir: Path,
+    *,
+    names: list[str] | None = None,
+    sample: int = 1000,
+    jobs: int | None = None,
+    budget: float | None = None,
+    progress=None,
+    scheduler: str | None = None,
+) -> list[Row]:
     """Build and verify every construction (``names``: some) on ``data_path``, each command in its own
     process; ``jobs`` or ``scheduler`` (a Dask scheduler's address) as for ``netcert verify``."""
     rows = []
     for name in names or list(registry.CONSTRUCTIONS):
         if progress is not None:
             progress(name)
-        rows.append(compare_one(name, data_path, workdir, sample=sample, jobs=jobs, budget=budget,
-                                scheduler=scheduler))
+        rows.append(compare_one(name, data_path, workdir, sample=sample, jobs=jobs, budget=budget, scheduler=scheduler))
     return rows
 
 
 def table(rows: list[Row], b: Bounds) -> str:
     """The markdown table and the bounds, for people."""
+
     def f(v, fmt="{:,}"):
         return "-" if v is None else fmt.format(v)
-    out = ["| construction | outcome | depth | width | neurons | dense | nonzero | max bits | total bits | "
-           "build s | verify s | ceil(N/depth) | reason |",
-           "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+
+    out = [
+        "| construction | outcome | depth | width | neurons | dense | nonzero | max bits | total bits | "
+        "build s | verify s | ceil(N/depth) | reason |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
     for r in rows:
-        out.append(f"| {r.construction} | {r.outcome} | {f(r.depth)} | {f(r.width)} | {f(r.neurons)} | "
-                   f"{f(r.params_dense)} | {f(r.params_nonzero)} | {f(r.max_weight_bits)} | "
-                   f"{f(r.total_weight_bits)} | {f(r.build_s, '{:.1f}')} | {f(r.verify_s, '{:.1f}')} | "
-                   f"{f(r.depth_bound)} | {r.reason} |")
+        out.append(
+            f"| {r.construction} | {r.outcome} | {f(r.depth)} | {f(r.width)} | {f(r.neurons)} | "
+            f"{f(r.params_dense)} | {f(r.params_nonzero)} | {f(r.max_weight_bits)} | "
+            f"{f(r.total_weight_bits)} | {f(r.build_s, '{:.1f}')} | {f(r.verify_s, '{:.1f}')} | "
+            f"{f(r.depth_bound)} | {r.reason} |"
+        )
     out.append("")
-    out.append(f"lower bounds: Omega(sqrt N) parameters: {b.vc_params:,} (N = {b.N:,}); Omega~(N/L) at depth L: "
-               f"the ceil(N/depth) column; label information N log2 C ~ {b.label_bits:,.0f} bits "
-               f"(C = {b.labels}, float) against each network's total weight bits")
+    out.append(
+        f"lower bounds: Omega(sqrt N) parameters: {b.vc_params:,} (N = {b.N:,}); Omega~(N/L) at depth L: "
+        f"the ceil(N/depth) column; label information N log2 C ~ {b.label_bits:,.0f} bits "
+        f"(C = {b.labels}, float) against each network's total weight bits"
+    )
     return "\n".join(out)
 
 

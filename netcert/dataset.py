@@ -160,8 +160,11 @@ def from_columns(cols: _Columns, *, sha256: str | None = None, path: str | None 
             conflicts.append(_conflict(cols, j, i))
     if conflicts:
         where = f"{path}: " if path else ""
-        raise DatasetError(f"{where}identical points with different labels, no function can interpolate them: "
-                           + "; ".join(conflicts) + cols.label_where)
+        raise DatasetError(
+            f"{where}identical points with different labels, no function can interpolate them: "
+            + "; ".join(conflicts)
+            + cols.label_where
+        )
     floats = cols.floats[kept] if cols.floats is not None else None
     return Dataset(
         num=tuple(tuple(cols.num[i]) for i in kept),
@@ -217,6 +220,7 @@ def _int_text(v: int) -> str:
 
 # -- .npz ------------------------------------------------------------------
 
+
 def _read_npz(raw: bytes) -> _Columns:
     """``X`` and ``y`` of an .npz archive, each array's header read and bounded before its data.
 
@@ -227,8 +231,15 @@ def _read_npz(raw: bytes) -> _Columns:
     """
     try:
         archive = zipfile.ZipFile(io.BytesIO(raw))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, NotImplementedError,
-            RuntimeError) as e:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        ValueError,
+        OSError,
+        EOFError,
+        NotImplementedError,
+        RuntimeError,
+    ) as e:
         raise DatasetError(f"not a readable .npz file (not a zip archive: {_one_line(e)})") from None
     with archive:
         names = {n[:-4] if n.endswith(".npy") else n: n for n in archive.namelist()}
@@ -357,8 +368,10 @@ def _rational_columns(values: list[list[Rat]], d: int) -> tuple[list[list[int]],
     scale = [_column_lcm((row[j].denominator for row in values), j) for j in range(d)]
     total = len(values) * sum(int(s.bit_length()) for s in scale)
     if total > 8 * limits.BYTES.value():
-        raise DatasetError("the integer form of the points over their common denominators: "
-                           + limits.BYTES.exceeded("its size", f"{total // 8} bytes"))
+        raise DatasetError(
+            "the integer form of the points over their common denominators: "
+            + limits.BYTES.exceeded("its size", f"{total // 8} bytes")
+        )
     num = [[int(v.numerator * (scale[j] // v.denominator)) for j, v in enumerate(row)] for row in values]
     return num, scale
 
@@ -369,8 +382,10 @@ def _column_lcm(denominators, j: int) -> Int:
         if out % q:
             out = exact.lcm_all((out, q))
             if out.bit_length() > top:
-                raise DatasetError(f"column {j + 1}: the common denominator of its values exceeds the limit of "
-                                   f"{top} bits (raise it with {limits.BITS.flag} or {limits.BITS.env})")
+                raise DatasetError(
+                    f"column {j + 1}: the common denominator of its values exceeds the limit of "
+                    f"{top} bits (raise it with {limits.BITS.flag} or {limits.BITS.env})"
+                )
     return out
 
 
@@ -388,8 +403,12 @@ DELIMITERS = (",", ";", "\t", "|")  # in the order delimiter "auto" prefers them
 SNIFF_LINES = 10  # delimiter "auto" decides on this many first non-blank lines
 INDEX_NAMES = ("", "Unnamed: 0")  # the header pandas' to_csv writes over its index, and re-reading names it
 _SHOWN = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
-_CHOICES = {"header": ("auto", "yes", "no"), "delimiter": ("auto", *DELIMITERS), "labels": ("numbers", "map"),
-            "index_column": ("refuse", "drop", "keep")}
+_CHOICES = {
+    "header": ("auto", "yes", "no"),
+    "delimiter": ("auto", *DELIMITERS),
+    "labels": ("numbers", "map"),
+    "index_column": ("refuse", "drop", "keep"),
+}
 
 
 @dataclass(frozen=True)
@@ -421,12 +440,15 @@ class CsvOptions:
     def __post_init__(self) -> None:
         for name, allowed in _CHOICES.items():
             if getattr(self, name) not in allowed:
-                raise UsageError(f"--{name.replace('_', '-')}: {getattr(self, name)!r} is not one of "
-                                 + ", ".join(_SHOWN.get(a, a) for a in allowed))
+                raise UsageError(
+                    f"--{name.replace('_', '-')}: {getattr(self, name)!r} is not one of "
+                    + ", ".join(_SHOWN.get(a, a) for a in allowed)
+                )
         c = self.label_column
         if isinstance(c, bool) or not isinstance(c, (int, str)) or c == 0:
-            raise UsageError(f"--label-column: {c!r} is not a column (count from 1, negative from the end, "
-                             "or name a header field)")
+            raise UsageError(
+                f"--label-column: {c!r} is not a column (count from 1, negative from the end, or name a header field)"
+            )
 
     @staticmethod
     def parse_label_column(text: str) -> int | str:
@@ -439,14 +461,24 @@ class CsvOptions:
         ``dataset.csv``) says it was read; the defaults for None."""
         if record is None:
             return DEFAULT_CSV
-        return cls(label_column=record["label_column"], header="yes" if record["header"] else "no",
-                   delimiter=record["delimiter"], labels="numbers" if record["labels"] is None else "map",
-                   index_column=record["index_column"])
+        return cls(
+            label_column=record["label_column"],
+            header="yes" if record["header"] else "no",
+            delimiter=record["delimiter"],
+            labels="numbers" if record["labels"] is None else "map",
+            index_column=record["index_column"],
+        )
 
     def changed(self) -> str:
         """The options that differ from the defaults, as command-line flags."""
-        return ", ".join(f"--{k.replace('_', '-')} {_SHOWN.get(v, v)}" for k, v in vars(self).items()
-                         if v != getattr(DEFAULT_CSV, k)) or "the defaults"
+        return (
+            ", ".join(
+                f"--{k.replace('_', '-')} {_SHOWN.get(v, v)}"
+                for k, v in vars(self).items()
+                if v != getattr(DEFAULT_CSV, k)
+            )
+            or "the defaults"
+        )
 
 
 DEFAULT_CSV = CsvOptions()
@@ -478,10 +510,15 @@ def sniff_delimiter(lines: list[tuple[int, str]]) -> tuple[str, str]:
     for sep in DELIMITERS:
         counts = {line.count(sep) + 1 for _, line in first}
         if len(counts) == 1 and min(counts) >= 2:
-            return sep, f"delimiter: auto chose {_SHOWN[sep]} (it splits each of the first {len(first)} lines " \
-                        f"into {min(counts)} fields)"
-    raise DatasetError(f"delimiter: auto found none of ',', ';', tab, '|' splitting each of the first {len(first)} "
-                       "lines into one same number (at least 2) of fields: pass --delimiter")
+            return (
+                sep,
+                f"delimiter: auto chose {_SHOWN[sep]} (it splits each of the first {len(first)} lines "
+                f"into {min(counts)} fields)",
+            )
+    raise DatasetError(
+        f"delimiter: auto found none of ',', ';', tab, '|' splitting each of the first {len(first)} "
+        "lines into one same number (at least 2) of fields: pass --delimiter"
+    )
 
 
 @dataclass(frozen=True)
@@ -505,8 +542,11 @@ def _read_csv(raw: bytes, options: CsvOptions = DEFAULT_CSV) -> _Columns:
     at = _layout(_text_lines(text), options)
     coords = [c for c in range(at.drop, len(at.data[0][1])) if c != at.label]
     if len(at.data) * len(coords) > limits.VALUES.value():
-        raise DatasetError(limits.VALUES.exceeded(f"{len(at.data)} rows of {len(coords)} coordinates",
-                                                  f"{len(at.data) * len(coords)} values"))
+        raise DatasetError(
+            limits.VALUES.exceeded(
+                f"{len(at.data)} rows of {len(coords)} coordinates", f"{len(at.data) * len(coords)} values"
+            )
+        )
     width, why, first, mapped = len(at.data[0][1]), _why(at.notes), at.data[0][0], options.labels == "map"
     values, texts = [], []
     for lineno, fields in at.data:  # line by line, so the first problem reported is the first in the file
@@ -522,15 +562,33 @@ def _read_csv(raw: bytes, options: CsvOptions = DEFAULT_CSV) -> _Columns:
     else:
         labels, kind = [mpq(names[t]) for t in texts], INTEGER
     num, scale = _rational_columns(values, len(coords))
-    record = {"delimiter": at.delimiter, "header": at.header is not None, "label_column": at.label + 1,
-              "index_column": "drop" if at.drop else "keep", "labels": names}
-    default = at.delimiter == "," and (at.header is not None) == at.auto_header and at.label == width - 1 \
-        and not at.drop and names is None
+    record = {
+        "delimiter": at.delimiter,
+        "header": at.header is not None,
+        "label_column": at.label + 1,
+        "index_column": "drop" if at.drop else "keep",
+        "labels": names,
+    }
+    default = (
+        at.delimiter == ","
+        and (at.header is not None) == at.auto_header
+        and at.label == width - 1
+        and not at.drop
+        and names is None
+    )
     notes = at.notes + ((_map_note(names),) if names else ())
-    return _Columns(num, scale, labels, kind, None, lines=[lineno for lineno, _ in at.data],
-                    label_names={mpq(v): s for s, v in names.items()} if names else None,
-                    label_where=_label_where(at, coords, scale, kind), csv=None if default else record,
-                    notes=notes)
+    return _Columns(
+        num,
+        scale,
+        labels,
+        kind,
+        None,
+        lines=[lineno for lineno, _ in at.data],
+        label_names={mpq(v): s for s, v in names.items()} if names else None,
+        label_where=_label_where(at, coords, scale, kind),
+        csv=None if default else record,
+        notes=notes,
+    )
 
 
 def _layout(lines: list[tuple[int, str]], options: CsvOptions) -> _Layout:
@@ -553,12 +611,16 @@ def _layout(lines: list[tuple[int, str]], options: CsvOptions) -> _Layout:
         notes.append("index_column: dropped column 1")
     width = len(data[0][1])
     if width < 2 + drop:
-        raise DatasetError(f"line {data[0][0]}: need at least one coordinate and a label"
-                           + (" besides the dropped column 1" if drop else "")
-                           + f", found {width} field{'s' if width != 1 else ''}"
-                           + _other_delimiter(data[0][1], sep) + _why(notes))
-    return _Layout(data, header, drop, _label_column(options.label_column, width, header, drop), sep, auto,
-                   tuple(notes))
+        raise DatasetError(
+            f"line {data[0][0]}: need at least one coordinate and a label"
+            + (" besides the dropped column 1" if drop else "")
+            + f", found {width} field{'s' if width != 1 else ''}"
+            + _other_delimiter(data[0][1], sep)
+            + _why(notes)
+        )
+    return _Layout(
+        data, header, drop, _label_column(options.label_column, width, header, drop), sep, auto, tuple(notes)
+    )
 
 
 def _why(notes) -> str:
@@ -571,20 +633,28 @@ def _other_delimiter(fields: list[str], sep: str) -> str:
     if other is None:
         return ""
     what = "commas" if sep == "," else _SHOWN[sep]
-    return f" (fields are separated by {what}; this line has {_SHOWN[other]}: pass --delimiter " \
-           f"{'tab' if other == chr(9) else repr(other)} or --delimiter auto)"
+    return (
+        f" (fields are separated by {what}; this line has {_SHOWN[other]}: pass --delimiter "
+        f"{'tab' if other == chr(9) else repr(other)} or --delimiter auto)"
+    )
 
 
 def _index_column(header: list[str] | None, data: list[tuple[int, list[str]]], choice: str) -> int:
     """1 when column 1 is dropped; refuses ("refuse") a column 1 that looks like pandas' row index."""
     if choice == "drop":
         return 1
-    if choice == "refuse" and header is not None and header[0] in INDEX_NAMES \
-            and all(fields[0] == str(i) for i, (_, fields) in enumerate(data)):
-        raise DatasetError(f"column 1 looks like a row index (header field {header[0]!r} over the values 0 to "
-                           f"{len(data) - 1} in order, as pandas' to_csv writes it): pass --index-column drop, "
-                           "or re-save the file with to_csv(..., index=False) (--index-column keep reads it as a "
-                           "coordinate)")
+    if (
+        choice == "refuse"
+        and header is not None
+        and header[0] in INDEX_NAMES
+        and all(fields[0] == str(i) for i, (_, fields) in enumerate(data))
+    ):
+        raise DatasetError(
+            f"column 1 looks like a row index (header field {header[0]!r} over the values 0 to "
+            f"{len(data) - 1} in order, as pandas' to_csv writes it): pass --index-column drop, "
+            "or re-save the file with to_csv(..., index=False) (--index-column keep reads it as a "
+            "coordinate)"
+        )
     return 0
 
 
@@ -592,21 +662,28 @@ def _label_column(choice: int | str, width: int, header: list[str] | None, drop:
     """The label's column, counted from 0, of an index (from 1, negative from the end) or a header name."""
     if isinstance(choice, str):
         if header is None:
-            raise DatasetError(f"label column {choice!r}: the file has no header line to find it in "
-                               "(pass --header yes, or the column's number)")
+            raise DatasetError(
+                f"label column {choice!r}: the file has no header line to find it in "
+                "(pass --header yes, or the column's number)"
+            )
         if len(header) != width:
-            raise DatasetError(f"label column {choice!r}: the header has {len(header)} fields, the data lines "
-                               f"{width} (pass the column's number)")
+            raise DatasetError(
+                f"label column {choice!r}: the header has {len(header)} fields, the data lines "
+                f"{width} (pass the column's number)"
+            )
         found = [c for c, name in enumerate(header) if name == choice]
         if len(found) != 1:
-            raise DatasetError(f"label column {choice!r}: {len(found) or 'no'} header fields have this name "
-                               f"(the header is {', '.join(map(repr, header))[:200]})")
+            raise DatasetError(
+                f"label column {choice!r}: {len(found) or 'no'} header fields have this name "
+                f"(the header is {', '.join(map(repr, header))[:200]})"
+            )
         c = found[0]
     else:
         c = choice - 1 if choice > 0 else width + choice
         if not 0 <= c < width:
-            raise DatasetError(f"label column {choice}: the lines have {width} fields (columns count from 1, "
-                               "negative from the end)")
+            raise DatasetError(
+                f"label column {choice}: the lines have {width} fields (columns count from 1, negative from the end)"
+            )
     if c < drop:
         raise DatasetError("label column 1: it is the column that --index-column drop drops")
     return c
@@ -634,8 +711,10 @@ def _label_where(at: _Layout, coords: list[int], scale: list[Int], kind: str) ->
     out = f"; the label is column {at.label + 1}{', the last' if last else ''} (--label-column chooses another)"
     for k in (0, len(coords) - 1) if kind == REAL else ():
         if scale[k] == 1:
-            return out + f"; column {coords[k] + 1} holds integers only: if it holds the labels, pass " \
-                         f"--label-column {coords[k] + 1}"
+            return (
+                out + f"; column {coords[k] + 1} holds integers only: if it holds the labels, pass "
+                f"--label-column {coords[k] + 1}"
+            )
     return out
 
 
@@ -653,16 +732,23 @@ def _csv_field(text: str, lineno: int, col: int, label: int) -> Rat:
     what = f"column {col + 1} (the label)" if col == label else f"column {col + 1}"
     m = _NUMBER.fullmatch(text)
     if not m:
-        hint = " (string labels: pass --labels map)" if col == label else \
-            f" (if column {col + 1} holds the labels: pass --label-column {col + 1}, and --labels map for " \
-            "strings)" if col == 0 else ""
+        hint = (
+            " (string labels: pass --labels map)"
+            if col == label
+            else f" (if column {col + 1} holds the labels: pass --label-column {col + 1}, and --labels map for strings)"
+            if col == 0
+            else ""
+        )
         raise DatasetError(f"line {lineno}, {what}: not a number: {text!r:.40}{hint}")
     sign, whole, frac, exp, fsign, num, den = m.groups()
     top = exact.max_bits()
-    if any(exact.digit_bits(part or "") > top for part in (whole, frac, num, den)) \
-            or exact.digit_bits((whole or "") + (frac or "")) > top:
-        raise DatasetError(f"line {lineno}, {what}: number exceeds the size limit of {top} bits "
-                           f"(raise it with {limits.BITS.flag})")
+    if (
+        any(exact.digit_bits(part or "") > top for part in (whole, frac, num, den))
+        or exact.digit_bits((whole or "") + (frac or "")) > top
+    ):
+        raise DatasetError(
+            f"line {lineno}, {what}: number exceeds the size limit of {top} bits (raise it with {limits.BITS.flag})"
+        )
     if num is not None:
         if not den.strip("0"):
             raise DatasetError(f"line {lineno}, {what}: zero denominator in {text!r:.40}")
@@ -675,6 +761,7 @@ def _csv_field(text: str, lineno: int, col: int, label: int) -> Rat:
     digits = mpz((whole or "") + (frac or ""))
     value = mpq(digits * mpz(10) ** e) if e >= 0 else mpq(digits, mpz(10) ** -e)
     if max(value.numerator.bit_length(), value.denominator.bit_length()) > top:  # 1e400 under a 1000-bit limit
-        raise DatasetError(f"line {lineno}, {what}: number exceeds the size limit of {top} bits "
-                           f"(raise it with {limits.BITS.flag})")
+        raise DatasetError(
+            f"line {lineno}, {what}: number exceeds the size limit of {top} bits (raise it with {limits.BITS.flag})"
+        )
     return -value if sign == "-" else value

@@ -37,8 +37,10 @@ class Limit:
 
     def exceeded(self, what: str, amount: int | str) -> str:
         """The one-line refusal for ``what`` of size ``amount`` over this limit."""
-        return (f"{what} ({amount}) exceeds the limit of {self.value()} {self.meaning} "
-                f"(raise it with {self.flag} or {self.env})")
+        return (
+            f"{what} ({amount}) exceeds the limit of {self.value()} {self.meaning} "
+            f"(raise it with {self.flag} or {self.env})"
+        )
 
 
 BITS = Limit("NETCERT_MAX_BITS", 10**6, "--max-bits", "bits per numerator or denominator")

@@ -56,16 +56,24 @@ def _ticking(bar) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def counter(label: str, total: int, mode: str = AUTO,
-            waiting: str = "reading and compiling") -> Iterator[Callable[[int], None] | None]:
+def counter(
+    label: str, total: int, mode: str = AUTO, waiting: str = "reading and compiling"
+) -> Iterator[Callable[[int], None] | None]:
     """A callback ``report(done)`` (steps done so far) drawing a bar of ``total`` steps; None when hidden."""
     if not enabled(mode):
         yield None
         return
     from tqdm import tqdm
 
-    bar = tqdm(total=total, desc=label, file=sys.stderr, unit="pt", **_size(), leave=True,
-               bar_format=f"{{desc}}: {waiting} ({{elapsed}})")
+    bar = tqdm(
+        total=total,
+        desc=label,
+        file=sys.stderr,
+        unit="pt",
+        **_size(),
+        leave=True,
+        bar_format=f"{{desc}}: {waiting} ({{elapsed}})",
+    )
     started = False
 
     def report(done: int) -> None:
@@ -91,8 +99,7 @@ def stages(label: str, mode: str = AUTO) -> Iterator[Callable[[str], None]]:
         return
     from tqdm import tqdm
 
-    bar = tqdm(total=None, desc=label, file=sys.stderr, **_size(), leave=False,
-               bar_format="{desc} ({elapsed})")
+    bar = tqdm(total=None, desc=label, file=sys.stderr, **_size(), leave=False, bar_format="{desc} ({elapsed})")
 
     def stage(name: str) -> None:
         bar.set_description_str(f"{label}: {name}", refresh=True)

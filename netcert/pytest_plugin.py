@@ -31,12 +31,25 @@ SUFFIX = ".cert.json"
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("netcert", "netcert certificates")
-    group.addoption("--netcert", action="store_true", default=None,
-                    help="collect *.cert.json files and re-check each as `netcert check` does")
-    group.addoption("--netcert-sample", type=int, default=None, help="also re-evaluate a sample of this many points (default: the certificate's own sample)")
+    group.addoption(
+        "--netcert",
+        action="store_true",
+        default=None,
+        help="collect *.cert.json files and re-check each as `netcert check` does",
+    )
+    group.addoption(
+        "--netcert-sample",
+        type=int,
+        default=None,
+        help="also re-evaluate a sample of this many points (default: the certificate's own sample)",
+    )
     group.addoption("--netcert-jobs", type=int, default=None, help="evaluator processes (every core)")
-    group.addoption("--netcert-scheduler", default=None, metavar="ADDRESS",
-                    help="evaluate on the workers of this Dask scheduler (not with --netcert-jobs)")
+    group.addoption(
+        "--netcert-scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="evaluate on the workers of this Dask scheduler (not with --netcert-jobs)",
+    )
     parser.addini("netcert", type="bool", default=False, help="collect *.cert.json files as netcert checks")
     parser.addini("netcert_sample", default="", help="also re-evaluate a sample of this many points")
     parser.addini("netcert_jobs", default="", help="evaluator processes (empty: every core)")
@@ -105,6 +118,7 @@ class CertificateItem(pytest.Item):
         if _EXECUTOR not in self.config.stash:  # a failure is kept too: every item reports it at once
             from netcert.engine import parallel
             from netcert.errors import NetcertError
+
             try:
                 self.config.stash[_EXECUTOR] = parallel.connect(scheduler, jobs)
             except NetcertError as e:

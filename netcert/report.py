@@ -39,12 +39,16 @@ def layer_rows(G: nx.DiGraph) -> list[LayerRow]:
 def layer_table(G: nx.DiGraph) -> list[str]:
     """``netcert inspect``'s table: a header, a row per layer, the measures, where the network came from."""
     lines = [f"{'layer':>5} {'width':>8} {'activation':<16} {'weights':>10} {'biases≠0':>9} {'max bits':>8}"]
-    lines += [f"{r.layer:>5} {r.width:>8} {','.join(r.activations):<16} {r.weights:>10} {r.nonzero_biases:>9} "
-              f"{r.max_bits:>8}" for r in layer_rows(G)]
+    lines += [
+        f"{r.layer:>5} {r.width:>8} {','.join(r.activations):<16} {r.weights:>10} {r.nonzero_biases:>9} {r.max_bits:>8}"
+        for r in layer_rows(G)
+    ]
     m = measure(G)
-    lines.append(f"depth {m.depth}, width {m.width}, neurons {m.neurons}, params dense {m.params_dense}, "
-                 f"nonzero {m.params_nonzero}, max bits {m.max_weight_bits}, total bits {m.total_weight_bits}, "
-                 f"{'layered' if m.layered else 'not layered'}")
+    lines.append(
+        f"depth {m.depth}, width {m.width}, neurons {m.neurons}, params dense {m.params_dense}, "
+        f"nonzero {m.params_nonzero}, max bits {m.max_weight_bits}, total bits {m.total_weight_bits}, "
+        f"{'layered' if m.layered else 'not layered'}"
+    )
     info = G.graph.get(keys.CONSTRUCTION)
     if info:
         lines.append(f"built by {info['name']} ({info['reference']}), options {info['options']}")
@@ -70,21 +74,29 @@ def certificate_summary(cert: dict, path: object) -> list[str]:
         lines.append(f"  interpolation: exact on all {i['points_checked']} points")
     else:
         first = i["mismatches"][0]
-        lines.append(f"  interpolation: FAILS: {i['mismatch_count']} of {i['points_checked']} points mismatch "
-                     f"(first at point {first['index']}: label {_shown(first['expected'])}, output "
-                     f"{_shown(first['obtained'])})")
+        lines.append(
+            f"  interpolation: FAILS: {i['mismatch_count']} of {i['points_checked']} points mismatch "
+            f"(first at point {first['index']}: label {_shown(first['expected'])}, output "
+            f"{_shown(first['obtained'])})"
+        )
     if not k["failures"]:
         lines.append(f"  kernel ({k['mode']}, {k['points_checked']} points): agrees on every output, measure and hash")
     else:
         f = k["failures"][0]
-        lines.append(f"  kernel ({k['mode']}, {k['points_checked']} points): {len(k['failures'])} "
-                     f"disagreement{'s' if len(k['failures']) > 1 else ''}, first {f['where']}: "
-                     f"claimed {f['expected']}, found {f['found']}")
-    lines.append(f"  network: depth {s['depth']}, width {s['width']}, {s['neurons']} neurons, "
-                 f"{s['params_nonzero']} nonzero / {s['params_dense']} dense parameters, "
-                 f"max {s['max_weight_bits']} bits, {s['total_weight_bits']} bits in all")
-    lines.append(f"  dataset: n = {ds['n']}, d = {ds['d']}, labels {ds['labels']['kind']} "
-                 f"({ds['labels']['distinct']} distinct), min squared separation {approx(ds['min_sq_separation'])}")
+        lines.append(
+            f"  kernel ({k['mode']}, {k['points_checked']} points): {len(k['failures'])} "
+            f"disagreement{'s' if len(k['failures']) > 1 else ''}, first {f['where']}: "
+            f"claimed {f['expected']}, found {f['found']}"
+        )
+    lines.append(
+        f"  network: depth {s['depth']}, width {s['width']}, {s['neurons']} neurons, "
+        f"{s['params_nonzero']} nonzero / {s['params_dense']} dense parameters, "
+        f"max {s['max_weight_bits']} bits, {s['total_weight_bits']} bits in all"
+    )
+    lines.append(
+        f"  dataset: n = {ds['n']}, d = {ds['d']}, labels {ds['labels']['kind']} "
+        f"({ds['labels']['distinct']} distinct), min squared separation {approx(ds['min_sq_separation'])}"
+    )
     c = cert["construction"]
     if c:
         held = "hold" if c["size"]["holds"] else "DO NOT HOLD"

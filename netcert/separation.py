@@ -145,11 +145,11 @@ def _gram_pairs(approx: np.ndarray, err: float, rows, e: int, block: int = 2048)
     bound = ((_exact_upper(first, rows, e) + 2 * err) * (1 + _SLACK)) ** 2
     pairs = {first}
     for a in range(0, n, block):
-        A = approx[a:a + block]
+        A = approx[a : a + block]
         for b in range(a, n, block):
-            B = approx[b:b + block]
-            D = sq[a:a + block, None] + sq[None, b:b + block] - 2.0 * (A @ B.T)
-            slack = gamma * 2 * (sq[a:a + block, None] + sq[None, b:b + block])
+            B = approx[b : b + block]
+            D = sq[a : a + block, None] + sq[None, b : b + block] - 2.0 * (A @ B.T)
+            slack = gamma * 2 * (sq[a : a + block, None] + sq[None, b : b + block])
             ii, jj = np.nonzero(D <= bound * (1 + _SLACK) + slack)
             pairs.update((a + i, b + j) for i, j in zip(ii.tolist(), jj.tolist()) if a + i < b + j)
     return pairs
@@ -180,5 +180,3 @@ def _float_image(data: Dataset, rows: list[list[int]], L: Int) -> tuple[np.ndarr
     per_coord = np.abs(approx) * 2.0**-52 + 2.0**-1073
     err = float(np.sqrt((per_coord**2).sum(axis=1)).max()) * (1 + 1e-6)
     return approx, err, e
-
-

@@ -73,10 +73,17 @@ def subsample(data: Dataset, N: int, seed: int) -> Dataset:
     num = tuple(data.num[i] for i in keep)
     labels = tuple(data.labels[i] for i in keep)
     floats = None if data.floats is None else data.floats[keep]
-    return dataclasses.replace(data, num=num, labels=labels, kept=tuple(data.kept[i] for i in keep), merged=(),
-                               rows=len(keep), digest=dataset.digest_of([list(r) for r in num], list(data.scale),
-                                                                        list(labels)),
-                               sha256=None, floats=floats)
+    return dataclasses.replace(
+        data,
+        num=num,
+        labels=labels,
+        kept=tuple(data.kept[i] for i in keep),
+        merged=(),
+        rows=len(keep),
+        digest=dataset.digest_of([list(r) for r in num], list(data.scale), list(labels)),
+        sha256=None,
+        floats=floats,
+    )
 
 
 def measure_point(name: str, data: Dataset, *, seed: int, L: int | None, times: bool) -> Point:
@@ -93,13 +100,37 @@ def measure_point(name: str, data: Dataset, *, seed: int, L: int | None, times: 
         te = time.perf_counter() - t0
     m = measures.measure(G)
     built = G.graph["construction"].get("options", {}).get("built", name)
-    return Point(name, data.n, data.d, len(set(data.labels)), L, built, m.depth, m.width, m.neurons,
-                 m.params_dense, m.params_nonzero, m.max_weight_bits, m.total_weight_bits, round(tb, 3),
-                 None if te is None else round(te, 3))
+    return Point(
+        name,
+        data.n,
+        data.d,
+        len(set(data.labels)),
+        L,
+        built,
+        m.depth,
+        m.width,
+        m.neurons,
+        m.params_dense,
+        m.params_nonzero,
+        m.max_weight_bits,
+        m.total_weight_bits,
+        round(tb, 3),
+        None if te is None else round(te, 3),
+    )
 
 
-def run(names: list[str], Ns: list[int], caps: list[int], *, d: int, C: int, seed: int, times: bool,
-        base: Dataset | None = None, on_point=None) -> list[Point]:
+def run(
+    names: list[str],
+    Ns: list[int],
+    caps: list[int],
+    *,
+    d: int,
+    C: int,
+    seed: int,
+    times: bool,
+    base: Dataset | None = None,
+    on_point=None,
+) -> list[Point]:
     """Every (construction, N) point of a sweep, then vardi2022 at the largest N under each depth cap.
 
     The data is ``base`` subsampled to N (``subsample``) or generated (``generated``); an N
@@ -157,6 +188,7 @@ def to_csv(points: list[Point]) -> bytes:
 def plot(points: list[Point], out: Path) -> list[Path]:
     """Write sizes.png (and depth.png when there are capped runs); the paths written."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

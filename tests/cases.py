@@ -76,8 +76,14 @@ def exploding_scales_network():
     primes = [1000003, 1000033, 1000037, 1000039, 1000081, 1000099]
     for k, p in enumerate(primes):
         net.add_neuron(G, f"h{k}", layer=1, activation="relu", bias=Fraction(1, p), incoming={"x": 1})
-    net.add_neuron(G, "out", layer=2, activation="identity", bias=0,
-                   incoming={f"h{k}": Fraction(1, p) for k, p in enumerate(primes)})
+    net.add_neuron(
+        G,
+        "out",
+        layer=2,
+        activation="identity",
+        bias=0,
+        incoming={f"h{k}": Fraction(1, p) for k, p in enumerate(primes)},
+    )
     net.set_outputs(G, ["out"])
     return G
 
@@ -97,16 +103,28 @@ def layered_network(seed: int, *, weight_bits: int, sparse: bool = False, n: int
         for k in range(width):
             acts = ["threshold"] if sparse else ["relu", "relu", "threshold", "identity"]
             act = "identity" if layer == depth else rng.choice(acts)
-            chosen = [v for v in prev if rng.random() < (0.7 if not sparse else 1.0 if layer == depth else 0.05 if layer > 1 else 0.7)] or [prev[0]]
+            chosen = [
+                v
+                for v in prev
+                if rng.random() < (0.7 if not sparse else 1.0 if layer == depth else 0.05 if layer > 1 else 0.7)
+            ] or [prev[0]]
             w = 3 if sparse and layer > 1 else weight_bits
-            inc = {v: Fraction(rng.randint(-2**w, 2**w) or 1, rng.choice([1, 2, 2**10])) for v in chosen}
-            net.add_neuron(G, f"h{layer}_{k}", layer=layer, activation=act,
-                           bias=Fraction(rng.randint(-2**(w + 8), 2**(w + 8)), rng.choice([1, 4])), incoming=inc)
+            inc = {v: Fraction(rng.randint(-(2**w), 2**w) or 1, rng.choice([1, 2, 2**10])) for v in chosen}
+            net.add_neuron(
+                G,
+                f"h{layer}_{k}",
+                layer=layer,
+                activation=act,
+                bias=Fraction(rng.randint(-(2 ** (w + 8)), 2 ** (w + 8)), rng.choice([1, 4])),
+                incoming=inc,
+            )
             cur.append(f"h{layer}_{k}")
         prev = cur
     net.set_outputs(G, [prev[0]])
-    X = np.unique(np.array([[rng.randint(-2**40, 2**40) / 2**rng.choice([0, 20]) for _ in range(d)]
-                            for _ in range(n)]), axis=0)
+    X = np.unique(
+        np.array([[rng.randint(-(2**40), 2**40) / 2 ** rng.choice([0, 20]) for _ in range(d)] for _ in range(n)]),
+        axis=0,
+    )
     data = dataset.from_arrays(X, np.zeros(len(X)))
     outs = evaluate.outputs(G, data)
     labels = tuple(o + 1 if rng.random() < 0.3 else o for o in outs)

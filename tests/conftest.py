@@ -13,4 +13,5 @@ import pytest  # noqa: E402
 def python_per_point(monkeypatch):
     """The per-point path in Python (sweep, events, straight line) instead of the C kernel."""
     from netcert.engine import pointwise
+
     monkeypatch.setattr(pointwise, "native_program", lambda program: None)

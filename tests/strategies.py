@@ -64,6 +64,7 @@ PRIMES = tuple(int(gmpy2.next_prime(2**61 + k * 2**40)) for k in range(64))
 
 # -- exact numbers -------------------------------------------------------------------------
 
+
 def tiny_rationals() -> st.SearchStrategy[Fraction]:
     """Numerators of a few bits over small denominators (dyadic and not)."""
     return st.builds(Fraction, st.integers(-9, 9), st.sampled_from([1, 1, 2, 3, 4, 8]))
@@ -74,12 +75,13 @@ def rationals(regime: str) -> st.SearchStrategy[Fraction]:
     if regime == "tiny":
         return tiny_rationals()
     if regime == "int64":
-        return st.builds(Fraction, st.integers(-2**30, 2**30), st.sampled_from([1, 2, 1024]))
+        return st.builds(Fraction, st.integers(-(2**30), 2**30), st.sampled_from([1, 2, 1024]))
     if regime == "limbs":
-        return st.one_of(tiny_rationals(), st.builds(Fraction, st.integers(-2**90, 2**90),
-                                                     st.sampled_from([1, 2**20, 2**60])))
+        return st.one_of(
+            tiny_rationals(), st.builds(Fraction, st.integers(-(2**90), 2**90), st.sampled_from([1, 2**20, 2**60]))
+        )
     if regime == "huge":  # hundreds of bits, dyadic and odd denominators, mixed with tiny ones
-        big = st.integers(100, 600).flatmap(lambda b: st.integers(-2**b, 2**b))
+        big = st.integers(100, 600).flatmap(lambda b: st.integers(-(2**b), 2**b))
         return st.one_of(tiny_rationals(), st.builds(Fraction, big, st.sampled_from([1, 3, 2**200, 3**150 + 2])))
     raise ValueError(regime)
 
@@ -90,6 +92,7 @@ def biases(regime: str) -> st.SearchStrategy[Fraction]:
 
 
 # -- networks and datasets ---------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Case:
@@ -138,8 +141,9 @@ def networks(draw: st.DrawFn) -> tuple[object, str]:
             elif regime == "unrelated":
                 incoming = {}
                 for v in layers[-1]:
-                    incoming[v] = Fraction(draw(st.integers(1, 7)) * draw(st.sampled_from([1, -1])),
-                                           PRIMES[edge % len(PRIMES)])
+                    incoming[v] = Fraction(
+                        draw(st.integers(1, 7)) * draw(st.sampled_from([1, -1])), PRIMES[edge % len(PRIMES)]
+                    )
                     edge += 1
             else:
                 if sparse:
@@ -166,16 +170,16 @@ def point_arrays(draw: st.DrawFn, d: int) -> np.ndarray:
     n = draw(st.integers(1, 12))
     kind = draw(st.sampled_from(["int", "dyadic", "float", "float32", "wide"]))
     if kind == "int":
-        values = st.integers(-2**draw(st.sampled_from([4, 20, 62])), 2**20)
-        return np.array(draw(st.lists(st.lists(values, min_size=d, max_size=d), min_size=n, max_size=n)),
-                        dtype=np.int64)
+        values = st.integers(-(2 ** draw(st.sampled_from([4, 20, 62]))), 2**20)
+        return np.array(
+            draw(st.lists(st.lists(values, min_size=d, max_size=d), min_size=n, max_size=n)), dtype=np.int64
+        )
     if kind == "dyadic":
-        values = st.builds(lambda a, k: a / 2**k, st.integers(-2**20, 2**20), st.integers(0, 30))
+        values = st.builds(lambda a, k: a / 2**k, st.integers(-(2**20), 2**20), st.integers(0, 30))
     elif kind == "wide":
-        values = st.builds(lambda a, k: float(a) * 2.0**k, st.integers(-2**20, 2**20), st.integers(40, 80))
+        values = st.builds(lambda a, k: float(a) * 2.0**k, st.integers(-(2**20), 2**20), st.integers(40, 80))
     else:
-        values = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False,
-                           width=32 if kind == "float32" else 64)
+        values = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False, width=32 if kind == "float32" else 64)
     X = np.array(draw(st.lists(st.lists(values, min_size=d, max_size=d), min_size=n, max_size=n)), dtype=np.float64)
     return X.astype(np.float32) if kind == "float32" else X
 
@@ -191,6 +195,7 @@ def evaluation_cases(draw: st.DrawFn) -> Case:
 
 
 # -- the agreement check -------------------------------------------------------------------
+
 
 def fractions(q_values) -> list[Fraction]:
     return [Fraction(int(q.numerator), int(q.denominator)) for q in q_values]
@@ -231,8 +236,9 @@ def check_evaluation(case: Case) -> set[str]:
     truth = [reference.forward(G, fractions(data.point(i)))[0] for i in range(data.n)]
     assert kernel_outputs(G, data) == truth, "trusted kernel"
     assert fractions(evaluate.outputs(G, data)) == truth, "evaluate.forward"
-    labels = tuple(mpq(y.numerator + (y.denominator if i in case.wrong else 0), y.denominator)
-                   for i, y in enumerate(truth))
+    labels = tuple(
+        mpq(y.numerator + (y.denominator if i in case.wrong else 0), y.denominator) for i, y in enumerate(truth)
+    )
     labelled = dataclasses.replace(data, labels=labels)
     expected = [(i, truth[i]) for i in sorted(case.wrong)]
     digest = _digest(truth)
@@ -277,8 +283,15 @@ def check_evaluation(case: Case) -> set[str]:
         def __init__(self, sweep):
             events.append(1)
             super().__init__(sweep)
-    run("point", "events", python, (pointwise, "_CALIBRATION", 2), (pointwise, "_SPARSE", 10.0),
-        (pointwise, "Events", Events))
+
+    run(
+        "point",
+        "events",
+        python,
+        (pointwise, "_CALIBRATION", 2),
+        (pointwise, "_SPARSE", 10.0),
+        (pointwise, "Events", Events),
+    )
     if events and data.n > 2:
         seen.add("events")
     straight: list[bool] = []
@@ -287,7 +300,14 @@ def check_evaluation(case: Case) -> set[str]:
         fn = straightline.compile_program(p, pointwise.table_value, mpz, mpq)
         straight.append(fn is not None)
         return fn, True
-    run("point", "straight line", python, (pointwise, "_STRAIGHT_MIN_POINTS", 1), (pointwise, "_straight_line", compiled))
+
+    run(
+        "point",
+        "straight line",
+        python,
+        (pointwise, "_STRAIGHT_MIN_POINTS", 1),
+        (pointwise, "_straight_line", compiled),
+    )
     if straight and all(straight):
         seen.add("straight line")
     return seen
@@ -331,8 +351,10 @@ def corpus() -> dict[str, bytes]:
         G = zhang2017.build(dataset.load(root / "data.npz"))
         out["net.json"] = netjson.write(G, root / "net.json")
         out["net.json.gz"] = netjson.write(G, root / "net.json.gz")
-        for cert, (network, data) in {"a.cert.json": ("net.json", "data.npz"),
-                                      "b.cert.json": ("net.json.gz", "data.csv")}.items():
+        for cert, (network, data) in {
+            "a.cert.json": ("net.json", "data.npz"),
+            "b.cert.json": ("net.json.gz", "data.csv"),
+        }.items():
             made = certify.verify(root / network, root / data, root / cert, sample=10, jobs=1)
             assert made["verdict"] == certificate.CERTIFIED
             out[cert] = certificate.to_bytes(made)
@@ -341,8 +363,28 @@ def corpus() -> dict[str, bytes]:
 
 # -- mutations ----------------------------------------------------------------------------------
 
-TOKENS = (b"-", b"0", b"1", b"/", b"/0", b"0x", b"e9999", b".", b",", b'"', b"[]", b"{}", b"null", b"true",
-          b"1e400", b"\n", b"\x00", b"\xff", b"NaN", b"2" * 40)
+TOKENS = (
+    b"-",
+    b"0",
+    b"1",
+    b"/",
+    b"/0",
+    b"0x",
+    b"e9999",
+    b".",
+    b",",
+    b'"',
+    b"[]",
+    b"{}",
+    b"null",
+    b"true",
+    b"1e400",
+    b"\n",
+    b"\x00",
+    b"\xff",
+    b"NaN",
+    b"2" * 40,
+)
 
 
 @st.composite
@@ -361,11 +403,11 @@ def mutated(draw: st.DrawFn, original: bytes) -> bytes:
         elif op == "token":
             data[at:at] = draw(st.sampled_from(TOKENS))
         elif op == "delete":
-            del data[at:at + draw(st.integers(1, 16))]
+            del data[at : at + draw(st.integers(1, 16))]
         elif op == "truncate":
             del data[at:]
         elif op == "duplicate":
-            data[at:at] = data[at:at + draw(st.integers(1, 32))]
+            data[at:at] = data[at : at + draw(st.integers(1, 32))]
         elif op == "digit":
             digits = [k for k, b in enumerate(data) if 48 <= b <= 57]
             if digits:
@@ -417,8 +459,12 @@ _PLAN_A = ("inspect", "--plan", "{}/net.json", "--data", "{}/data.npz")
 TARGETS = (
     Target("net.json", "net.json", (_VERIFY_A, _CHECK_A, ("inspect", "{}/net.json"), _PLAN_A)),
     Target("net.json.gz", "net.json.gz", (_VERIFY_B, _CHECK_B, ("inspect", "{}/net.json.gz"))),
-    Target("net.json.gz content", "net.json.gz", (_VERIFY_B, _CHECK_B, ("inspect", "--plan", "{}/net.json.gz")),
-           inside="gzip"),
+    Target(
+        "net.json.gz content",
+        "net.json.gz",
+        (_VERIFY_B, _CHECK_B, ("inspect", "--plan", "{}/net.json.gz")),
+        inside="gzip",
+    ),
     Target("data.npz", "data.npz", (_VERIFY_A, _CHECK_A, _PLAN_A)),
     Target("data.npz X.npy", "data.npz", (_VERIFY_A, _CHECK_A), inside="X.npy"),
     Target("data.npz y.npy", "data.npz", (_VERIFY_A, _CHECK_A), inside="y.npy"),
@@ -546,6 +592,7 @@ def _violation(result) -> str | None:
 def describe(crash: Crash) -> str:
     """One paragraph for a report: the command, the input (as bytes) and the message."""
     shown = crash.data if len(crash.data) <= 400 else crash.data[:200] + b"..." + crash.data[-200:]
-    return (f"[{crash.target}] netcert {' '.join(crash.command)} -> exit {crash.exit_code}: {crash.message}"
-            f"{f' (at {crash.where})' if crash.where else ''}\n    input ({len(crash.data)} bytes): {shown!r}")
-
+    return (
+        f"[{crash.target}] netcert {' '.join(crash.command)} -> exit {crash.exit_code}: {crash.message}"
+        f"{f' (at {crash.where})' if crash.where else ''}\n    input ({len(crash.data)} bytes): {shown!r}"
+    )

@@ -44,6 +44,7 @@ def test_an_in_memory_dataset_round_trips_exactly(tmp_path):
 def test_import_netcert_stays_light():
     import subprocess
     import sys
+
     code = "import sys, netcert; print('sympy' in sys.modules, netcert.__version__)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout.split()
     assert out == ["False", netcert.__version__]

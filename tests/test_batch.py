@@ -73,11 +73,14 @@ def _tiny(weight: object, skip: bool = False):
     return G, data
 
 
-@pytest.mark.parametrize("weight,skip,engine,reason", [
-    (2, True, "sweep", "not layered"),
-    (2**3000, False, "sweep", "limbs"),
-    (None, False, "rational fallback", "rational"),
-])
+@pytest.mark.parametrize(
+    "weight,skip,engine,reason",
+    [
+        (2, True, "sweep", "not layered"),
+        (2**3000, False, "sweep", "limbs"),
+        (None, False, "rational fallback", "rational"),
+    ],
+)
 def test_networks_without_an_exact_batch_kernel_fall_back_to_the_per_point_path(weight, skip, engine, reason):
     if weight is None:  # unrelated big prime denominators: the integer scale explodes
         G = cases.exploding_scales_network()
@@ -95,7 +98,7 @@ def test_auto_keeps_breakpoint_tables_per_point():
     G = net.new_network(["x"])
     for k in range(1000):
         net.add_neuron(G, f"h{k}", layer=1, activation="relu", bias=-k * 2**70, incoming={"x": 3})
-    net.add_neuron(G, "out", layer=2, activation="identity", bias=0, incoming={f"h{k}": (-1)**k for k in range(1000)})
+    net.add_neuron(G, "out", layer=2, activation="identity", bias=0, incoming={f"h{k}": (-1) ** k for k in range(1000)})
     net.set_outputs(G, ["out"])
     data = dataset.from_arrays(np.arange(300.0)[:, None] * 2.0**70, np.zeros(300))
     plan = evaluate.evaluation_plan(G, data)
@@ -117,10 +120,14 @@ def test_certificate_bytes_do_not_depend_on_the_engine(tmp_path, monkeypatch, en
     G, data, _ = cases.layered_network(11, weight_bits=50, n=60, depth=depth)
     netjson.write(G, tmp_path / "net.json")
     X = np.array([[float(q) for q in data.point(i)] for i in range(data.n)])
-    assert all(Fraction(x).limit_denominator(2**80) == Fraction(int(q.numerator), int(q.denominator))
-               for i in range(data.n) for x, q in zip(X[i], data.point(i)))
-    np.savez(tmp_path / "d.npz", X=X, y=np.array([int(o) if o.denominator == 1 else 0 for o in
-                                                 evaluate.outputs(G, data)]))
+    assert all(
+        Fraction(x).limit_denominator(2**80) == Fraction(int(q.numerator), int(q.denominator))
+        for i in range(data.n)
+        for x, q in zip(X[i], data.point(i))
+    )
+    np.savez(
+        tmp_path / "d.npz", X=X, y=np.array([int(o) if o.denominator == 1 else 0 for o in evaluate.outputs(G, data)])
+    )
     run = evaluate.run
     made = {}
     for name in ("point", engine):
@@ -134,21 +141,31 @@ def test_split_and_normalize_are_exact_on_random_limbs():
     rng = random.Random(0)
 
     def value(H, r):
-        return [[sum(int(H[i, p, k]) << (r * p) for p in range(H.shape[1])) for k in range(H.shape[2])]
-                for i in range(H.shape[0])]
+        return [
+            [sum(int(H[i, p, k]) << (r * p) for p in range(H.shape[1])) for k in range(H.shape[2])]
+            for i in range(H.shape[0])
+        ]
+
     for _ in range(300):
         bits = rng.randint(1, 250)
-        vals = [[rng.randint(-2**bits, 2**bits) for _ in range(3)] for _ in range(2)]
+        vals = [[rng.randint(-(2**bits), 2**bits) for _ in range(3)] for _ in range(2)]
         top = max(abs(v) for row in vals for v in row)
         r1, r2 = rng.randint(4, 26), rng.randint(4, 26)
         H1 = batch.split_limbs(np.array(vals, dtype=object)[:, None, :], 0, r1, batch.limbs_needed(top, r1))
         H2 = batch.split_limbs(H1.astype(np.int64), r1, r2, batch.limbs_needed(top, r2))
         assert value(H1, r1) == vals and value(H2, r2) == vals
         r = rng.randint(4, 26)
-        C = [[np.array([[rng.randint(-2**50, 2**50) for _ in range(3)] for _ in range(2)], dtype=np.float64)
-              for _ in range(rng.randint(1, 3))] for _ in range(rng.randint(1, 6))]  # sums < 2^52: exact
-        Z = [[sum(int(t[i, k]) << (r * p) for p, terms in enumerate(C) for t in terms) for k in range(3)]
-             for i in range(2)]
+        C = [
+            [
+                np.array([[rng.randint(-(2**50), 2**50) for _ in range(3)] for _ in range(2)], dtype=np.float64)
+                for _ in range(rng.randint(1, 3))
+            ]
+            for _ in range(rng.randint(1, 6))
+        ]  # sums < 2^52: exact
+        Z = [
+            [sum(int(t[i, k]) << (r * p) for p, terms in enumerate(C) for t in terms) for k in range(3)]
+            for i in range(2)
+        ]
         N = batch.normalize(C, r, batch.limbs_needed(max(abs(z) for row in Z for z in row), r))
         assert value(N, r) == Z
         assert all(0 <= v < 2**r for v in N[:, :-1].ravel()) and all(v == int(v) for v in N.ravel())

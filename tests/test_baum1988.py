@@ -79,6 +79,7 @@ def test_hyperplane_is_the_primitive_kernel_vector():
     *w, beta = baum1988.hyperplane(rows)
     assert all(sum(a * x for a, x in zip(w, r)) == beta for r in rows) and w[0] > 0
     from math import gcd
+
     assert gcd(*w, beta) == 1
 
 
@@ -100,8 +101,11 @@ def test_a_point_whose_hyperplanes_all_hit_data_is_refused_by_name(monkeypatch):
     X = np.array([[t, t] for t in range(6)], dtype=float)
     data = dataset.from_arrays(X, np.array([1, 1, 1, 1, 2, 1]))
     monkeypatch.setattr(baum1988, "aux_rows", lambda rng, count, d: [[9, 9]] * count)  # always on the diagonal
-    with pytest.raises(PreconditionError, match="point 4 is not in general position: every hyperplane tried "
-                                                "through it \\(64 draws\\) also contains another data point"):
+    with pytest.raises(
+        PreconditionError,
+        match="point 4 is not in general position: every hyperplane tried "
+        "through it \\(64 draws\\) also contains another data point",
+    ):
         baum1988.build(data)
 
 
@@ -113,8 +117,10 @@ def test_one_dimensional_points_never_fail():
     exact_everywhere(G, data)
 
 
-@pytest.mark.parametrize("X,y", [(np.array([[0.5, 0.25]]), np.array([4])),
-                                 (np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0]]), np.array([0, 0, 0]))])
+@pytest.mark.parametrize(
+    "X,y",
+    [(np.array([[0.5, 0.25]]), np.array([4])), (np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0]]), np.array([0, 0, 0]))],
+)
 def test_one_label_gives_the_constant_network(X, y):
     data = dataset.from_arrays(X, y)
     G = baum1988.build(data)
@@ -136,11 +142,15 @@ def test_real_labels_and_ties_take_the_smallest_default():
 
 @pytest.mark.parametrize("case", ["random", "collinear", "one label", "zero weights"])
 def test_predict_is_the_built_nonzero_count(case):
-    X, y = {"random": lambda: ball(300, 4, C=3, seed=2),
-            "collinear": lambda: (np.array([[t, 2 * t + 1] for t in range(12)], dtype=float), np.array([1, 2] * 6)),
-            "one label": lambda: (np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([3, 3])),
-            "zero weights": lambda: (np.array([[0, 1.0], [1, 1.0], [0.5, 2], [2, 3], [3, 0], [4, 5]]),
-                                     np.array([0, 0, 2, 2, 2, 2]))}[case]()
+    X, y = {
+        "random": lambda: ball(300, 4, C=3, seed=2),
+        "collinear": lambda: (np.array([[t, 2 * t + 1] for t in range(12)], dtype=float), np.array([1, 2] * 6)),
+        "one label": lambda: (np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([3, 3])),
+        "zero weights": lambda: (
+            np.array([[0, 1.0], [1, 1.0], [0.5, 2], [2, 3], [3, 0], [4, 5]]),
+            np.array([0, 0, 2, 2, 2, 2]),
+        ),
+    }[case]()
     data = dataset.from_arrays(X, y)
     for seed in (0, 1):
         predicted, options = baum1988.predict(data, seed)

@@ -3,6 +3,7 @@
 A local verify on two cores or more forks its claims and the kernel's check beside the evaluation;
 the certificate must be the one the sequential order gives, byte for byte, certified or refuted.
 """
+
 import gc
 import os
 import signal
@@ -22,11 +23,13 @@ N = 2500  # at least certify._BESIDE_MIN_POINTS
 
 # -- parallel.Beside ---------------------------------------------------------------------------
 
+
 def _reports_then(value):
     def fn(report):
         for k in (1, 2, 3):
             report(k)
         return value
+
     return fn
 
 
@@ -53,8 +56,10 @@ def test_an_exception_is_raised_here_with_its_type():
 
 
 def test_an_unpicklable_value_is_an_executor_error():
-    with parallel.Beside(lambda report: (lambda: 0)) as other, \
-            pytest.raises(ExecutorError, match="could not return its result"):
+    with (
+        parallel.Beside(lambda report: lambda: 0) as other,
+        pytest.raises(ExecutorError, match="could not return its result"),
+    ):
         other.result()
 
 
@@ -89,8 +94,10 @@ def _closes_its_pipe_and_lingers(report):
 def test_a_child_that_lingers_after_closing_its_pipe_is_an_executor_error(monkeypatch):
     monkeypatch.setattr(parallel, "EXIT_TIMEOUT", 0.2)
     start = time.perf_counter()
-    with parallel.Beside(_closes_its_pipe_and_lingers) as other, \
-            pytest.raises(ExecutorError, match="closed its pipe and had not exited 0.2 s later"):
+    with (
+        parallel.Beside(_closes_its_pipe_and_lingers) as other,
+        pytest.raises(ExecutorError, match="closed its pipe and had not exited 0.2 s later"),
+    ):
         other.result()
     assert other._process.exitcode == 1  # stopped on leaving the block, through its SIGTERM handler
     assert time.perf_counter() - start < 5
@@ -108,6 +115,7 @@ def test_a_child_deaf_to_sigterm_is_killed_on_leaving(monkeypatch):
 
     def leave(k):
         raise KeyError("the parent's own failure")
+
     with pytest.raises(KeyError), parallel.Beside(_deaf_to_sigterm) as other:
         other.result(leave)
     assert other._process.exitcode == -signal.SIGKILL
@@ -130,6 +138,7 @@ def _sleep_in_a_pool(folder):
     def fn(report):
         report(0)
         list(parallel.Local(2).map(nap, range(4)))
+
     return fn
 
 
@@ -138,6 +147,7 @@ def test_leaving_early_stops_the_child_and_its_pool(tmp_path):
         while len(list(tmp_path.glob("*.pid"))) < 2:  # the child's pool is at work
             time.sleep(0.01)
         raise KeyError("the parent's own failure")
+
     start = time.perf_counter()
     with pytest.raises(KeyError), parallel.Beside(_sleep_in_a_pool(tmp_path)) as other:
         other.result(parents_failure)
@@ -157,6 +167,7 @@ def test_only_a_local_run_on_several_cores_runs_beside():
 
 
 # -- verify --------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def work(tmp_path_factory):
@@ -186,16 +197,17 @@ def counted(monkeypatch):
     def counting(fn):
         made.append(fn)
         return real(fn)
+
     monkeypatch.setattr(parallel, "Beside", counting)
     return made
 
 
-@pytest.mark.parametrize("data, verdict", [("good.npz", "certified"), ("few.npz", "refuted"),
-                                           ("many.npz", "refuted")])
+@pytest.mark.parametrize("data, verdict", [("good.npz", "certified"), ("few.npz", "refuted"), ("many.npz", "refuted")])
 def test_the_certificate_is_the_sequential_one(work, counted, data, verdict):
     def cert(jobs):
         c = certify.verify(work / "net.json", work / data, work / "x.cert.json", sample=400, jobs=jobs)
         return certificate.to_bytes(c)
+
     one = cert(1)
     assert not counted
     two = cert(2)
@@ -212,8 +224,9 @@ def test_full_mode_stays_sequential(work, counted):
 
 def test_the_kernel_reports_its_progress_from_beside(work, counted):
     seen = []
-    certify.verify(work / "net.json", work / "good.npz", work / "x.cert.json", sample=300, jobs=2,
-                  kernel_progress=seen.append)
+    certify.verify(
+        work / "net.json", work / "good.npz", work / "x.cert.json", sample=300, jobs=2, kernel_progress=seen.append
+    )
     assert counted
     assert seen == [100, 200, 300]
 
@@ -221,6 +234,7 @@ def test_the_kernel_reports_its_progress_from_beside(work, counted):
 def test_a_failure_of_the_claims_is_raised_here(work, counted, monkeypatch):
     def broken(data):
         raise InputError("separation: refused")
+
     monkeypatch.setattr(certify.separation, "min_sq_separation", broken)
     with pytest.raises(InputError, match="separation: refused"):
         certify.verify(work / "net.json", work / "good.npz", work / "x.cert.json", jobs=2)

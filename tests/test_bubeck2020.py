@@ -29,10 +29,20 @@ def test_tiny_example_matches_the_docs():
     """docs/constructions/bubeck2020.md section 8: group rows and the measures 33 / 28 / 9 / 156."""
     data = dataset.from_arrays(np.array([[0, 1], [1, 0], [2, 2], [3, 1]]), np.array([1, -1, 2, 0.5]))
     G = bubeck2020.build(data)
-    rows = [(str(G.nodes[v]["bias"]), [str(G.edges[u, v]["weight"]) for u in sorted(G.predecessors(v))],
-             str(G.edges[v, "out"]["weight"])) for v in sorted(v for v in G if v.startswith("g[1]"))]
-    assert rows == [("-208", ["61", "115"], "1/36"), ("-216", ["72", "72"], "-1/36"),
-                    ("-352", ["61", "115"], "-1/36"), ("-360", ["72", "72"], "1/36")]
+    rows = [
+        (
+            str(G.nodes[v]["bias"]),
+            [str(G.edges[u, v]["weight"]) for u in sorted(G.predecessors(v))],
+            str(G.edges[v, "out"]["weight"]),
+        )
+        for v in sorted(v for v in G if v.startswith("g[1]"))
+    ]
+    assert rows == [
+        ("-208", ["61", "115"], "1/36"),
+        ("-216", ["72", "72"], "-1/36"),
+        ("-352", ["61", "115"], "-1/36"),
+        ("-360", ["72", "72"], "1/36"),
+    ]
     m = measures.measure(G)
     assert (m.params_dense, m.params_nonzero, m.max_weight_bits, m.total_weight_bits) == (33, 28, 9, 156)
 
@@ -69,8 +79,9 @@ def test_a_third_point_on_a_group_hyperplane_forces_a_split(tmp_path):
 
 
 def test_all_zero_labels_give_the_zero_network(tmp_path):
-    cert, G, data = certify(tmp_path, np.array([[0.0, 1.0], [2.0, 3.0], [4.0, 1.0]]), np.zeros(3, int),
-                            bubeck2020.build)
+    cert, G, data = certify(
+        tmp_path, np.array([[0.0, 1.0], [2.0, 3.0], [4.0, 1.0]]), np.zeros(3, int), bubeck2020.build
+    )
     _assert_certified(cert, 3, 2)
     assert cert["structure"]["params_nonzero"] == 0
 
@@ -83,8 +94,7 @@ def test_groups_with_zero_labels_are_skipped(tmp_path):
     assert cert["construction"]["options"]["groups"] == 8
 
 
-@pytest.mark.parametrize("loader", [skdata.load_iris, skdata.load_wine, skdata.load_breast_cancer,
-                                    skdata.load_digits])
+@pytest.mark.parametrize("loader", [skdata.load_iris, skdata.load_wine, skdata.load_breast_cancer, skdata.load_digits])
 def test_certified_on_sklearn_datasets(tmp_path, loader):
     X, y = loader(return_X_y=True)
     cert, G, data = certify(tmp_path, X, y, bubeck2020.build, sample=100)

@@ -66,8 +66,12 @@ def test_kernel_alone_agrees(cert: Path):
 
 
 def _tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes()
-            for sub in ("good", "bad") for p in sorted((root / sub).rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for sub in ("good", "bad")
+        for p in sorted((root / sub).rglob("*"))
+        if p.is_file()
+    }
 
 
 def _without_tools(raw: bytes) -> dict:
@@ -97,22 +101,30 @@ def test_make_reproduces_the_committed_files(tmp_path: Path):
 
 # ---------------------------------------------------------------- what check refuses beyond the examples
 
+
 def _copy_good(tmp_path: Path, name: str = "blobs40") -> Path:
     import shutil
+
     shutil.copytree(ROOT / "good" / name, tmp_path / name)
     return tmp_path / name / "net.cert.json"
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda t: t.replace('"depth": 2,', '"depth": 2.0,'), "structure.depth is a float"),
-    (lambda t: t.replace('"seed": 0,', f'"seed": {10**30},', 1), "checker/seed"),
-    (lambda t: t.replace('"verdict": "certified"', '"verdict": "certified", "verdict": "certified"'),
-     "key 'verdict' repeated"),
-    (lambda t: t.replace('"depth": 2,', '"depth": NaN,'), "NaN is not a JSON number"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda t: t.replace('"depth": 2,', '"depth": 2.0,'), "structure.depth is a float"),
+        (lambda t: t.replace('"seed": 0,', f'"seed": {10**30},', 1), "checker/seed"),
+        (
+            lambda t: t.replace('"verdict": "certified"', '"verdict": "certified", "verdict": "certified"'),
+            "key 'verdict' repeated",
+        ),
+        (lambda t: t.replace('"depth": 2,', '"depth": NaN,'), "NaN is not a JSON number"),
+    ],
+)
 def test_read_certificate_refuses_what_the_schema_would_let_through(tmp_path: Path, edit, message):
     from netcert import certify
     from netcert.errors import FormatError
+
     cert = _copy_good(tmp_path)
     text = cert.read_text()
     assert edit(text) != text
@@ -123,6 +135,7 @@ def test_read_certificate_refuses_what_the_schema_would_let_through(tmp_path: Pa
 
 def test_recheck_refuses_a_path_outside_the_certificates_directory(tmp_path: Path):
     from netcert import certify
+
     cert = _copy_good(tmp_path)
     inner = cert.parent / "inner"
     inner.mkdir()
@@ -149,6 +162,7 @@ def test_a_forged_full_coverage_claim_is_rechecked_in_full(tmp_path: Path):
     from netcert import certify
     from netcert.formats import files, netjson
     from netcert.ir import network as net
+
     n = 5000
     X = np.arange(2 * n, dtype=np.float64).reshape(n, 2) / 8
     np.savez(tmp_path / "d.npz", X=X, y=X[:, 0])  # the identity on the first coordinate interpolates
@@ -169,5 +183,6 @@ def test_a_forged_full_coverage_claim_is_rechecked_in_full(tmp_path: Path):
     forged["checker"]["sample"] = 1000  # the schema: a full run has no sample size
     cert_path.write_text(json.dumps(forged))
     from netcert.errors import FormatError
+
     with pytest.raises(FormatError, match="checker/sample"):
         certify.read_certificate(cert_path)

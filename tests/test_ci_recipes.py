@@ -43,8 +43,9 @@ def _readme_shell_step() -> list[str]:
 
 def _netcert(words: list[str], cwd: Path) -> subprocess.CompletedProcess:
     assert words[0] == "netcert"
-    return subprocess.run([sys.executable, "-m", "netcert", *words[1:]], cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "netcert", *words[1:]], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 Most cases run in-process with click's CliRunner; a few run ``python -m netcert``
 in a subprocess to see the real exit code and the real stderr.
 """
+
 import json
 import subprocess
 import sys
@@ -43,10 +44,11 @@ def files_in(directory: Path) -> list[str]:
 
 # ---------------------------------------------------------------- fixtures
 
+
 def dataset_arrays(seed=0, n=12, d=3):
     rng = np.random.default_rng(seed)
     X = np.round(rng.standard_normal((n, d)) * 8) / 8
-    X[:, 0] += np.arange(n)          # distinct points
+    X[:, 0] += np.arange(n)  # distinct points
     y = rng.integers(-2, 3, n)
     return X, y
 
@@ -58,7 +60,7 @@ def work(tmp_path_factory):
     X, y = dataset_arrays()
     np.savez(root / "a.npz", X=X, y=y)
     yb = y.copy()
-    yb[5] += 1                        # dataset B: one label flipped
+    yb[5] += 1  # dataset B: one label flipped
     np.savez(root / "b.npz", X=X, y=yb)
     result = run("build", root / "a.npz", "-o", root / "net.json")
     assert result.exit_code == 0, result.output
@@ -68,6 +70,7 @@ def work(tmp_path_factory):
 
 
 # ---------------------------------------------------------------- build, verify, check
+
 
 def test_build_then_verify_certifies(work, tmp_path):
     assert (work / "net.json").is_file()
@@ -144,7 +147,7 @@ def test_check_ok_then_one_changed_byte_fails(work, tmp_path):
     assert result.exit_code == 0, result.output
     assert "OK" in result.stdout
     raw = bytearray(data.read_bytes())
-    k = raw.index(b",", raw.index(b"\n")) - 1        # last digit of the first coordinate of the first point
+    k = raw.index(b",", raw.index(b"\n")) - 1  # last digit of the first coordinate of the first point
     raw[k] = ord("7") if raw[k] != ord("7") else ord("3")
     data.write_bytes(bytes(raw))
     result = run("check", cert)
@@ -177,7 +180,7 @@ def test_check_fails_after_network_byte_change(work, tmp_path):
     while not text[k].isdigit() or text[k] == "0":
         k += 1
     new_digit = "2" if text[k] == "1" else "1"
-    net.write_text(text[:k] + new_digit + text[k + 1:])
+    net.write_text(text[:k] + new_digit + text[k + 1 :])
     result = run("check", cert)
     assert result.exit_code == 1
     assert "FAIL" in result.stdout
@@ -206,6 +209,7 @@ def test_check_missing_certificate(tmp_path):
 
 
 # ---------------------------------------------------------------- bad inputs
+
 
 def test_nan_dataset_exit_3(tmp_path):
     X, y = dataset_arrays()
@@ -239,11 +243,13 @@ def test_unknown_construction_exit_2(work, tmp_path):
 
 def test_missing_file_exit_3_one_line(tmp_path, work):
     """A file that cannot be read is bad input (exit 3, the contract's one line), not a usage error."""
-    for args in (("build", tmp_path / "missing.npz"),
-                 ("verify", work / "net.json", "--data", tmp_path / "missing.npz"),
-                 ("verify", tmp_path / "missing.json", "--data", work / "a.npz"),
-                 ("inspect", tmp_path / "missing.json"),
-                 ("check", tmp_path / "missing.cert.json")):
+    for args in (
+        ("build", tmp_path / "missing.npz"),
+        ("verify", work / "net.json", "--data", tmp_path / "missing.npz"),
+        ("verify", tmp_path / "missing.json", "--data", work / "a.npz"),
+        ("inspect", tmp_path / "missing.json"),
+        ("check", tmp_path / "missing.cert.json"),
+    ):
         result = run(*args)
         assert result.exit_code == 3, (args, result.output)
         one_line_error(result, "missing.", "No such file")
@@ -252,16 +258,19 @@ def test_missing_file_exit_3_one_line(tmp_path, work):
 def test_unknown_command_and_option_exit_2(work):
     assert run("frobnicate").exit_code == 2
     assert run("build", work / "a.npz", "--no-such-option").exit_code == 2
-    assert run("verify", work / "net.json").exit_code == 2          # --data is required
+    assert run("verify", work / "net.json").exit_code == 2  # --data is required
     assert run("verify", work / "net.json", "--data", work / "a.npz", "--sample", "0").exit_code == 2
 
 
-@pytest.mark.parametrize("content, fragment", [
-    ("{not json", "JSON"),
-    ('{"directed": true}', "schema"),
-    (None, "weight"),        # a float weight
-    ("backward", "invalid network"),
-])
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        ("{not json", "JSON"),
+        ('{"directed": true}', "schema"),
+        (None, "weight"),  # a float weight
+        ("backward", "invalid network"),
+    ],
+)
 def test_invalid_network_exit_3(work, tmp_path, content, fragment):
     net = tmp_path / "bad.json"
     doc = json.loads((work / "net.json").read_text())
@@ -270,8 +279,7 @@ def test_invalid_network_exit_3(work, tmp_path, content, fragment):
         net.write_text(json.dumps(doc))
     elif content == "backward":
         # An edge from the output back to an input: schema-valid, semantically invalid.
-        doc["edges"].append({"source": doc["graph"]["outputs"][0], "target": doc["graph"]["inputs"][0],
-                             "weight": "1"})
+        doc["edges"].append({"source": doc["graph"]["outputs"][0], "target": doc["graph"]["inputs"][0], "weight": "1"})
         net.write_text(json.dumps(doc))
     else:
         net.write_text(content)
@@ -340,6 +348,7 @@ def test_multi_output_network_refused(work, tmp_path):
 
 # ---------------------------------------------------------------- inspect, constructions, demo, version
 
+
 def test_inspect_prints_layer_table(work):
     result = run("inspect", work / "net.json")
     assert result.exit_code == 0, result.output
@@ -357,8 +366,7 @@ def test_inspect_prints_layer_table(work):
 
 def test_inspect_invalid_network_exit_3(work, tmp_path):
     doc = json.loads((work / "net.json").read_text())
-    doc["edges"].append({"source": doc["graph"]["outputs"][0], "target": doc["graph"]["inputs"][0],
-                         "weight": "1"})
+    doc["edges"].append({"source": doc["graph"]["outputs"][0], "target": doc["graph"]["inputs"][0], "weight": "1"})
     net = tmp_path / "bad.json"
     net.write_text(json.dumps(doc))
     result = run("inspect", net)
@@ -395,9 +403,11 @@ def test_version_and_help():
 
 # ---------------------------------------------------------------- real processes
 
+
 def netcert_process(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "netcert", *map(str, args)], cwd=cwd, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "netcert", *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_subprocess_bad_dataset_one_line_exit_3(tmp_path, work):
@@ -422,8 +432,9 @@ def test_subprocess_usage_errors_exit_2(tmp_path):
     assert proc.returncode == 3
     assert "Traceback" not in proc.stderr
     assert proc.stderr.startswith(f"netcert: error: {tmp_path / 'missing.npz'}: cannot read")
-    proc = netcert_process("build", ROOT / "netcert" / "examples" / "demo.npz", "-c", "nope", "-o",
-                           tmp_path / "n.json", cwd=tmp_path)
+    proc = netcert_process(
+        "build", ROOT / "netcert" / "examples" / "demo.npz", "-c", "nope", "-o", tmp_path / "n.json", cwd=tmp_path
+    )
     assert proc.returncode == 2
     assert proc.stderr.startswith("netcert: error:") and proc.stderr.count("\n") == 1
     assert "Traceback" not in proc.stderr
@@ -444,8 +455,10 @@ def test_subprocess_invalid_network_exit_3(tmp_path, work):
 def test_start_up_loads_no_heavy_module():
     """`netcert --help` and `--version` answer without sympy, scipy, networkx or numpy (measured 0.12 s
     for --version against 1.3 s when cli imported the library at start-up)."""
-    code = ("import sys; from netcert import cli; "
-            "print(sorted(m for m in ('sympy', 'scipy', 'networkx', 'numpy', 'gmpy2') if m in sys.modules))")
+    code = (
+        "import sys; from netcert import cli; "
+        "print(sorted(m for m in ('sympy', 'scipy', 'networkx', 'numpy', 'gmpy2') if m in sys.modules))"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.stdout.strip() == "[]", proc.stdout + proc.stderr
     assert run("--version").exit_code == 0 and run("--help").exit_code == 0
@@ -482,16 +495,19 @@ def test_refusal_names_the_constructions_that_accept_the_data(tmp_path):
     assert "zhang2017" in line.split("accept it:")[1] and "vardi2022" not in line.split("accept it:")[1]
 
 
-@pytest.mark.parametrize("text, flags, fragments", [
-    # a label in the first column, read as the last: two points collide with different "labels"
-    ("y,a,b\n0,1,1\n0,1,2\n1,2,2\n", [], ["identical points with different labels", "--label-column"]),
-    # a pandas index column, silently a feature before
-    (",a,b,y\n0,1.5,2,0\n1,3,4,1\n2,5,1,0\n", [], ["--index-column drop", "index=False"]),
-    # semicolons: the whole line is one field
-    ("a;b;y\n1;2;0\n3;4;1\n", [], ["--delimiter"]),
-    # string labels
-    ("a,b,species\n1,2,setosa\n3,4,virginica\n", [], ["'setosa'", "--labels map"]),
-])
+@pytest.mark.parametrize(
+    "text, flags, fragments",
+    [
+        # a label in the first column, read as the last: two points collide with different "labels"
+        ("y,a,b\n0,1,1\n0,1,2\n1,2,2\n", [], ["identical points with different labels", "--label-column"]),
+        # a pandas index column, silently a feature before
+        (",a,b,y\n0,1.5,2,0\n1,3,4,1\n2,5,1,0\n", [], ["--index-column drop", "index=False"]),
+        # semicolons: the whole line is one field
+        ("a;b;y\n1;2;0\n3;4;1\n", [], ["--delimiter"]),
+        # string labels
+        ("a,b,species\n1,2,setosa\n3,4,virginica\n", [], ["'setosa'", "--labels map"]),
+    ],
+)
 def test_csv_as_people_have_it_is_refused_with_a_way_out(tmp_path, text, flags, fragments):
     data = tmp_path / "d.csv"
     data.write_text(text)
@@ -502,14 +518,17 @@ def test_csv_as_people_have_it_is_refused_with_a_way_out(tmp_path, text, flags, 
     assert files_in(tmp_path) == ["d.csv"]
 
 
-@pytest.mark.parametrize("text, flags", [
-    ("y,a,b\n0,1,1\n1,1,2\n0,2,2\n", ["--label-column", "1"]),
-    ("y,a,b\n0,1,1\n1,1,2\n0,2,2\n", ["--label-column", "y"]),
-    (",a,b,y\n0,1.5,2,0\n1,3,4,1\n2,5,1,0\n", ["--index-column", "drop"]),
-    ("a;b;y\n1;2;0\n3;4;1\n", ["--delimiter", "auto"]),
-    ("a\tb\ty\n1\t2\t0\n3\t4\t1\n", ["--delimiter", "tab"]),
-    ("a,b,species\n1,2,setosa\n3,4,virginica\n", ["--labels", "map"]),
-])
+@pytest.mark.parametrize(
+    "text, flags",
+    [
+        ("y,a,b\n0,1,1\n1,1,2\n0,2,2\n", ["--label-column", "1"]),
+        ("y,a,b\n0,1,1\n1,1,2\n0,2,2\n", ["--label-column", "y"]),
+        (",a,b,y\n0,1.5,2,0\n1,3,4,1\n2,5,1,0\n", ["--index-column", "drop"]),
+        ("a;b;y\n1;2;0\n3;4;1\n", ["--delimiter", "auto"]),
+        ("a\tb\ty\n1\t2\t0\n3\t4\t1\n", ["--delimiter", "tab"]),
+        ("a,b,species\n1,2,setosa\n3,4,virginica\n", ["--labels", "map"]),
+    ],
+)
 def test_csv_flags_build_verify_and_check(tmp_path, text, flags):
     data, net, cert = tmp_path / "d.csv", tmp_path / "n.json", tmp_path / "n.cert.json"
     data.write_text(text)

@@ -33,13 +33,24 @@ def _two_layers(seed: int, *, width: int, d: int, bits: int, n: int, out_act: st
     inputs = [f"x{k}" for k in range(d)]
     G = net.new_network(inputs)
     for j in range(width):
-        net.add_neuron(G, f"h{j}", layer=1, activation=rng.choice(["relu", "relu", "threshold", "identity"]),
-                       bias=Fraction(rng.randint(-2**bits, 2**bits), 2**bits),
-                       incoming={x: Fraction(rng.randint(-2**bits, 2**bits), 2**bits) for x in inputs})
-    net.add_neuron(G, "out", layer=2, activation=out_act, bias=Fraction(rng.randint(-2**bits, 2**bits), 2**bits),
-                   incoming={f"h{j}": Fraction(rng.randint(-2**bits, 2**bits), 2**bits) for j in range(width)})
+        net.add_neuron(
+            G,
+            f"h{j}",
+            layer=1,
+            activation=rng.choice(["relu", "relu", "threshold", "identity"]),
+            bias=Fraction(rng.randint(-(2**bits), 2**bits), 2**bits),
+            incoming={x: Fraction(rng.randint(-(2**bits), 2**bits), 2**bits) for x in inputs},
+        )
+    net.add_neuron(
+        G,
+        "out",
+        layer=2,
+        activation=out_act,
+        bias=Fraction(rng.randint(-(2**bits), 2**bits), 2**bits),
+        incoming={f"h{j}": Fraction(rng.randint(-(2**bits), 2**bits), 2**bits) for j in range(width)},
+    )
     net.set_outputs(G, ["out"])
-    X = np.array([[rng.randint(-2**52, 2**52) / 2**52 for _ in range(d)] for _ in range(n)])
+    X = np.array([[rng.randint(-(2**52), 2**52) / 2**52 for _ in range(d)] for _ in range(n)])
     return G, dataset.from_arrays(X, np.zeros(n))
 
 
@@ -63,16 +74,21 @@ def _cancelling(n: int):
     """Hidden Z_j = (2^60 + 1) t - 2^60 t - 7 j = t - 7 j on the points (t, t): exact Z is small,
     float64 loses t entirely (2^60 t + t needs more than 53 bits), and Z_j = 0 on t = 7 j."""
     G = net.new_network(["a", "b"])
-    big = {"a": 2**60 + 1, "b": -2**60}
+    big = {"a": 2**60 + 1, "b": -(2**60)}
     for j in range(30):
         net.add_neuron(G, f"s{j}", layer=1, activation="threshold", bias=-7 * j, incoming=big)
         net.add_neuron(G, f"r{j}", layer=1, activation="relu", bias=-7 * j, incoming=big)
-    net.add_neuron(G, "out", layer=2, activation="identity", bias=0,
-                   incoming={**{f"s{j}": 1000 for j in range(30)}, **{f"r{j}": 1 for j in range(30)}})
+    net.add_neuron(
+        G,
+        "out",
+        layer=2,
+        activation="identity",
+        bias=0,
+        incoming={**{f"s{j}": 1000 for j in range(30)}, **{f"r{j}": 1 for j in range(30)}},
+    )
     net.set_outputs(G, ["out"])
     t = np.arange(n, dtype=np.float64)
-    expected = [1000 * sum(k >= 7 * j for j in range(30)) + sum(max(k - 7 * j, 0) for j in range(30))
-                for k in range(n)]
+    expected = [1000 * sum(k >= 7 * j for j in range(30)) + sum(max(k - 7 * j, 0) for j in range(30)) for k in range(n)]
     return G, dataset.from_arrays(np.stack([t, t], axis=1), np.array(expected))
 
 
@@ -102,8 +118,9 @@ def test_the_output_activation_is_applied_exactly(out_act):
     G, data = _two_layers(4, width=40, d=3, bits=20, n=80, out_act=out_act)
     outs = evaluate.outputs(G, data)
     assert len(set(outs)) > 1
-    data = dataset.from_arrays(np.array([[float(q) for q in data.point(i)] for i in range(data.n)]),
-                               np.array([float(o) for o in outs]))
+    data = dataset.from_arrays(
+        np.array([[float(q) for q in data.point(i)] for i in range(data.n)]), np.array([float(o) for o in outs])
+    )
     ev = _same_as_per_point(G, data)
     assert ev.exact == all(Fraction(float(o)) == o for o in outs)
 
@@ -162,13 +179,19 @@ def test_the_filter_bound_covers_the_float_error_on_rounding_heavy_rows():
     near = [2**53 + 1, 2**53 - 1, 2**54 + 3, 3 * 2**52 + 1, 2**52 + 1]
     G = net.new_network([f"x{k}" for k in range(d)])
     for j in range(H):
-        net.add_neuron(G, f"h{j}", layer=1, activation="relu", bias=rng.choice([-1, 1]) * rng.choice(near),
-                       incoming={f"x{k}": rng.choice([-1, 1]) * rng.choice(near) >> rng.randint(0, 40)
-                                 for k in range(d)})
+        net.add_neuron(
+            G,
+            f"h{j}",
+            layer=1,
+            activation="relu",
+            bias=rng.choice([-1, 1]) * rng.choice(near),
+            incoming={f"x{k}": rng.choice([-1, 1]) * rng.choice(near) >> rng.randint(0, 40) for k in range(d)},
+        )
     net.add_neuron(G, "out", layer=2, activation="identity", bias=0, incoming={f"h{j}": 1 for j in range(H)})
     net.set_outputs(G, ["out"])
-    X = np.array([[rng.choice([-1, 1]) * float(rng.choice(near) >> rng.randint(0, 45)) for _ in range(d)]
-                  for _ in range(50)])
+    X = np.array(
+        [[rng.choice([-1, 1]) * float(rng.choice(near) >> rng.randint(0, 45)) for _ in range(d)] for _ in range(50)]
+    )
     data = dataset.from_arrays(X, np.zeros(50))
     plan = evaluate.evaluation_plan(G, data, engine="collapse")
     assert plan.layers[0].engine == "sign-filter"

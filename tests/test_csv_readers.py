@@ -52,14 +52,61 @@ def kernel_rows(raw: bytes, csv: dict | None = None):
 
 
 CORPUS = [
-    "1,2,3\n", "1,2,3", "1,2,3\r\n4,5,6\r\n", "1,2,3\r4,5,6\r", "1,2,3\n\r\n4,5,6\n", "\ufeffa,b,y\n1,2,3\n",
-    "\ufeff1,2,3\n", "a,b,y\r\n1,2,3\r\n", " 1 ,\t2\t, 3 \n", "1,2,3\n\x0c\n4,5,6\n", "1,2\x0c,3\n",
-    "1,2,3\u20284,5,6\n", "1,2,3\u2029", "1,2,3\x85\n", "1,2,3\x0b\n", "1,\u00a02,3\n", "1,\u0662,3\n",
-    "1,\uff12,3\n", "0.1,1e-3,7\n", "1.,2,3\n", ".5,2,3\n", "+1,-2,+3\n", "1,2/4,3\n", "1,2/0,3\n", "1,-2/3,3\n",
-    "1,+2/3,3\n", "1,2/-3,3\n", "1,1e+0000001,2\n", "1,1e10000,2\n", "1,1e10001,2\n", "1,1e-10000,2\n",
-    "1,1E5,2\n", "1,1e,2\n", "1,e5,2\n", "1,00012,2\n", "1,2,3.0\n", "1,2,-0\n", "1,2\n3\n", "x\n", "",
-    "\n\n", "a,b\n", "1,2,3\n\n\n", "1;2;3\n", "1,2,3,\n", ",1,2\n", "1,,2\n", "1,2,3\x00\n", "\r\n1,2\r\n",
-    "1,2\r\r\n3,4\n", "h,y\n1,2\n", "1,x\n2,3\n", "1,2\n\t\n3,4\n", "1 2,3\n", "1,2 /3,4\n",
+    "1,2,3\n",
+    "1,2,3",
+    "1,2,3\r\n4,5,6\r\n",
+    "1,2,3\r4,5,6\r",
+    "1,2,3\n\r\n4,5,6\n",
+    "\ufeffa,b,y\n1,2,3\n",
+    "\ufeff1,2,3\n",
+    "a,b,y\r\n1,2,3\r\n",
+    " 1 ,\t2\t, 3 \n",
+    "1,2,3\n\x0c\n4,5,6\n",
+    "1,2\x0c,3\n",
+    "1,2,3\u20284,5,6\n",
+    "1,2,3\u2029",
+    "1,2,3\x85\n",
+    "1,2,3\x0b\n",
+    "1,\u00a02,3\n",
+    "1,\u0662,3\n",
+    "1,\uff12,3\n",
+    "0.1,1e-3,7\n",
+    "1.,2,3\n",
+    ".5,2,3\n",
+    "+1,-2,+3\n",
+    "1,2/4,3\n",
+    "1,2/0,3\n",
+    "1,-2/3,3\n",
+    "1,+2/3,3\n",
+    "1,2/-3,3\n",
+    "1,1e+0000001,2\n",
+    "1,1e10000,2\n",
+    "1,1e10001,2\n",
+    "1,1e-10000,2\n",
+    "1,1E5,2\n",
+    "1,1e,2\n",
+    "1,e5,2\n",
+    "1,00012,2\n",
+    "1,2,3.0\n",
+    "1,2,-0\n",
+    "1,2\n3\n",
+    "x\n",
+    "",
+    "\n\n",
+    "a,b\n",
+    "1,2,3\n\n\n",
+    "1;2;3\n",
+    "1,2,3,\n",
+    ",1,2\n",
+    "1,,2\n",
+    "1,2,3\x00\n",
+    "\r\n1,2\r\n",
+    "1,2\r\r\n3,4\n",
+    "h,y\n1,2\n",
+    "1,x\n2,3\n",
+    "1,2\n\t\n3,4\n",
+    "1 2,3\n",
+    "1,2 /3,4\n",
 ]
 
 
@@ -97,15 +144,20 @@ def test_readers_agree_on_random_texts(text):
 # ---------------------------------------------------------------- reading options
 
 ALPHABET_OPTIONS = "0123456789" * 3 + ".,,,;;|-+/e \t\r\n\n\n\u0661abcxy"
-RECORDS = [{"delimiter": sep, "header": header, "label_column": label, "index_column": index, "labels": labels}
-           for sep in (",", ";") for header in (True, False) for label in (1, 2, 3) for index in ("keep", "drop")
-           for labels in (None, "map")]
+RECORDS = [
+    {"delimiter": sep, "header": header, "label_column": label, "index_column": index, "labels": labels}
+    for sep in (",", ";")
+    for header in (True, False)
+    for label in (1, 2, 3)
+    for index in ("keep", "drop")
+    for labels in (None, "map")
+]
 
 
 def expected_map(text: str, record: dict) -> dict:
     """The labels map of section 2.2 for a record: the sorted distinct label fields (lines split by the
     kernel's own line function, which the corpus tests above hold to netcert's)."""
-    table = kread.lines(text[1:] if text.startswith("\ufeff") else text, record["delimiter"])[record["header"]:]
+    table = kread.lines(text[1:] if text.startswith("\ufeff") else text, record["delimiter"])[record["header"] :]
     c = record["label_column"] - 1
     return {s: i for i, s in enumerate(sorted({fields[c] for _, fields in table if c < len(fields)}))}
 
@@ -131,9 +183,19 @@ def assert_kernel_rereads(text: str, options: CsvOptions) -> None:
 
 
 OPTIONS_CORPUS = CORPUS + [
-    "a;b;y\n1;2;3\n4;5;6\n", "y,a,b\n0,1.5,2\n1,3,4\n", ",a,y\n0,1,2\n1,3,4\n", "Unnamed: 0,a,y\n0,1,2\n",
-    "a,b,y\n1,2,cat\n3,4,dog\n", "cat,1,2\ndog,3,4\n", "1|2|3\n4|5|6\n", "1\t2\t3\n4\t5\t6\n", "a,b,c\n1,2,\n",
-    "x;y\n1;2\n1;2\n", "1,2\n", "h\n1,2,3\n", "a,b,y\n 1 , cat dog , 3\n",
+    "a;b;y\n1;2;3\n4;5;6\n",
+    "y,a,b\n0,1.5,2\n1,3,4\n",
+    ",a,y\n0,1,2\n1,3,4\n",
+    "Unnamed: 0,a,y\n0,1,2\n",
+    "a,b,y\n1,2,cat\n3,4,dog\n",
+    "cat,1,2\ndog,3,4\n",
+    "1|2|3\n4|5|6\n",
+    "1\t2\t3\n4\t5\t6\n",
+    "a,b,c\n1,2,\n",
+    "x;y\n1;2\n1;2\n",
+    "1,2\n",
+    "h\n1,2,3\n",
+    "a,b,y\n 1 , cat dog , 3\n",
 ]
 
 
@@ -143,9 +205,14 @@ def test_readers_agree_with_explicit_options_on_the_corpus(text):
         assert_explicit_agree(text, record)
 
 
-AUTO_OPTIONS = [CsvOptions(delimiter=sep, header=header, label_column=label, labels=labels, index_column=index)
-                for sep in ("auto", ",") for header in ("auto", "yes") for label in (-1, 1, "y")
-                for labels in ("numbers", "map") for index in ("refuse", "drop", "keep")]
+AUTO_OPTIONS = [
+    CsvOptions(delimiter=sep, header=header, label_column=label, labels=labels, index_column=index)
+    for sep in ("auto", ",")
+    for header in ("auto", "yes")
+    for label in (-1, 1, "y")
+    for labels in ("numbers", "map")
+    for index in ("refuse", "drop", "keep")
+]
 
 
 @pytest.mark.parametrize("text", OPTIONS_CORPUS)
@@ -158,8 +225,13 @@ def test_the_iris_file_is_read_alike_with_options():
     text = "species;a;b\nsetosa;5.1;3.5\nvirginica;6.3;3.3\nsetosa;4.9;3\n"
     read = netcert_read(text.encode(), CsvOptions(delimiter="auto", label_column="species", labels="map"))
     assert read is not None and read[0][1] == [0, 1, 0]
-    assert read[1] == {"delimiter": ";", "header": True, "label_column": 1, "index_column": "keep",
-                       "labels": {"setosa": 0, "virginica": 1}}
+    assert read[1] == {
+        "delimiter": ";",
+        "header": True,
+        "label_column": 1,
+        "index_column": "keep",
+        "labels": {"setosa": 0, "virginica": 1},
+    }
     assert kernel_rows(text.encode(), read[1]) == read[0]
 
 

@@ -3,6 +3,7 @@
 One ``distributed.LocalCluster`` of two worker processes on loopback serves the
 module. Skipped when distributed is not installed (``pip install 'netcert[dask]'``).
 """
+
 import json
 
 import numpy as np
@@ -20,8 +21,9 @@ N = 2500  # above evaluate's fork threshold, so the local run forks too
 
 @pytest.fixture(scope="module")
 def cluster():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as c:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as c:
         yield c.scheduler_address
 
 
@@ -42,8 +44,7 @@ def _pair(work, cluster, out, data):
     """(local certificate bytes, cluster certificate dict, exit codes) of one verify each way."""
     local, remote = out / "local.cert.json", out / "dask.cert.json"
     a = run("verify", work / "net.json", "--data", work / data, "-o", local, "--jobs", "2", "--sample", "100")
-    b = run("verify", work / "net.json", "--data", work / data, "-o", remote, "--scheduler", cluster,
-            "--sample", "100")
+    b = run("verify", work / "net.json", "--data", work / data, "-o", remote, "--scheduler", cluster, "--sample", "100")
     return local.read_bytes(), json.loads(remote.read_text()), (a.exit_code, b.exit_code)
 
 
@@ -82,8 +83,10 @@ def test_the_batch_engine_on_a_cluster_gives_the_same_certificate(work, cluster,
     assert plan.batched  # the runs the workers get are batch-engine ranges, not sweeps
     local, remote = tmp_path / "local.cert.json", tmp_path / "dask.cert.json"
     for out, how in ((local, ["--jobs", "2"]), (remote, ["--scheduler", cluster])):
-        assert run("verify", tmp_path / "net.json", "--data", work / "a.npz", "-o", out, "--sample", "100",
-                   *how).exit_code == 0
+        assert (
+            run("verify", tmp_path / "net.json", "--data", work / "a.npz", "-o", out, "--sample", "100", *how).exit_code
+            == 0
+        )
     assert _without_executor(json.loads(remote.read_text())) == local.read_bytes()
 
 
@@ -94,8 +97,10 @@ def test_the_kernel_full_mode_is_sharded_too(work, cluster, tmp_path):
     assert run("build", small, "-c", "zhang2017", "-o", tmp_path / "net.json").exit_code == 0
     local, remote = tmp_path / "local.cert.json", tmp_path / "dask.cert.json"
     assert run("verify", tmp_path / "net.json", "--data", small, "-o", local, "--full").exit_code == 0
-    assert run("verify", tmp_path / "net.json", "--data", small, "-o", remote, "--full",
-               "--scheduler", cluster).exit_code == 0
+    assert (
+        run("verify", tmp_path / "net.json", "--data", small, "-o", remote, "--full", "--scheduler", cluster).exit_code
+        == 0
+    )
     cert = json.loads(remote.read_text())
     assert cert["checker"]["mode"] == "full" and cert["checker"]["points_checked"] == 300
     assert _without_executor(cert) == local.read_bytes()
@@ -144,12 +149,22 @@ def test_jobs_and_scheduler_together_is_a_usage_error(work, cluster):
 def test_compare_verifies_on_the_cluster(cluster, tmp_path):
     rng = np.random.default_rng(1)
     np.savez(tmp_path / "d.npz", X=rng.uniform(-1, 1, (300, 2)), y=rng.integers(1, 3, 300))
-    result = run("compare", tmp_path / "d.npz", "--only", "zhang2017,vardi2022", "--scheduler", cluster,
-                 "--sample", "50", "--keep", tmp_path / "kept", "--json")
+    result = run(
+        "compare",
+        tmp_path / "d.npz",
+        "--only",
+        "zhang2017,vardi2022",
+        "--scheduler",
+        cluster,
+        "--sample",
+        "50",
+        "--keep",
+        tmp_path / "kept",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)["rows"]
-    assert [(r["construction"], r["outcome"]) for r in rows] == [("zhang2017", "certified"),
-                                                                ("vardi2022", "certified")]
+    assert [(r["construction"], r["outcome"]) for r in rows] == [("zhang2017", "certified"), ("vardi2022", "certified")]
     for name in ("zhang2017", "vardi2022"):
         cert = json.loads((tmp_path / "kept" / f"{name}.cert.json").read_text())
         assert cert["executor"] == {"kind": "dask", "workers": 2}
@@ -170,7 +185,6 @@ def test_the_pytest_plugin_checks_certificates_on_the_cluster(cluster, pytester,
         (pytester.path / name).write_bytes((work / name).read_bytes())
     result = pytester.runpytest("--netcert", "-q", "--netcert-scheduler", cluster, "--netcert-sample", "50")
     result.assert_outcomes(passed=1)
-    result = pytester.runpytest("--netcert", "-q", "--netcert-scheduler", "tcp://127.0.0.1:9",
-                                "--netcert-sample", "50")
+    result = pytester.runpytest("--netcert", "-q", "--netcert-scheduler", "tcp://127.0.0.1:9", "--netcert-sample", "50")
     result.assert_outcomes(failed=1)
     assert "cannot reach the Dask scheduler" in result.stdout.str()

@@ -3,6 +3,7 @@
 Expected digests, values and pairs are computed here independently from the
 spec text, with hashlib, fractions.Fraction and Python ints.
 """
+
 import hashlib
 import math
 import random
@@ -21,6 +22,7 @@ from netcert.errors import DatasetError
 
 
 # ---------------------------------------------------------------- helpers
+
 
 def frac(q) -> Fraction:
     return Fraction(int(q.numerator), int(q.denominator))
@@ -109,6 +111,7 @@ def check_separation(ds):
 
 # ---------------------------------------------------------------- .npz refusals
 
+
 def test_nan_in_X_names_file_and_index(tmp_path):
     X = np.arange(12, dtype=np.float64).reshape(4, 3)
     X[2, 1] = np.nan
@@ -148,13 +151,16 @@ def test_mismatched_lengths(tmp_path):
     refused(path, "3", "4")
 
 
-@pytest.mark.parametrize("X, y, what", [
-    (np.arange(3.0), np.arange(3), "X"),
-    (np.zeros((2, 2, 2)), np.arange(2), "X"),
-    (np.float64(1.0), np.arange(1), "X"),
-    (np.zeros((3, 2)), np.zeros((3, 1)), "y"),
-    (np.zeros((3, 2)), np.int64(1), "y"),
-])
+@pytest.mark.parametrize(
+    "X, y, what",
+    [
+        (np.arange(3.0), np.arange(3), "X"),
+        (np.zeros((2, 2, 2)), np.arange(2), "X"),
+        (np.float64(1.0), np.arange(1), "X"),
+        (np.zeros((3, 2)), np.zeros((3, 1)), "y"),
+        (np.zeros((3, 2)), np.int64(1), "y"),
+    ],
+)
 def test_rank_errors(tmp_path, X, y, what):
     path = save_npz(tmp_path, X=X, y=y)
     message = refused(path, "rank")
@@ -176,17 +182,20 @@ def test_other_keys_are_ignored(tmp_path):
     assert ds.n == 2 and ds.d == 2
 
 
-@pytest.mark.parametrize("which, array", [
-    ("X", np.array([[True, False], [False, True]])),
-    ("y", np.array([True, False])),
-    ("X", np.array([[1 + 2j, 0], [0, 1]])),
-    ("y", np.array([1j, 2])),
-    ("X", np.array([["a", "b"], ["c", "d"]])),
-    ("y", np.array(["a", "b"])),
-    ("X", np.array([[b"a", b"b"], [b"c", b"d"]])),
-    ("X", np.array([["2020-01-01", "2020-01-02"], ["2020-01-03", "2020-01-04"]], dtype="datetime64[D]")),
-    ("y", np.array([1, 2], dtype="timedelta64[s]")),
-])
+@pytest.mark.parametrize(
+    "which, array",
+    [
+        ("X", np.array([[True, False], [False, True]])),
+        ("y", np.array([True, False])),
+        ("X", np.array([[1 + 2j, 0], [0, 1]])),
+        ("y", np.array([1j, 2])),
+        ("X", np.array([["a", "b"], ["c", "d"]])),
+        ("y", np.array(["a", "b"])),
+        ("X", np.array([[b"a", b"b"], [b"c", b"d"]])),
+        ("X", np.array([["2020-01-01", "2020-01-02"], ["2020-01-03", "2020-01-04"]], dtype="datetime64[D]")),
+        ("y", np.array([1, 2], dtype="timedelta64[s]")),
+    ],
+)
 def test_refused_dtypes(tmp_path, which, array):
     arrays = {"X": np.eye(2), "y": np.arange(2)}
     arrays[which] = array
@@ -248,6 +257,7 @@ def test_conflicting_duplicates_across_dtypes_and_real_labels(tmp_path):
 
 # ---------------------------------------------------------------- merging
 
+
 def test_same_label_duplicates_are_merged(tmp_path):
     X = np.array([[1.0, 2.0], [3.0, 4.0], [1.0, 2.0], [5.0, 6.0], [3.0, 4.0], [1.0, 2.0]])
     y = np.array([0, 1, 0, 2, 1, 0])
@@ -284,6 +294,7 @@ def test_separation_indices_refer_to_distinct_points(tmp_path):
 
 # ---------------------------------------------------------------- exact conversion and digest
 
+
 def test_float32_and_float64_files_have_one_digest(tmp_path):
     rng = np.random.default_rng(0)
     X32 = rng.standard_normal((30, 4)).astype(np.float32)
@@ -295,8 +306,9 @@ def test_float32_and_float64_files_have_one_digest(tmp_path):
     assert points(a) == points(b)
     assert a.digest == spec_digest(exact_rows(X32.astype(np.float64)), y.tolist())
     # The same exact values written as decimals in a CSV file: one digest again.
-    text = "\n".join(",".join(str(Decimal(float(v))) for v in row) + f",{label}"
-                     for row, label in zip(X32.tolist(), y.tolist()))
+    text = "\n".join(
+        ",".join(str(Decimal(float(v))) for v in row) + f",{label}" for row, label in zip(X32.tolist(), y.tolist())
+    )
     c = dataset.load(write_csv(tmp_path, "x0,x1,x2,x3,label\n" + text + "\n"))
     assert c.digest == a.digest
     assert points(c) == points(a)
@@ -314,12 +326,14 @@ def test_float_values_are_the_dyadic_rationals_they_denote(tmp_path):
 
 def test_csv_decimal_is_exact_not_the_float(tmp_path):
     ds = dataset.load(write_csv(tmp_path, "0.1,+2.50,-1.5e-3,1E2,3/6,-4/10,0\n"))
-    assert points(ds) == [(Fraction(1, 10), Fraction(5, 2), Fraction(-3, 2000), Fraction(100),
-                           Fraction(1, 2), Fraction(-2, 5))]
+    assert points(ds) == [
+        (Fraction(1, 10), Fraction(5, 2), Fraction(-3, 2000), Fraction(100), Fraction(1, 2), Fraction(-2, 5))
+    ]
     assert [frac(v) for v in ds.labels] == [0]
     assert ds.label_kind == "integer"
-    assert ds.digest == spec_digest([[Fraction(1, 10), Fraction(5, 2), Fraction(-3, 2000), 100,
-                                      Fraction(1, 2), Fraction(-2, 5)]], [0])
+    assert ds.digest == spec_digest(
+        [[Fraction(1, 10), Fraction(5, 2), Fraction(-3, 2000), 100, Fraction(1, 2), Fraction(-2, 5)]], [0]
+    )
     assert frac(ds.point(0)[0]) != Fraction(0.1)
 
 
@@ -334,8 +348,7 @@ def test_float16_values(tmp_path):
     assert ds.digest == spec_digest([list(r) for r in expected], [Fraction(1, 2), -1])
 
 
-@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32,
-                                   np.uint64])
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64])
 def test_integer_dtypes(tmp_path, dtype):
     info = np.iinfo(dtype)
     X = np.array([[info.min, info.max], [0, 1], [info.max, info.min]], dtype=dtype)
@@ -344,8 +357,9 @@ def test_integer_dtypes(tmp_path, dtype):
     assert ds.label_kind == "integer"
     assert points(ds) == [(int(info.min), int(info.max)), (0, 1), (int(info.max), int(info.min))]
     assert [frac(v) for v in ds.labels] == [int(info.max), 0, int(info.min)]
-    assert ds.digest == spec_digest([[int(info.min), int(info.max)], [0, 1], [int(info.max), int(info.min)]],
-                                    [int(info.max), 0, int(info.min)])
+    assert ds.digest == spec_digest(
+        [[int(info.min), int(info.max)], [0, 1], [int(info.max), int(info.min)]], [int(info.max), 0, int(info.min)]
+    )
 
 
 def test_uint64_big_values_exact(tmp_path):
@@ -397,6 +411,7 @@ def test_from_arrays_matches_load(tmp_path):
 
 # ---------------------------------------------------------------- .csv
 
+
 def test_csv_header_and_blank_lines(tmp_path):
     ds = dataset.load(write_csv(tmp_path, "a, b ,label\n\n 1 , 2 , 3 \n   \n4,5,6\n\n"))
     assert ds.n == 2 and ds.d == 2
@@ -419,8 +434,30 @@ def test_csv_unparsable_field_names_line_and_column(tmp_path):
     refused(write_csv(tmp_path, "1,2,3\n4,5,six\n", "l.csv"), "line 2", "label")
 
 
-@pytest.mark.parametrize("field", ["1.", ".5", "-.5", "1.e3", "1e", "e3", "1/", "/2", "1/2/3", "0x10", "inf",
-                                   "nan", "1,5".replace(",", ";"), "1 2", "--1", "+-1", "1/2e3", "½", "1_000"])
+@pytest.mark.parametrize(
+    "field",
+    [
+        "1.",
+        ".5",
+        "-.5",
+        "1.e3",
+        "1e",
+        "e3",
+        "1/",
+        "/2",
+        "1/2/3",
+        "0x10",
+        "inf",
+        "nan",
+        "1,5".replace(",", ";"),
+        "1 2",
+        "--1",
+        "+-1",
+        "1/2e3",
+        "½",
+        "1_000",
+    ],
+)
 def test_csv_refused_literals(tmp_path, field):
     refused(write_csv(tmp_path, f"0,1\n{field},2\n"), "line 2", "column 1")
 
@@ -479,17 +516,31 @@ def test_csv_conflicting_duplicates(tmp_path):
 
 def test_csv_conflicting_duplicates_name_lines_and_the_label_column(tmp_path):
     # rows count from 0 like every index of a certificate; lines and columns from 1, as an editor shows them
-    refused(write_csv(tmp_path, "x,y\n\n1,2\n0.5,1\n1/2,2\n"),
-            "rows 1 and 2 (lines 4 and 5, labels 1 and 2)", "the label is column 2, the last")
+    refused(
+        write_csv(tmp_path, "x,y\n\n1,2\n0.5,1\n1/2,2\n"),
+        "rows 1 and 2 (lines 4 and 5, labels 1 and 2)",
+        "the label is column 2, the last",
+    )
 
 
 # ---------------------------------------------------------------- separation and max_sq_norm
 
-@pytest.mark.parametrize("n, d, seed", [
-    (2, 1, 0), (5, 3, 1), (60, 2, 2), (200, 4, 3),     # exact all-pairs path (n <= 200)
-    (300, 1, 4), (250, 2, 5), (260, 3, 6), (240, 16, 7),  # k-d tree path
-    (230, 17, 8), (260, 40, 9),                         # Gram path (d > 16)
-])
+
+@pytest.mark.parametrize(
+    "n, d, seed",
+    [
+        (2, 1, 0),
+        (5, 3, 1),
+        (60, 2, 2),
+        (200, 4, 3),  # exact all-pairs path (n <= 200)
+        (300, 1, 4),
+        (250, 2, 5),
+        (260, 3, 6),
+        (240, 16, 7),  # k-d tree path
+        (230, 17, 8),
+        (260, 40, 9),  # Gram path (d > 16)
+    ],
+)
 def test_min_sq_separation_random_floats(n, d, seed):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, d))

@@ -24,7 +24,8 @@ OUTSIDE = re.compile(r"\.\./shared|(perf|vardi|park|classic|threshold|formats|ae
 CITATION = re.compile(
     r"(docs/[\w./-]+?\.md)(?:'s)?"
     r"(?:,?\s+sections?\s+(\d+(?:\.\d+)?)(?:\s*(?:-|and|,)\s*(\d+(?:\.\d+)?))?"
-    r"|,\s+\"([^\"]+)\")?")
+    r"|,\s+\"([^\"]+)\")?"
+)
 
 
 # Files owned by engineers moving the evaluator into netcert/engine/ and editing the IR while these
@@ -114,7 +115,7 @@ def test_every_cited_page_and_section_exists(citation):
     for s in sections:
         assert s in numbers, f"{path}:{line} cites {page} section {s}; its numbered headings are {sorted(numbers)}"
     if heading is not None:
-        assert heading in titles, f"{path}:{line} cites {page}, \"{heading}\", which is not one of its headings"
+        assert heading in titles, f'{path}:{line} cites {page}, "{heading}", which is not one of its headings'
 
 
 def test_the_readme_is_a_front_page():

@@ -22,7 +22,7 @@ import cases
 
 def _rq(rng: random.Random, big: bool = False) -> Fraction:
     if big:
-        return Fraction(rng.randint(-2**300, 2**300), rng.choice([1, 3, 2**200]))
+        return Fraction(rng.randint(-(2**300), 2**300), rng.choice([1, 3, 2**200]))
     return Fraction(rng.randint(-40, 40), rng.choice([1, 2, 3, 4, 8, 5]))
 
 
@@ -47,16 +47,18 @@ def _random_network(seed: int, *, shared: bool, layered: bool, big: bool):
             net.add_neuron(G, f"h{layer}_{k}", layer=layer, activation=act, bias=_rq(rng, big), incoming=inc)
             cur.append(f"h{layer}_{k}")
         layers.append(cur)
-    net.add_neuron(G, "out", layer=4, activation="identity", bias=_rq(rng),
-                   incoming={v: _rq(rng) for v in layers[-1]})
+    net.add_neuron(G, "out", layer=4, activation="identity", bias=_rq(rng), incoming={v: _rq(rng) for v in layers[-1]})
     net.set_outputs(G, ["out"])
     assert not validate.errors(validate.validate(G))
     X = np.array([[rng.randint(-30, 30) / rng.choice([1, 2, 4, 1024]) for _ in range(d)] for _ in range(40)])
     return G, dataset.from_arrays(np.unique(X, axis=0), np.zeros(len(np.unique(X, axis=0))))
 
 
-CASES = [(seed, shared, layered, big) for seed in range(12) for shared, layered, big in
-         [(True, True, False), (False, True, False), (False, False, False), (True, True, True)]]
+CASES = [
+    (seed, shared, layered, big)
+    for seed in range(12)
+    for shared, layered, big in [(True, True, False), (False, True, False), (False, False, False), (True, True, True)]
+]
 
 
 @pytest.mark.parametrize("seed,shared,layered,big", CASES)
@@ -100,11 +102,23 @@ def test_unrelated_denominators_take_the_rational_path_and_stay_exact(seed):
     G = net.new_network(["x0", "x1"])
     hidden = []
     for k, p in enumerate(primes):
-        net.add_neuron(G, f"h{k}", layer=1, activation="relu", bias=_rq(rng),
-                       incoming={"x0": _rq(rng), "x1": Fraction(rng.randint(-9, 9) or 1, p)})
+        net.add_neuron(
+            G,
+            f"h{k}",
+            layer=1,
+            activation="relu",
+            bias=_rq(rng),
+            incoming={"x0": _rq(rng), "x1": Fraction(rng.randint(-9, 9) or 1, p)},
+        )
         hidden.append(f"h{k}")
-    net.add_neuron(G, "out", layer=2, activation="identity", bias=Fraction(1, 7),
-                   incoming={h: Fraction(rng.choice([-1, 1]), p) for h, p in zip(hidden, primes)})
+    net.add_neuron(
+        G,
+        "out",
+        layer=2,
+        activation="identity",
+        bias=Fraction(1, 7),
+        incoming={h: Fraction(rng.choice([-1, 1]), p) for h, p in zip(hidden, primes)},
+    )
     net.set_outputs(G, ["out"])
     X = np.array([[rng.randint(-30, 30) / 4, rng.randint(-30, 30) / 8] for _ in range(25)])
     data = dataset.from_arrays(np.unique(X, axis=0), np.zeros(len(np.unique(X, axis=0))))
@@ -163,10 +177,22 @@ def test_straight_line_function_computes_the_programs_values(seed, shared, layer
 def test_straight_line_splits_long_sums_and_binds_big_coefficients():
     G = net.new_network(["x"])
     for k in range(300):
-        net.add_neuron(G, f"h{k}", layer=1, activation=["relu", "identity", "threshold"][k % 3],
-                       bias=Fraction(k, 3), incoming={"x": Fraction(k - 150, 7) or 1})
-    net.add_neuron(G, "out", layer=2, activation="identity", bias=-2**200,
-                   incoming={f"h{k}": (2**100 + k) * (-1)**k for k in range(300)})
+        net.add_neuron(
+            G,
+            f"h{k}",
+            layer=1,
+            activation=["relu", "identity", "threshold"][k % 3],
+            bias=Fraction(k, 3),
+            incoming={"x": Fraction(k - 150, 7) or 1},
+        )
+    net.add_neuron(
+        G,
+        "out",
+        layer=2,
+        activation="identity",
+        bias=-(2**200),
+        incoming={f"h{k}": (2**100 + k) * (-1) ** k for k in range(300)},
+    )
     net.set_outputs(G, ["out"])
     data = dataset.from_arrays(np.array([[-3.5], [0.25], [7.0]]), np.zeros(3))
     program = evaluate.compile_network(G, data.scale)
@@ -175,8 +201,9 @@ def test_straight_line_splits_long_sums_and_binds_big_coefficients():
 
 
 @pytest.mark.parametrize("seed,shared,layered,big", CASES[1::4])
-def test_runs_that_time_the_straight_line_function_report_the_same_mismatches(seed, shared, layered, big,
-                                                                               monkeypatch, python_per_point):
+def test_runs_that_time_the_straight_line_function_report_the_same_mismatches(
+    seed, shared, layered, big, monkeypatch, python_per_point
+):
     G, data = _random_network(seed, shared=shared, layered=layered, big=big)
     wrong = set(range(0, data.n, 5))
     data = _labelled_by_oracle(G, data, wrong=wrong)
@@ -187,6 +214,7 @@ def test_runs_that_time_the_straight_line_function_report_the_same_mismatches(se
     def counted(*args):
         run = compiled(*args)
         return lambda point: calls.append(point) or run(point)
+
     monkeypatch.setattr(straightline, "compile_program", counted)
     assert data.n > 9
     for straight_time, straight_points in ((0.5, data.n - 6), (2.0, 3)):  # reuse timed at 1.0
@@ -219,8 +247,9 @@ def test_a_process_times_each_program_once(monkeypatch, python_per_point):
 @pytest.mark.parametrize("seed", range(3))
 def test_straight_line_function_divides_rational_fallback_classes_as_forward(seed):
     G = cases.exploding_scales_network()
-    data = dataset.from_arrays(np.array([[x / 8] for x in random.Random(seed).sample(range(-80, 80), 12)]),
-                               np.zeros(12))
+    data = dataset.from_arrays(
+        np.array([[x / 8] for x in random.Random(seed).sample(range(-80, 80), 12)]), np.zeros(12)
+    )
     program = evaluate.compile_network(G, data.scale)
     assert any(type(s).__name__ == "RatNode" for s in program.steps)
     run = straightline.compile_program(program, pointwise.table_value, mpz, mpq)

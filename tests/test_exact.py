@@ -3,6 +3,7 @@
 Expected values are computed here independently, with Python ints and
 fractions.Fraction, never with netcert's own helpers.
 """
+
 import math
 import random
 import time
@@ -14,8 +15,18 @@ import pytest
 
 from netcert import exact
 from netcert.errors import InputError, NumberError
-from netcert.exact import (DEFAULT_MAX_BITS, bitlen, bits, float_to_rat, format_rational, is_exact, max_bits,
-                           parse_rational, storage_bits, to_rat)
+from netcert.exact import (
+    DEFAULT_MAX_BITS,
+    bitlen,
+    bits,
+    float_to_rat,
+    format_rational,
+    is_exact,
+    max_bits,
+    parse_rational,
+    storage_bits,
+    to_rat,
+)
 
 
 def frac(q) -> Fraction:
@@ -25,23 +36,27 @@ def frac(q) -> Fraction:
 
 # ---------------------------------------------------------------- parse: accepted
 
-@pytest.mark.parametrize("text, value", [
-    ("0", Fraction(0)),
-    ("1", Fraction(1)),
-    ("-1", Fraction(-1)),
-    ("7", Fraction(7)),
-    ("3/8", Fraction(3, 8)),
-    ("-3/8", Fraction(-3, 8)),
-    ("-1125899906842624/3", Fraction(-1125899906842624, 3)),
-    ("10", Fraction(10)),
-    ("100/3", Fraction(100, 3)),
-    ("0x0", Fraction(0)),
-    ("0x1f", Fraction(31)),
-    ("-0x1f", Fraction(-31)),
-    ("0x3/0x8", Fraction(3, 8)),
-    ("-0xff/0x100", Fraction(-255, 256)),
-    ("0xa", Fraction(10)),
-])
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("0", Fraction(0)),
+        ("1", Fraction(1)),
+        ("-1", Fraction(-1)),
+        ("7", Fraction(7)),
+        ("3/8", Fraction(3, 8)),
+        ("-3/8", Fraction(-3, 8)),
+        ("-1125899906842624/3", Fraction(-1125899906842624, 3)),
+        ("10", Fraction(10)),
+        ("100/3", Fraction(100, 3)),
+        ("0x0", Fraction(0)),
+        ("0x1f", Fraction(31)),
+        ("-0x1f", Fraction(-31)),
+        ("0x3/0x8", Fraction(3, 8)),
+        ("-0xff/0x100", Fraction(-255, 256)),
+        ("0xa", Fraction(10)),
+    ],
+)
 def test_parse_accepts_canonical(text, value):
     q = parse_rational(text)
     assert isinstance(q, exact.Rat)
@@ -57,52 +72,73 @@ def test_parse_returns_lowest_terms_positive_denominator():
 
 # ---------------------------------------------------------------- parse: refused
 
-@pytest.mark.parametrize("text", [
-    "-0",          # no negative zero
-    "6/4",         # not in lowest terms
-    "0/5",         # zero must be written "0"
-    "5/1",         # denominator 1 written out
-    "0/1",
-    "-5/1",
-    "007",         # leading zeros
-    "00",
-    "-007",
-    "1/02",
-    "0x1F",        # upper-case hex digits
-    "0X1f",        # upper-case prefix
-    "0x01",        # leading zero in hex
-    "0x6/0x4",     # hex not in lowest terms
-    "0x5/0x1",     # hex denominator 1
-    "-0x0",        # hex negative zero
-    "0x1/3",       # mixed forms
-    "1/0x3",
-    "1.5",         # a float literal
-    "1e3",
-    "1.0",
-    "inf",
-    "nan",
-    "+1",          # no plus sign
-    " 1",          # no white space
-    "1 ",
-    "1\n",         # not even a trailing newline
-    "",
-    "-",
-    "/2",
-    "1/",
-    "1/0",         # zero denominator
-    "1/-2",        # negative denominator
-    "--1",
-    "1/2/3",
-    "0x",
-    "\u0661",      # a non-ASCII digit
-])
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "-0",  # no negative zero
+        "6/4",  # not in lowest terms
+        "0/5",  # zero must be written "0"
+        "5/1",  # denominator 1 written out
+        "0/1",
+        "-5/1",
+        "007",  # leading zeros
+        "00",
+        "-007",
+        "1/02",
+        "0x1F",  # upper-case hex digits
+        "0X1f",  # upper-case prefix
+        "0x01",  # leading zero in hex
+        "0x6/0x4",  # hex not in lowest terms
+        "0x5/0x1",  # hex denominator 1
+        "-0x0",  # hex negative zero
+        "0x1/3",  # mixed forms
+        "1/0x3",
+        "1.5",  # a float literal
+        "1e3",
+        "1.0",
+        "inf",
+        "nan",
+        "+1",  # no plus sign
+        " 1",  # no white space
+        "1 ",
+        "1\n",  # not even a trailing newline
+        "",
+        "-",
+        "/2",
+        "1/",
+        "1/0",  # zero denominator
+        "1/-2",  # negative denominator
+        "--1",
+        "1/2/3",
+        "0x",
+        "\u0661",  # a non-ASCII digit
+    ],
+)
 def test_parse_refuses_non_canonical(text):
     with pytest.raises(NumberError):
         parse_rational(text)
 
 
-@pytest.mark.parametrize("value", [1, 0, -3, 1.5, 0.0, float("nan"), None, b"1", True, [1],
-                                   gmpy2.mpq(1, 2), gmpy2.mpz(3), Fraction(1, 2), np.int64(1)])
+@pytest.mark.parametrize(
+    "value",
+    [
+        1,
+        0,
+        -3,
+        1.5,
+        0.0,
+        float("nan"),
+        None,
+        b"1",
+        True,
+        [1],
+        gmpy2.mpq(1, 2),
+        gmpy2.mpz(3),
+        Fraction(1, 2),
+        np.int64(1),
+    ],
+)
 def test_parse_refuses_non_strings(value):
     with pytest.raises(NumberError):
         parse_rational(value)
@@ -116,6 +152,7 @@ def test_number_error_is_an_input_error_with_exit_code_3():
 
 
 # ---------------------------------------------------------------- parse: size limit
+
 
 def test_default_limit_is_a_million_bits(monkeypatch):
     monkeypatch.delenv("NETCERT_MAX_BITS", raising=False)
@@ -163,8 +200,8 @@ def test_env_limit_refuses_quickly(monkeypatch):
 def test_limit_is_on_the_true_bit_length(monkeypatch, limit):
     """A part of exactly `limit` bits is accepted, one of `limit + 1` bits refused, in both forms."""
     monkeypatch.setenv("NETCERT_MAX_BITS", str(limit))
-    top = (1 << limit) - 1          # limit bits
-    over = 1 << limit               # limit + 1 bits
+    top = (1 << limit) - 1  # limit bits
+    over = 1 << limit  # limit + 1 bits
     assert int(parse_rational(str(top)).numerator) == top
     assert int(parse_rational(f"-{top:#x}").numerator) == -top
     if top > 1:
@@ -225,21 +262,25 @@ def test_not_in_lowest_terms_refused_for_big_numbers():
 
 # ---------------------------------------------------------------- format
 
-@pytest.mark.parametrize("value, text", [
-    (0, "0"),
-    (-0, "0"),
-    (5, "5"),
-    (-5, "-5"),
-    (gmpy2.mpz(12), "12"),
-    (gmpy2.mpq(6, 4), "3/2"),
-    (gmpy2.mpq(-6, 4), "-3/2"),
-    (gmpy2.mpq(6, -4), "-3/2"),
-    (gmpy2.mpq(10, 5), "2"),
-    (gmpy2.mpq(0, 7), "0"),
-    (Fraction(-10, 4), "-5/2"),
-    (Fraction(8, 4), "2"),
-    (2**200, str(2**200)),
-])
+
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (0, "0"),
+        (-0, "0"),
+        (5, "5"),
+        (-5, "-5"),
+        (gmpy2.mpz(12), "12"),
+        (gmpy2.mpq(6, 4), "3/2"),
+        (gmpy2.mpq(-6, 4), "-3/2"),
+        (gmpy2.mpq(6, -4), "-3/2"),
+        (gmpy2.mpq(10, 5), "2"),
+        (gmpy2.mpq(0, 7), "0"),
+        (Fraction(-10, 4), "-5/2"),
+        (Fraction(8, 4), "2"),
+        (2**200, str(2**200)),
+    ],
+)
 def test_format_rational(value, text):
     assert format_rational(value) == text
 
@@ -253,8 +294,8 @@ def test_format_refuses_inexact(value):
 def test_format_parse_round_trip_random():
     rng = random.Random(0)
     for _ in range(2000):
-        p = rng.randint(-(2**rng.randint(0, 300)), 2**rng.randint(0, 300))
-        q = rng.randint(1, 2**rng.randint(1, 300))
+        p = rng.randint(-(2 ** rng.randint(0, 300)), 2 ** rng.randint(0, 300))
+        q = rng.randint(1, 2 ** rng.randint(1, 300))
         value = Fraction(p, q)
         text = format_rational(value)
         # The canonical decimal form of section 1, written independently.
@@ -285,31 +326,37 @@ def test_to_rat_and_is_exact():
 
 # ---------------------------------------------------------------- floats
 
+
 def test_float_to_rat_is_exact_on_random_floats():
     rng = np.random.default_rng(1)
-    values = np.concatenate([
-        rng.standard_normal(500),
-        rng.standard_normal(200) * 10.0 ** rng.integers(-300, 300, 200),
-        rng.standard_normal(100).astype(np.float32).astype(np.float64),
-        rng.standard_normal(100).astype(np.float16).astype(np.float64),
-    ])
+    values = np.concatenate(
+        [
+            rng.standard_normal(500),
+            rng.standard_normal(200) * 10.0 ** rng.integers(-300, 300, 200),
+            rng.standard_normal(100).astype(np.float32).astype(np.float64),
+            rng.standard_normal(100).astype(np.float16).astype(np.float64),
+        ]
+    )
     for x in values.tolist():
         q = float_to_rat(x)
-        assert frac(q) == Fraction(x)          # Fraction(float) is exact
+        assert frac(q) == Fraction(x)  # Fraction(float) is exact
         assert float(frac(q)) == x
 
 
-@pytest.mark.parametrize("x, expected", [
-    (0.1, Fraction(3602879701896397, 36028797018963968)),
-    (0.5, Fraction(1, 2)),
-    (-2.0, Fraction(-2)),
-    (0.0, Fraction(0)),
-    (-0.0, Fraction(0)),
-    (5e-324, Fraction(1, 2**1074)),                      # smallest subnormal
-    (2.2250738585072014e-308, Fraction(1, 2**1022)),     # smallest normal
-    (1.7976931348623157e308, Fraction((2**53 - 1) * 2**971)),
-    (2.0**-1074 * 3, Fraction(3, 2**1074)),
-])
+@pytest.mark.parametrize(
+    "x, expected",
+    [
+        (0.1, Fraction(3602879701896397, 36028797018963968)),
+        (0.5, Fraction(1, 2)),
+        (-2.0, Fraction(-2)),
+        (0.0, Fraction(0)),
+        (-0.0, Fraction(0)),
+        (5e-324, Fraction(1, 2**1074)),  # smallest subnormal
+        (2.2250738585072014e-308, Fraction(1, 2**1022)),  # smallest normal
+        (1.7976931348623157e308, Fraction((2**53 - 1) * 2**971)),
+        (2.0**-1074 * 3, Fraction(3, 2**1074)),
+    ],
+)
 def test_float_to_rat_values(x, expected):
     q = float_to_rat(x)
     assert frac(q) == expected
@@ -331,6 +378,7 @@ def test_float_to_rat_refuses_non_finite(x):
 
 # ---------------------------------------------------------------- bit measures
 
+
 def test_bitlen():
     assert bitlen(0) == 0
     assert bitlen(1) == 1
@@ -340,8 +388,10 @@ def test_bitlen():
     assert bitlen(2**1000) == 1001
 
 
-@pytest.mark.parametrize("p, q", [(1, 1), (-1, 1), (1, 2), (3, 8), (-1025, 3), (3, 1024), (2**70, 3**50),
-                                  (-(3**50), 2**70 + 1), (7, 1), (255, 256)])
+@pytest.mark.parametrize(
+    "p, q",
+    [(1, 1), (-1, 1), (1, 2), (3, 8), (-1025, 3), (3, 1024), (2**70, 3**50), (-(3**50), 2**70 + 1), (7, 1), (255, 256)],
+)
 def test_bits_and_storage_bits_definitions(p, q):
     value = gmpy2.mpq(p, q)
     # bits(p/q) = max(bitlen|p|, bitlen q); storage = bitlen|p| + bitlen q (lowest terms).
@@ -350,7 +400,7 @@ def test_bits_and_storage_bits_definitions(p, q):
 
 
 def test_bits_use_lowest_terms():
-    value = gmpy2.mpq(6, 4)   # = 3/2
+    value = gmpy2.mpq(6, 4)  # = 3/2
     assert bits(value) == 2
     assert storage_bits(value) == 4
 

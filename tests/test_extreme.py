@@ -68,7 +68,15 @@ def refused(code: int, err: str, *words: str) -> None:
 
 
 def test_ceil_log2_and_ceil_root_are_exact_where_floats_are_not():
-    assert [exactmath.ceil_log2_int(q) for q in (1, 2, 3, 4, mpq(1, 3), mpq(1, 4), mpq(5, 4))] == [0, 1, 2, 2, -1, -2, 1]
+    assert [exactmath.ceil_log2_int(q) for q in (1, 2, 3, 4, mpq(1, 3), mpq(1, 4), mpq(5, 4))] == [
+        0,
+        1,
+        2,
+        2,
+        -1,
+        -2,
+        1,
+    ]
     big = 2**3000 + 1  # float(big) overflows; log2 of its float neighbour would say 3000
     assert exactmath.ceil_log2_int(big) == 3001 and exactmath.ceil_log2_int(mpq(1, big)) == -3000
     assert exactmath.ceil_log2_ratio(6, 4) == 1 and exactmath.ceil_log2_ratio(4, 4) == 0
@@ -86,7 +94,9 @@ def test_pi_bracket_and_lemma4_bound():
     assert lo < hi and hi - lo <= mpq(1, 2**300)
     assert lo < Fraction(355, 113) and hi > Fraction(333, 106)
     digits = sympy.pi.evalf(110)  # the reference only, in the test
-    assert abs(Fraction(str(digits)) - Fraction(int(lo.numerator), int(lo.denominator))) < Fraction(1, 10**85)  # 2^-300 > 10^-91
+    assert abs(Fraction(str(digits)) - Fraction(int(lo.numerator), int(lo.denominator))) < Fraction(
+        1, 10**85
+    )  # 2^-300 > 10^-91
     assert park2021.lemma4_bound(8, 2, mpq(49)) == 398  # docs/constructions/park2021.md section 10
     # sqrt(q pi) for a q of 4000 bits: the answer squared brackets q pi
     q = mpq(3**2500 + 7, 5)
@@ -128,6 +138,7 @@ def test_float_data_from_1e_minus_300_to_1e290_certifies(tmp_path, name):
     assert code == 0 and "CERTIFIED" in out, out + err
     if name == "park2021":
         import json
+
         c = json.loads((tmp_path / "net.cert.json").read_text())["construction"]
         v = c["size"]["variables"]
         assert v["K0"] <= v["K0_lemma4_bound"] and v["K0"] > 2**1000  # Delta ~ 10^590
@@ -211,9 +222,14 @@ def test_decimals_beyond_the_float64_range_build_or_refuse(tmp_path, name):
 
 
 PRIMES_600 = {  # outcome at NETCERT_MAX_BITS = 10000 (a 6,256-bit column scale): built, or the limit named
-    "zhang2017": "bits per network", "vardi2022": "certified", "baum1988": "certified",
-    "bubeck2020": "bits per number", "yun2019": "bits per number", "park2021": "bits per network",
-    "rajput2021": "float64 range"}
+    "zhang2017": "bits per network",
+    "vardi2022": "certified",
+    "baum1988": "certified",
+    "bubeck2020": "bits per number",
+    "yun2019": "bits per number",
+    "park2021": "bits per network",
+    "rajput2021": "float64 range",
+}
 
 
 @pytest.mark.parametrize("name", sorted(registry.CONSTRUCTIONS))

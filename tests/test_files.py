@@ -41,8 +41,13 @@ def test_files_take_the_umask_not_0600(tmp_path):
 
 def test_a_closed_stdout_is_not_a_refutation(tmp_path):
     """`netcert constructions | head -1`: the reader leaves; exit 141 (SIGPIPE's), no traceback, never 1."""
-    proc = subprocess.run(f"{sys.executable} -m netcert constructions | head -c 10 > /dev/null; "
-                          "echo ${PIPESTATUS[0]}", shell=True, executable="/bin/bash", capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(
+        f"{sys.executable} -m netcert constructions | head -c 10 > /dev/null; echo ${{PIPESTATUS[0]}}",
+        shell=True,
+        executable="/bin/bash",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.stdout.strip() in ("0", "141"), proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr

@@ -45,7 +45,7 @@ def test_kink_layer_gives_any_affine_function_on_each_block(seed):
     layer = blocks.kink_layer(parts)
     assert layer.width == 2 * len(parts) - 1
     for left, right in zip(parts, parts[1:]):
-        k = layer.kinks[1 + 2 * parts.index(left): 3 + 2 * parts.index(left)]
+        k = layer.kinks[1 + 2 * parts.index(left) : 3 + 2 * parts.index(left)]
         assert left[-1] == k[0] < k[1] <= right[0] and (k[1] - k[0]) & (k[1] - k[0] - 1) == 0
     targets = [(mpq(rng.randint(-9, 9), 2), mpq(rng.randint(-50, 50), 4)) for _ in parts]
     weights, bias = blocks.affine_per_block(layer, targets)

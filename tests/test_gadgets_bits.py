@@ -50,8 +50,11 @@ def _clamp01(z):
 def test_step_is_zero_left_of_alpha_one_right_of_alpha_plus_one(alpha):
     G = net.new_network(["x"])
     port = steps.step(G, "s", 1, Affine.of("x"), alpha)
-    ts = sorted({alpha + mpq(k, 8) for k in range(-48, 57)} | {mpq(k) for k in range(-8, 10)}
-                | {mpq(k, 2) for k in range(-16, 20)})
+    ts = sorted(
+        {alpha + mpq(k, 8) for k in range(-48, 57)}
+        | {mpq(k) for k in range(-8, 10)}
+        | {mpq(k, 2) for k in range(-16, 20)}
+    )
     got = _evaluate(G, port, 2, [[float(t)] for t in ts])
     for t, v in zip(ts, got):
         if t <= alpha:
@@ -210,8 +213,10 @@ def _block_points(alphas, M):
 @pytest.mark.parametrize("seed", range(2))
 def test_staircase_returns_the_block_value_on_every_block_interval(seed, M, group):
     alphas, V, A, H = _staircase_case(seed * 31 + M, M)
-    series = [steps.Series("v", mpq(V[0]), [mpq(V[j] - V[j - 1]) for j in range(1, M)]),
-              steps.Series("e", mpq(H) - A[0], [A[j - 1] - A[j] for j in range(1, M)], t_coef=mpq(1))]
+    series = [
+        steps.Series("v", mpq(V[0]), [mpq(V[j] - V[j - 1]) for j in range(1, M)]),
+        steps.Series("e", mpq(H) - A[0], [A[j - 1] - A[j] for j in range(1, M)], t_coef=mpq(1)),
+    ]
     pts = _block_points(alphas, M)
     ramps = [a + mpq(1, 2) for a in alphas]  # the middle of each step's ramp
     points = [[float(t)] for _, t in pts] + [[float(t)] for t in ramps]
@@ -233,7 +238,7 @@ def test_staircase_returns_the_block_value_on_every_block_interval(seed, M, grou
     for (J, t), v, e in zip(pts, results["v"], results["e"]):
         assert v == V[J - 1], (J, t)
         assert e == t - A[J - 1] + H, (J, t)
-    for j, (t, v) in enumerate(zip(ramps, results["v"][len(pts):]), start=2):
+    for j, (t, v) in enumerate(zip(ramps, results["v"][len(pts) :]), start=2):
         assert v == mpq(V[j - 2] + V[j - 1], 2), t
 
 
@@ -245,8 +250,10 @@ def test_wide_staircase_equals_narrow_with_a_group_covering_every_step():
         G = net.new_network(["x"])
         st = steps.staircase(G, "S", 1, Affine.of("x"), alphas, series, group)
         wiring.output(G, "out", 1 + st.layers, st.values["v"])
-        shapes.append(sorted((str(v), G.nodes[v][keys.LAYER], str(G.nodes[v].get(keys.BIAS))) for v in G)
-                      + sorted((str(u), str(v), str(w)) for u, v, w in G.edges(data=keys.WEIGHT)))
+        shapes.append(
+            sorted((str(v), G.nodes[v][keys.LAYER], str(G.nodes[v].get(keys.BIAS))) for v in G)
+            + sorted((str(u), str(v), str(w)) for u, v, w in G.edges(data=keys.WEIGHT))
+        )
     assert shapes[0] == shapes[1] == shapes[2]
 
 

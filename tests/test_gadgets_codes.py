@@ -70,8 +70,9 @@ def test_popcount_of_words():
 def test_edge_index_is_searchsorted():
     rng = np.random.default_rng(2)
     e = codes.EDGES
-    theta = np.concatenate([np.exp(rng.uniform(np.log(e[0]), np.log(np.pi), 20000)), e,
-                            np.nextafter(e, 0)[1:], np.nextafter(e, 4)[:-1]])
+    theta = np.concatenate(
+        [np.exp(rng.uniform(np.log(e[0]), np.log(np.pi), 20000)), e, np.nextafter(e, 0)[1:], np.nextafter(e, 4)[:-1]]
+    )
     assert (codes.edge_index(theta) == np.searchsorted(e, theta, side="right") - 1).all()
 
 
@@ -101,7 +102,7 @@ def test_lift_rounds_the_mean_half_to_even_and_takes_a_power_of_two_height():
     assert (L.D, L.grid, L.centre, L.h) == (1, 1, [1, 0], 2)
     rng = random.Random(0)
     for _ in range(20):
-        X = np.array([[rng.randint(-10**6, 10**6) for _ in range(3)] for _ in range(5)], dtype=float)
+        X = np.array([[rng.randint(-(10**6), 10**6) for _ in range(3)] for _ in range(5)], dtype=float)
         L = codes.lift(dataset.from_arrays(X, np.arange(5)))
         R2 = max(sum((v - c) ** 2 for v, c in zip(r, L.centre)) for r in L.X)
         assert L.h * L.h >= R2 > (L.h // 2) ** 2 or L.h == 1

@@ -37,8 +37,9 @@ def test_parity_tree_is_the_parity_of_every_row_on_every_input(f, seed):
         assert got == [sum(bits[i] for i in r) % 2 for r in rows], (bits, rows)
 
 
-@pytest.mark.parametrize("sizes,f", [([3, 4, 4, 4, 2], 16), ([1], 8), ([9, 1, 64, 65], 8), ([5, 2, 7], 2),
-                                     ([90] * 27, 8), ([13], 4)])
+@pytest.mark.parametrize(
+    "sizes,f", [([3, 4, 4, 4, 2], 16), ([1], 8), ([9, 1, 64, 65], 8), ([5, 2, 7], 2), ([90] * 27, 8), ([13], 4)]
+)
 def test_tree_shape_predicts_the_emitted_layers_and_nonzero_count(sizes, f):
     k = max(sizes)
     G, outs = _tree(k, [list(range(s)) for s in sizes], f)
@@ -60,7 +61,11 @@ def test_levels_is_the_least_power_reaching_s():
 def test_parity_block_weights_and_biases():
     G, outs = _tree(3, [[0, 1, 2]], 8)
     assert {v: G.nodes[v][keys.BIAS] for v in ("c1.u[0]", "c1.u[1]", "c1.u[2]", "c1.p[0]")} == {
-        "c1.u[0]": -1, "c1.u[1]": -2, "c1.u[2]": -3, "c1.p[0]": -1}
+        "c1.u[0]": -1,
+        "c1.u[1]": -2,
+        "c1.u[2]": -3,
+        "c1.p[0]": -1,
+    }
     assert {u: w for u, _, w in G.in_edges("c1.p[0]", data=keys.WEIGHT)} == {"c1.u[0]": 1, "c1.u[1]": -1, "c1.u[2]": 1}
     assert all(w == 1 for _, _, w in G.in_edges("c1.u[1]", data=keys.WEIGHT))
 
@@ -71,7 +76,7 @@ def test_one_hot_fires_exactly_for_the_chunk_value(widths):
     inputs = [f"a[{i}]" for i in range(k)]
     G = net.new_network(inputs)
     starts = [sum(widths[:j]) for j in range(len(widths))]
-    chunks = [inputs[s:s + w] for s, w in zip(starts, widths)]
+    chunks = [inputs[s : s + w] for s, w in zip(starts, widths)]
     hot = threshold.one_hot(G, "hot", 1, chunks)
     net.set_outputs(G, hot)
     assert len(hot) == sum(2**w for w in widths)

@@ -4,6 +4,7 @@ ends (SIGKILL, SIGTERM, SIGINT), and a worker that dies is an error, never a wai
 Each run starts in a session of its own, so that its processes can be found in /proc even once an
 orphan has been adopted by init: a process's session survives its parent. Linux only (/proc).
 """
+
 import multiprocessing as mp
 import os
 import signal
@@ -57,8 +58,13 @@ def _until(condition, seconds: float) -> bool:
 
 
 def _start(args: list, cwd: Path, stderr: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, *map(str, args)], cwd=cwd, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=stderr.open("w"))
+    return subprocess.Popen(
+        [sys.executable, *map(str, args)],
+        cwd=cwd,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=stderr.open("w"),
+    )
 
 
 def _kill_all(sid: int) -> None:
@@ -98,8 +104,9 @@ def test_sigkill_of_the_parent_kills_every_worker(tmp_path, shape, guard):
     (tmp_path / "driver.py").write_text(DRIVER)
     p = _start(["driver.py", shape, guard], tmp_path, tmp_path / "err.txt")
     try:
-        assert _until(lambda: len(list(tmp_path.glob("*.nap"))) == NAPPING[shape], START_WITHIN), \
-            (tmp_path / "err.txt").read_text()
+        assert _until(lambda: len(list(tmp_path.glob("*.nap"))) == NAPPING[shape], START_WITHIN), (
+            tmp_path / "err.txt"
+        ).read_text()
         assert p.poll() is None and len(_session(p.pid)) == 1 + NAPPING[shape] + (shape == "beside")
         os.kill(p.pid, signal.SIGKILL)
         assert p.wait(10) == -signal.SIGKILL
@@ -110,6 +117,7 @@ def test_sigkill_of_the_parent_kills_every_worker(tmp_path, shape, guard):
 
 
 # -- Lifeline and dead workers, in this process ----------------------------------------------------
+
 
 def test_a_child_whose_parent_died_before_it_was_guarded_dies():
     """The race PR_SET_PDEATHSIG alone leaves open: the parent gone before prctl ran. Simulated by a
@@ -173,16 +181,33 @@ def work(tmp_path_factory):
     return root
 
 
-@pytest.mark.parametrize("how, exit_code", [
-    ("SIGKILL", -signal.SIGKILL),
-    ("SIGTERM", -signal.SIGTERM),
-    ("SIGINT", 130),  # kill -INT: the main process only
-    ("SIGINT to the group", 130),  # Ctrl-C in a terminal: every process of the foreground group
-])
+@pytest.mark.parametrize(
+    "how, exit_code",
+    [
+        ("SIGKILL", -signal.SIGKILL),
+        ("SIGTERM", -signal.SIGTERM),
+        ("SIGINT", 130),  # kill -INT: the main process only
+        ("SIGINT to the group", 130),  # Ctrl-C in a terminal: every process of the foreground group
+    ],
+)
 def test_an_interrupted_verify_leaves_no_worker(work, tmp_path, how, exit_code):
     err = tmp_path / "err.txt"
-    p = _start(["-m", "netcert", "verify", work / "net.json", "--data", work / "data.npz",
-                "-o", tmp_path / "net.cert.json", "--jobs", "2"], tmp_path, err)
+    p = _start(
+        [
+            "-m",
+            "netcert",
+            "verify",
+            work / "net.json",
+            "--data",
+            work / "data.npz",
+            "-o",
+            tmp_path / "net.cert.json",
+            "--jobs",
+            "2",
+        ],
+        tmp_path,
+        err,
+    )
     try:
         # the main process, the Beside child, and at least one pool worker
         assert _until(lambda: len(_session(p.pid)) >= 3 or p.poll() is not None, START_WITHIN)

@@ -2,6 +2,7 @@
 
 Expected bytes and digests are built here independently from the spec text.
 """
+
 import gzip
 import hashlib
 import json
@@ -20,25 +21,33 @@ from netcert.ir import network as net
 
 # ---------------------------------------------------------------- hand-built networks
 
+
 def layered_net():
     """2 inputs, 3 ReLUs, 1 identity output; every number chosen to exercise the bit measures.
 
     weights: x0->h0 1/2, x1->h0 -3, x0->h1 7, x1->h2 1025/3, h0->o 1, h1->o -1/4, h2->o 2
     biases:  h0 0, h1 5/3, h2 -1, o 0
     """
-    G = net.new_network(["x0", "x1"], construction={"name": "hand", "options": {"k": 1}, "reference": "test"},
-                        dataset="ab" * 32)
+    G = net.new_network(
+        ["x0", "x1"], construction={"name": "hand", "options": {"k": 1}, "reference": "test"}, dataset="ab" * 32
+    )
     net.add_neuron(G, "h0", layer=1, activation="relu", bias=0, incoming={"x0": mpq(1, 2), "x1": -3})
     net.add_neuron(G, "h1", layer=1, activation="relu", bias=Fraction(5, 3), incoming={"x0": 7, "x1": 0})
     net.add_neuron(G, "h2", layer=1, activation="relu", bias=-1, incoming=[("x1", mpq(1025, 3))])
-    net.add_neuron(G, "o", layer=2, activation="identity", bias=0,
-                   incoming={"h0": 1, "h1": mpq(-1, 4), "h2": 2})
+    net.add_neuron(G, "o", layer=2, activation="identity", bias=0, incoming={"h0": 1, "h1": mpq(-1, 4), "h2": 2})
     net.set_outputs(G, ["o"])
     return G
 
 
-LAYERED_WEIGHTS = [Fraction(1, 2), Fraction(-3), Fraction(7), Fraction(1025, 3), Fraction(1), Fraction(-1, 4),
-                   Fraction(2)]
+LAYERED_WEIGHTS = [
+    Fraction(1, 2),
+    Fraction(-3),
+    Fraction(7),
+    Fraction(1025, 3),
+    Fraction(1),
+    Fraction(-1, 4),
+    Fraction(2),
+]
 LAYERED_BIASES = [Fraction(0), Fraction(5, 3), Fraction(-1), Fraction(0)]
 
 
@@ -64,19 +73,20 @@ def has(texts, *fragments):
 
 # ---------------------------------------------------------------- validate
 
+
 def test_valid_network_has_no_problems():
     assert validate.validate(layered_net()) == []
 
 
 def test_every_problem_reported_at_once():
     G = layered_net()
-    G.nodes["h1"][keys.ACTIVATION] = "sigmoid"               # unknown activation
-    G.add_edge("x0", "o", **{keys.WEIGHT: 0.5})               # float weight
-    G.add_edge("h2", "h0", **{keys.WEIGHT: mpq(0)})           # zero weight (and not upward)
-    G.add_edge("o", "h2", **{keys.WEIGHT: mpq(1)})            # backward edge, closing a cycle h2 -> o -> h2
-    G.nodes["x1"][keys.BIAS] = mpq(0)                         # input with a bias
-    G.graph[keys.OUTPUTS] = ["o", "x0"]                       # an output that is an input
-    G.graph[keys.INPUTS] = ["x0", "x1", "x0"]                 # a repeated input
+    G.nodes["h1"][keys.ACTIVATION] = "sigmoid"  # unknown activation
+    G.add_edge("x0", "o", **{keys.WEIGHT: 0.5})  # float weight
+    G.add_edge("h2", "h0", **{keys.WEIGHT: mpq(0)})  # zero weight (and not upward)
+    G.add_edge("o", "h2", **{keys.WEIGHT: mpq(1)})  # backward edge, closing a cycle h2 -> o -> h2
+    G.nodes["x1"][keys.BIAS] = mpq(0)  # input with a bias
+    G.graph[keys.OUTPUTS] = ["o", "x0"]  # an output that is an input
+    G.graph[keys.INPUTS] = ["x0", "x1", "x0"]  # a repeated input
     net.add_neuron(G, "dead", layer=1, activation="relu", bias=0, incoming={"x0": 1})
     problems = validate.validate(G)
     errors = [str(p) for p in validate.errors(problems)]
@@ -125,19 +135,19 @@ def test_duplicate_outputs():
 
 def test_input_node_rules():
     G = layered_net()
-    G.graph[keys.INPUTS] = ["x0"]          # x1 is an input node not listed
+    G.graph[keys.INPUTS] = ["x0"]  # x1 is an input node not listed
     assert has(error_texts(G), "x1", "inputs")
 
     G = layered_net()
-    G.nodes["x1"][keys.LAYER] = 1           # an input outside layer 0
+    G.nodes["x1"][keys.LAYER] = 1  # an input outside layer 0
     assert has(error_texts(G), "x1", "layer 0")
 
     G = layered_net()
-    G.add_edge("x0", "x1", **{keys.WEIGHT: mpq(1)})   # an edge into an input
+    G.add_edge("x0", "x1", **{keys.WEIGHT: mpq(1)})  # an edge into an input
     assert has(error_texts(G), "x1", "incoming")
 
     G = layered_net()
-    G.graph[keys.INPUTS] = ["x0", "x1", "h0"]         # a listed input that is a neuron
+    G.graph[keys.INPUTS] = ["x0", "x1", "h0"]  # a listed input that is a neuron
     assert has(error_texts(G), "h0", "inputs")
 
 
@@ -151,7 +161,7 @@ def test_neuron_rules():
     assert has(error_texts(G), "h0", "bias")
 
     G = layered_net()
-    G.nodes["h0"][keys.BIAS] = "1/2"        # strings belong to the file, not the IR
+    G.nodes["h0"][keys.BIAS] = "1/2"  # strings belong to the file, not the IR
     assert has(error_texts(G), "h0", "bias")
 
     G = layered_net()
@@ -182,7 +192,7 @@ def test_edge_rules():
     assert has(error_texts(G), "'x0' -> 'h0'", "weight")
 
     G = layered_net()
-    G.add_edge("h0", "h1", **{keys.WEIGHT: mpq(1)})   # same layer
+    G.add_edge("h0", "h1", **{keys.WEIGHT: mpq(1)})  # same layer
     assert has(error_texts(G), "'h0' -> 'h1'", "layer 1 to layer 1")
 
 
@@ -229,6 +239,7 @@ def test_integer_and_string_ids_can_mix():
 
 # ---------------------------------------------------------------- measures
 
+
 def test_measures_layered():
     G = layered_net()
     m = measures.measure(G)
@@ -246,8 +257,19 @@ def test_measures_layered():
     assert m.inputs == 2 and m.outputs == 1
     d = m.as_dict()
     assert d["activations"] == ["identity", "relu"]
-    assert set(d) == {"depth", "width", "neurons", "params_dense", "params_nonzero", "max_weight_bits",
-                      "total_weight_bits", "layered", "activations", "inputs", "outputs"}
+    assert set(d) == {
+        "depth",
+        "width",
+        "neurons",
+        "params_dense",
+        "params_nonzero",
+        "max_weight_bits",
+        "total_weight_bits",
+        "layered",
+        "activations",
+        "inputs",
+        "outputs",
+    }
     assert measures.layer_sizes(G) == {0: 2, 1: 3, 2: 1}
 
 
@@ -272,7 +294,7 @@ def test_measures_no_hidden_layer():
 
 def test_measures_not_layered():
     G = layered_net()
-    G.add_edge("x0", "o", **{keys.WEIGHT: mpq(-8)})    # skips layer 1
+    G.add_edge("x0", "o", **{keys.WEIGHT: mpq(-8)})  # skips layer 1
     m = measures.measure(G)
     assert m.layered is False
     assert m.params_dense is None
@@ -316,12 +338,14 @@ def test_measures_huge_numbers():
 
 # ---------------------------------------------------------------- net.json
 
+
 def key(v):
     return (0, v) if isinstance(v, int) else (1, v)
 
 
 def spec_bytes(G) -> bytes:
     """The canonical bytes of specs/README.md 3.3, written independently of netcert.formats."""
+
     def s(q):
         q = Fraction(int(q.numerator), int(q.denominator))
         return str(q.numerator) if q.denominator == 1 else f"{q.numerator}/{q.denominator}"
@@ -333,8 +357,10 @@ def spec_bytes(G) -> bytes:
         if keys.BIAS in attrs:
             attrs[keys.BIAS] = s(attrs[keys.BIAS])
         nodes.append({"id": v, **attrs})
-    edges = [{"source": u, "target": v, "weight": s(G[u][v][keys.WEIGHT])}
-             for u, v in sorted(G.edges, key=lambda e: ((layer[e[0]], key(e[0])), (layer[e[1]], key(e[1]))))]
+    edges = [
+        {"source": u, "target": v, "weight": s(G[u][v][keys.WEIGHT])}
+        for u, v in sorted(G.edges, key=lambda e: ((layer[e[0]], key(e[0])), (layer[e[1]], key(e[1]))))
+    ]
     doc = {"directed": True, "multigraph": False, "graph": dict(G.graph), "nodes": nodes, "edges": edges}
     return (json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=True) + "\n").encode("ascii")
 
@@ -346,15 +372,19 @@ def mixed_ids_net():
     net.add_neuron(G, 10, layer=1, activation="relu", bias=1, incoming={"x1": -1})
     net.add_neuron(G, "B", layer=1, activation="threshold", bias=0, incoming={0: 3, "x1": 5})
     net.add_neuron(G, 2, layer=1, activation="relu", bias=0, incoming={"x0": 1})
-    net.add_neuron(G, "out", layer=2, activation="identity", bias=mpq(1, 2**70),
-                   incoming={"b": 1, 10: -2, "B": mpq(3, 4), 2: 9})
+    net.add_neuron(
+        G, "out", layer=2, activation="identity", bias=mpq(1, 2**70), incoming={"b": 1, 10: -2, "B": mpq(3, 4), 2: 9}
+    )
     net.set_outputs(G, ["out"])
     return G
 
 
 def graphs_equal(G, H) -> bool:
-    return (G.graph == H.graph and dict(G.nodes(data=True)) == dict(H.nodes(data=True))
-            and {(u, v): d for u, v, d in G.edges(data=True)} == {(u, v): d for u, v, d in H.edges(data=True)})
+    return (
+        G.graph == H.graph
+        and dict(G.nodes(data=True)) == dict(H.nodes(data=True))
+        and {(u, v): d for u, v, d in G.edges(data=True)} == {(u, v): d for u, v, d in H.edges(data=True)}
+    )
 
 
 @pytest.mark.parametrize("make", [layered_net, mixed_ids_net])
@@ -368,9 +398,18 @@ def test_canonical_order_ints_before_strings():
     doc = json.loads(netjson.to_bytes(mixed_ids_net()))
     assert [n["id"] for n in doc["nodes"]] == [0, "x0", "x1", 2, 10, "B", "b", "out"]
     assert [(e["source"], e["target"]) for e in doc["edges"]] == [
-        (0, "B"), (0, "b"), ("x0", 2), ("x0", "b"), ("x1", 10), ("x1", "B"),
-        (2, "out"), (10, "out"), ("B", "out"), ("b", "out")]
-    assert doc["graph"]["inputs"] == ["x1", 0, "x0"]   # the input order is the coordinate order
+        (0, "B"),
+        (0, "b"),
+        ("x0", 2),
+        ("x0", "b"),
+        ("x1", 10),
+        ("x1", "B"),
+        (2, "out"),
+        (10, "out"),
+        ("B", "out"),
+        ("b", "out"),
+    ]
+    assert doc["graph"]["inputs"] == ["x1", 0, "x0"]  # the input order is the coordinate order
 
 
 @pytest.mark.parametrize("make", [layered_net, mixed_ids_net])
@@ -402,11 +441,11 @@ def test_netjson_gzip(tmp_path):
     raw = packed.read_bytes()
     assert raw == first
     assert raw[:2] == b"\x1f\x8b"
-    assert raw[4:8] == b"\x00\x00\x00\x00"          # mtime 0
-    assert raw[3] & 0x08 == 0                        # no file name
+    assert raw[4:8] == b"\x00\x00\x00\x00"  # mtime 0
+    assert raw[3] & 0x08 == 0  # no file name
     assert gzip.decompress(raw) == plain.read_bytes()
     netjson.write(G, packed)
-    assert packed.read_bytes() == raw                # deterministic
+    assert packed.read_bytes() == raw  # deterministic
     H = netjson.read(packed)
     assert graphs_equal(G, H)
     assert netjson.digest(H) == netjson.digest(netjson.read(plain)) == hashlib.sha256(plain.read_bytes()).hexdigest()
@@ -414,11 +453,14 @@ def test_netjson_gzip(tmp_path):
 
 def test_read_accepts_hex_and_any_order(tmp_path):
     doc = {
-        "directed": True, "multigraph": False,
+        "directed": True,
+        "multigraph": False,
         "graph": {"format": "netcert.network", "version": 1, "inputs": ["x"], "outputs": ["o"]},
         "edges": [{"weight": "-0x10/0x3", "target": "o", "source": "x"}],
-        "nodes": [{"id": "o", "layer": 1, "activation": "identity", "bias": "0xff"},
-                  {"activation": "input", "layer": 0, "id": "x"}],
+        "nodes": [
+            {"id": "o", "layer": 1, "activation": "identity", "bias": "0xff"},
+            {"activation": "input", "layer": 0, "id": "x"},
+        ],
     }
     path = tmp_path / "hex.json"
     path.write_text(json.dumps(doc, indent=1))
@@ -442,6 +484,7 @@ def test_networkx_reads_the_file(tmp_path):
 
 
 # ---------------------------------------------------------------- net.json refusals
+
 
 def good_document():
     return json.loads(netjson.to_bytes(layered_net()))
@@ -472,34 +515,37 @@ def test_missing_activation_refused(tmp_path):
     refuses(tmp_path, doc, "nodes/3", "activation")
 
 
-@pytest.mark.parametrize("mutate, fragment", [
-    (lambda d: d["edges"][0].update(weight="6/4"), "lowest terms"),
-    (lambda d: d["edges"][0].update(weight="5/1"), "denominator"),
-    (lambda d: d["edges"][0].update(weight="-0"), "-0"),
-    (lambda d: d["edges"][0].update(weight="0"), "edges/0"),
-    (lambda d: d["edges"][0].update(weight="1.5"), "edges/0"),
-    (lambda d: d["nodes"][2].update(bias=1), "nodes/2"),
-    (lambda d: d["nodes"][2].update(bias="007"), "nodes/2"),
-    (lambda d: d["nodes"][2].update(bias="2/4"), "bias"),
-    (lambda d: d["nodes"][2].pop("bias"), "nodes/2"),
-    (lambda d: d["nodes"][0].update(bias="1"), "nodes/0"),
-    (lambda d: d["nodes"][0].update(id=True), "nodes/0"),
-    (lambda d: d["nodes"][0].update(activation="sigmoid"), "nodes/0"),
-    (lambda d: d["nodes"][0].update(layer=-1), "nodes/0"),
-    (lambda d: d["nodes"][0].update(layer="0"), "nodes/0"),
-    (lambda d: d["graph"].update(format="other"), "graph"),
-    (lambda d: d["graph"].update(version=2), "graph"),
-    (lambda d: d["graph"].pop("inputs"), "graph"),
-    (lambda d: d["graph"].update(outputs=[]), "graph"),
-    (lambda d: d["graph"].update(dataset="not a digest"), "graph"),
-    (lambda d: d.update(directed=False), "directed"),
-    (lambda d: d.update(multigraph=True), "multigraph"),
-    (lambda d: d.update(extra=1), ""),
-    (lambda d: d.pop("edges"), ""),
-    (lambda d: d["nodes"].append(dict(d["nodes"][0])), "twice"),
-    (lambda d: d["edges"].append(dict(d["edges"][0])), "twice"),
-    (lambda d: d["edges"][0].update(target="ghost"), "ghost"),
-])
+@pytest.mark.parametrize(
+    "mutate, fragment",
+    [
+        (lambda d: d["edges"][0].update(weight="6/4"), "lowest terms"),
+        (lambda d: d["edges"][0].update(weight="5/1"), "denominator"),
+        (lambda d: d["edges"][0].update(weight="-0"), "-0"),
+        (lambda d: d["edges"][0].update(weight="0"), "edges/0"),
+        (lambda d: d["edges"][0].update(weight="1.5"), "edges/0"),
+        (lambda d: d["nodes"][2].update(bias=1), "nodes/2"),
+        (lambda d: d["nodes"][2].update(bias="007"), "nodes/2"),
+        (lambda d: d["nodes"][2].update(bias="2/4"), "bias"),
+        (lambda d: d["nodes"][2].pop("bias"), "nodes/2"),
+        (lambda d: d["nodes"][0].update(bias="1"), "nodes/0"),
+        (lambda d: d["nodes"][0].update(id=True), "nodes/0"),
+        (lambda d: d["nodes"][0].update(activation="sigmoid"), "nodes/0"),
+        (lambda d: d["nodes"][0].update(layer=-1), "nodes/0"),
+        (lambda d: d["nodes"][0].update(layer="0"), "nodes/0"),
+        (lambda d: d["graph"].update(format="other"), "graph"),
+        (lambda d: d["graph"].update(version=2), "graph"),
+        (lambda d: d["graph"].pop("inputs"), "graph"),
+        (lambda d: d["graph"].update(outputs=[]), "graph"),
+        (lambda d: d["graph"].update(dataset="not a digest"), "graph"),
+        (lambda d: d.update(directed=False), "directed"),
+        (lambda d: d.update(multigraph=True), "multigraph"),
+        (lambda d: d.update(extra=1), ""),
+        (lambda d: d.pop("edges"), ""),
+        (lambda d: d["nodes"].append(dict(d["nodes"][0])), "twice"),
+        (lambda d: d["edges"].append(dict(d["edges"][0])), "twice"),
+        (lambda d: d["edges"][0].update(target="ghost"), "ghost"),
+    ],
+)
 def test_schema_and_number_refusals(tmp_path, mutate, fragment):
     doc = good_document()
     mutate(doc)

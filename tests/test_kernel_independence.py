@@ -1,5 +1,6 @@
 """The trusted kernel imports only the standard library, sympy and numpy (numpy in read.py only),
 never another part of netcert, gmpy2, networkx or jsonschema, and never uses floats."""
+
 import ast
 import sys
 from pathlib import Path
@@ -53,14 +54,17 @@ def test_kernel_uses_numpy_only_in_the_reader(path):
 def test_kernel_has_no_floats_and_no_dynamic_imports(path):
     tree = ast.parse(path.read_text())
     for node in ast.walk(tree):
-        assert not (isinstance(node, ast.Constant) and isinstance(node.value, (float, complex))), \
+        assert not (isinstance(node, ast.Constant) and isinstance(node.value, (float, complex))), (
             f"{path.name}:{node.lineno}: float literal"
+        )
         if isinstance(node, ast.Name):
-            assert node.id not in {"float", "__import__", "eval", "exec", "importlib"}, \
+            assert node.id not in {"float", "__import__", "eval", "exec", "importlib"}, (
                 f"{path.name}:{node.lineno}: uses {node.id}"
+            )
         if isinstance(node, ast.Attribute):
-            assert node.attr not in {"set_int_max_str_digits", "import_module"}, \
+            assert node.attr not in {"set_int_max_str_digits", "import_module"}, (
                 f"{path.name}:{node.lineno}: uses .{node.attr}"
+            )
 
 
 def _dotted(node) -> str | None:
@@ -78,9 +82,14 @@ def test_kernel_reader_uses_numpy_only_to_load_arrays():
     tree = ast.parse((KERNEL / "read.py").read_text())
     chains = {_dotted(n) for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
     used = {c for c in chains if c and c.startswith("numpy.")}
-    allowed = {"numpy.lib", "numpy.lib.format"} | {f"numpy.lib.format.{f}" for f in
-                                                   ("read_magic", "read_array_header_1_0", "read_array_header_2_0",
-                                                    "read_array")} | {"numpy.unravel_index"}
+    allowed = (
+        {"numpy.lib", "numpy.lib.format"}
+        | {
+            f"numpy.lib.format.{f}"
+            for f in ("read_magic", "read_array_header_1_0", "read_array_header_2_0", "read_array")
+        }
+        | {"numpy.unravel_index"}
+    )
     assert used <= allowed, used - allowed
     reads = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and _dotted(n.func) == "numpy.lib.format.read_array"]
     assert reads and all(any(k.arg == "allow_pickle" and k.value.value is False for k in c.keywords) for c in reads)

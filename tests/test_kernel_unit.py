@@ -1,5 +1,6 @@
 """Unit tests of the trusted kernel on tiny files written by hand (following specs/README.md), with the
 expected digests computed here independently with hashlib."""
+
 import copy
 import gzip
 import hashlib
@@ -20,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # ---------------------------------------------------------------- hand-written files
 
+
 def node(id, layer, activation, bias=None):
     nd = {"id": id, "layer": layer, "activation": activation}
     if bias is not None:
@@ -39,11 +41,23 @@ def network(nodes, edges, inputs, outputs):
 def small_network():
     """out = 1 + 3 relu(x0 - x1) - relu(2 x1 - 1/2)."""
     return network(
-        [node("out", 2, "identity", "1"), node("x0", 0, "input"), node("x1", 0, "input"),
-         node("h1", 1, "relu", "-1/2"), node("h0", 1, "relu", "0")],
-        [edge("h1", "out", "-1"), edge("x0", "h0", "1"), edge("x1", "h0", "-1"),
-         edge("x1", "h1", "2"), edge("h0", "out", "3")],
-        ["x0", "x1"], ["out"])
+        [
+            node("out", 2, "identity", "1"),
+            node("x0", 0, "input"),
+            node("x1", 0, "input"),
+            node("h1", 1, "relu", "-1/2"),
+            node("h0", 1, "relu", "0"),
+        ],
+        [
+            edge("h1", "out", "-1"),
+            edge("x0", "h0", "1"),
+            edge("x1", "h0", "-1"),
+            edge("x1", "h1", "2"),
+            edge("h0", "out", "3"),
+        ],
+        ["x0", "x1"],
+        ["out"],
+    )
 
 
 def small_function(x0, x1):
@@ -62,9 +76,13 @@ def network_digest(obj):
     """Section 3.3, written from the spec text (numbers are already canonical decimals here)."""
     layer = {nd["id"]: nd["layer"] for nd in obj["nodes"]}
     key = lambda v: (0, v) if isinstance(v, int) else (1, v)  # noqa: E731
-    canonical = dict(obj, nodes=sorted(obj["nodes"], key=lambda nd: (nd["layer"], key(nd["id"]))),
-                     edges=sorted(obj["edges"], key=lambda e: (layer[e["source"]], key(e["source"]),
-                                                               layer[e["target"]], key(e["target"]))))
+    canonical = dict(
+        obj,
+        nodes=sorted(obj["nodes"], key=lambda nd: (nd["layer"], key(nd["id"]))),
+        edges=sorted(
+            obj["edges"], key=lambda e: (layer[e["source"]], key(e["source"]), layer[e["target"]], key(e["target"]))
+        ),
+    )
     text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=True) + "\n"
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
@@ -95,19 +113,48 @@ def small_claims(net_path, data_path, rows):
     """Every claim about the small network and dataset, worked out by hand."""
     ys = [Fraction(r[-1]) for r in rows]
     return {
-        "format": "netcert.certificate", "version": 1,
-        "network": {"path": net_path.name, "sha256": sha256_file(net_path),
-                    "digest": network_digest(json.loads(net_path.read_text()))},
-        "dataset": {"path": data_path.name, "sha256": sha256_file(data_path), "digest": dataset_digest(rows),
-                    "n": 5, "d": 2, "rows": 5, "duplicates_merged": 0,
-                    "labels": {"kind": "real", "distinct": len(set(ys)), "min": canon(min(ys)), "max": canon(max(ys))},
-                    "min_sq_separation": "1/2", "min_sq_separation_pair": [0, 3], "max_sq_norm": "5"},
-        "structure": {"depth": 2, "width": 2, "neurons": 3, "params_dense": 9, "params_nonzero": 7,
-                      "max_weight_bits": 2, "total_weight_bits": 17, "layered": True,
-                      "activations": ["identity", "relu"], "inputs": 2, "outputs": 1},
-        "interpolation": {"exact": True, "points_checked": 5, "mismatch_count": 0, "mismatches": [],
-                          "outputs_digest": hashlib.sha256("".join(
-                              canon(small_function(*p)) + "\n" for p in POINTS).encode()).hexdigest()},
+        "format": "netcert.certificate",
+        "version": 1,
+        "network": {
+            "path": net_path.name,
+            "sha256": sha256_file(net_path),
+            "digest": network_digest(json.loads(net_path.read_text())),
+        },
+        "dataset": {
+            "path": data_path.name,
+            "sha256": sha256_file(data_path),
+            "digest": dataset_digest(rows),
+            "n": 5,
+            "d": 2,
+            "rows": 5,
+            "duplicates_merged": 0,
+            "labels": {"kind": "real", "distinct": len(set(ys)), "min": canon(min(ys)), "max": canon(max(ys))},
+            "min_sq_separation": "1/2",
+            "min_sq_separation_pair": [0, 3],
+            "max_sq_norm": "5",
+        },
+        "structure": {
+            "depth": 2,
+            "width": 2,
+            "neurons": 3,
+            "params_dense": 9,
+            "params_nonzero": 7,
+            "max_weight_bits": 2,
+            "total_weight_bits": 17,
+            "layered": True,
+            "activations": ["identity", "relu"],
+            "inputs": 2,
+            "outputs": 1,
+        },
+        "interpolation": {
+            "exact": True,
+            "points_checked": 5,
+            "mismatch_count": 0,
+            "mismatches": [],
+            "outputs_digest": hashlib.sha256(
+                "".join(canon(small_function(*p)) + "\n" for p in POINTS).encode()
+            ).hexdigest(),
+        },
     }
 
 
@@ -124,6 +171,7 @@ def wheres(verdict):
 
 
 # ---------------------------------------------------------------- accepting correct claims
+
 
 @pytest.mark.parametrize("full", [False, True])
 def test_kernel_accepts_correct_claims(small, full):
@@ -152,15 +200,29 @@ def test_kernel_accepts_a_claims_dict_without_optional_sections(small):
 
 # ---------------------------------------------------------------- reporting wrong claims
 
-@pytest.mark.parametrize("section, key, wrong", [
-    ("structure", "depth", 3), ("structure", "params_nonzero", 8), ("structure", "width", 3),
-    ("structure", "params_dense", None), ("structure", "layered", 1), ("structure", "activations", ["relu"]),
-    ("structure", "max_weight_bits", 3), ("structure", "total_weight_bits", 16),
-    ("network", "digest", "0" * 64), ("network", "sha256", "0" * 64),
-    ("dataset", "digest", "0" * 64), ("dataset", "sha256", "0" * 64), ("dataset", "n", 4),
-    ("dataset", "max_sq_norm", "4"), ("dataset", "min_sq_separation", "1"),
-    ("dataset", "min_sq_separation_pair", [3, 4]), ("interpolation", "outputs_digest", "0" * 64),
-])
+
+@pytest.mark.parametrize(
+    "section, key, wrong",
+    [
+        ("structure", "depth", 3),
+        ("structure", "params_nonzero", 8),
+        ("structure", "width", 3),
+        ("structure", "params_dense", None),
+        ("structure", "layered", 1),
+        ("structure", "activations", ["relu"]),
+        ("structure", "max_weight_bits", 3),
+        ("structure", "total_weight_bits", 16),
+        ("network", "digest", "0" * 64),
+        ("network", "sha256", "0" * 64),
+        ("dataset", "digest", "0" * 64),
+        ("dataset", "sha256", "0" * 64),
+        ("dataset", "n", 4),
+        ("dataset", "max_sq_norm", "4"),
+        ("dataset", "min_sq_separation", "1"),
+        ("dataset", "min_sq_separation_pair", [3, 4]),
+        ("interpolation", "outputs_digest", "0" * 64),
+    ],
+)
 def test_kernel_reports_a_wrong_claim(small, section, key, wrong):
     net_path, data_path, claims = small
     claims = copy.deepcopy(claims)
@@ -191,8 +253,13 @@ def test_kernel_accepts_listed_mismatches_and_checks_their_values(tmp_path):
     rows[2] = (0, 1, Fraction(7))
     net_path = write_json(tmp_path / "net.json", small_network())
     data_path = write_csv(tmp_path / "data.csv", rows)
-    good = {"interpolation": {"exact": False, "mismatch_count": 1,
-                              "mismatches": [{"index": 2, "expected": "7", "obtained": "-1/2"}]}}
+    good = {
+        "interpolation": {
+            "exact": False,
+            "mismatch_count": 1,
+            "mismatches": [{"index": 2, "expected": "7", "obtained": "-1/2"}],
+        }
+    }
     assert check(net_path, data_path, good, full=True).ok
     bad = copy.deepcopy(good)
     bad["interpolation"]["mismatches"][0]["obtained"] = "-1"
@@ -204,13 +271,18 @@ def test_kernel_accepts_listed_mismatches_and_checks_their_values(tmp_path):
 
 def test_kernel_checks_the_seeded_sample_plus_listed_mismatches(tmp_path):
     import random
+
     n = 50
     rows = [(k, 0, small_function(k, 0)) for k in range(n)]
     rows[7] = (7, 0, Fraction(0))  # a wrong label, listed as a mismatch
     net_path = write_json(tmp_path / "net.json", small_network())
     data_path = write_csv(tmp_path / "data.csv", rows)
-    claims = {"interpolation": {"mismatch_count": 1,
-                                "mismatches": [{"index": 7, "expected": "0", "obtained": canon(small_function(7, 0))}]}}
+    claims = {
+        "interpolation": {
+            "mismatch_count": 1,
+            "mismatches": [{"index": 7, "expected": "0", "obtained": canon(small_function(7, 0))}],
+        }
+    }
     seen = []
     v = check(net_path, data_path, claims, sample=10, seed=3, progress=seen.append)
     expected = set(random.Random(3).sample(range(n), 10)) | {7}
@@ -220,6 +292,7 @@ def test_kernel_checks_the_seeded_sample_plus_listed_mismatches(tmp_path):
 
 
 # ---------------------------------------------------------------- network validity
+
 
 @pytest.mark.parametrize("weight", ["6/4", "5/1", "-0", "007", "0/3", "1/-2", "+1", "0x0A", "0x1/0x1", " 1", "1.5", ""])
 def test_kernel_refuses_a_non_canonical_or_malformed_number(tmp_path, weight):
@@ -257,8 +330,12 @@ def test_kernel_reads_the_hex_form_and_it_has_the_decimal_digest(tmp_path, small
 
 def test_kernel_reads_numbers_beyond_python_int_string_limit(tmp_path):
     big = "1" + "0" * 5000  # 10^5000: more than the 4300 digits int(str) accepts
-    obj = network([node(0, 0, "input"), node(1, 1, "relu", "-" + big), node(2, 2, "identity", "0")],
-                  [edge(0, 1, big), edge(1, 2, "1/" + big)], [0], [2])
+    obj = network(
+        [node(0, 0, "input"), node(1, 1, "relu", "-" + big), node(2, 2, "identity", "0")],
+        [edge(0, 1, big), edge(1, 2, "1/" + big)],
+        [0],
+        [2],
+    )
     v = check(write_json(tmp_path / "net.json", obj), write_csv(tmp_path / "d.csv", [(1, 0), (2, 1)], header=None), {})
     assert v.ok, v.failures
     assert v.recomputed["structure"]["max_weight_bits"] == 16610  # bitlen(10^5000)
@@ -269,7 +346,7 @@ def test_kernel_reads_longdouble_exactly(tmp_path):
     tiny = np.longdouble(2) ** -60
     X = np.array([[np.longdouble(1)], [np.longdouble(1) + tiny]], dtype=np.longdouble)
     ds = check(tmp_path / "none.json", write_npz(tmp_path / "a.npz", X, np.array([0, 1])), {}).recomputed["dataset"]
-    assert ds["n"] == 2 and ds["min_sq_separation"] == f"1/{2 ** 120}"
+    assert ds["n"] == 2 and ds["min_sq_separation"] == f"1/{2**120}"
 
 
 def test_kernel_refuses_a_number_over_the_size_limit(tmp_path):
@@ -279,14 +356,17 @@ def test_kernel_refuses_a_number_over_the_size_limit(tmp_path):
     assert any("bits" in f.expected for f in v.failures if f.where == "network.validity")
 
 
-@pytest.mark.parametrize("extra, message", [
-    (edge("out", "h0", "1"), "a cycle"),      # a backward edge closing a cycle
-    (edge("h0", "h1", "1"), "layers 1 -> 1"),  # same layer
-    (edge("h0", "x1", "1"), "layers 1 -> 0"),  # into an input
-    (edge("h0", "nowhere", "1"), "nowhere"),   # missing endpoint
-    (edge("x0", "h0", "2"), '"x0" -> "h0"'),   # repeated edge
-    (edge("x0", "out", "0"), '"x0" -> "out"'),  # zero weight
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (edge("out", "h0", "1"), "a cycle"),  # a backward edge closing a cycle
+        (edge("h0", "h1", "1"), "layers 1 -> 1"),  # same layer
+        (edge("h0", "x1", "1"), "layers 1 -> 0"),  # into an input
+        (edge("h0", "nowhere", "1"), "nowhere"),  # missing endpoint
+        (edge("x0", "h0", "2"), '"x0" -> "h0"'),  # repeated edge
+        (edge("x0", "out", "0"), '"x0" -> "out"'),  # zero weight
+    ],
+)
 def test_kernel_reports_bad_edges(tmp_path, extra, message):
     obj = small_network()
     obj["edges"].append(extra)
@@ -294,16 +374,26 @@ def test_kernel_reports_bad_edges(tmp_path, extra, message):
     assert any(message in f.found for f in v.failures if f.where == "network.validity"), v.failures
 
 
-@pytest.mark.parametrize("change", [
-    lambda o: o["nodes"][0].update(layer=-1), lambda o: o["nodes"][0].update(layer=True),
-    lambda o: o["nodes"][0].update(activation="sigmoid"), lambda o: o["nodes"][1].update(bias="0"),
-    lambda o: o["nodes"][1].update(layer=1), lambda o: o["nodes"][3].pop("bias"),
-    lambda o: o["nodes"][3].update(activation="input"), lambda o: o["graph"].update(inputs=["x0", "x0"]),
-    lambda o: o["graph"].update(outputs=["x0"]), lambda o: o["graph"].update(outputs=[]),
-    lambda o: o["graph"].update(outputs=["missing"]), lambda o: o["graph"].update(format="other"),
-    lambda o: o.update(directed=False), lambda o: o["nodes"].append(node(True, 1, "relu", "0")),
-    lambda o: o["nodes"].append(node("h0", 1, "relu", "0")),
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda o: o["nodes"][0].update(layer=-1),
+        lambda o: o["nodes"][0].update(layer=True),
+        lambda o: o["nodes"][0].update(activation="sigmoid"),
+        lambda o: o["nodes"][1].update(bias="0"),
+        lambda o: o["nodes"][1].update(layer=1),
+        lambda o: o["nodes"][3].pop("bias"),
+        lambda o: o["nodes"][3].update(activation="input"),
+        lambda o: o["graph"].update(inputs=["x0", "x0"]),
+        lambda o: o["graph"].update(outputs=["x0"]),
+        lambda o: o["graph"].update(outputs=[]),
+        lambda o: o["graph"].update(outputs=["missing"]),
+        lambda o: o["graph"].update(format="other"),
+        lambda o: o.update(directed=False),
+        lambda o: o["nodes"].append(node(True, 1, "relu", "0")),
+        lambda o: o["nodes"].append(node("h0", 1, "relu", "0")),
+    ],
+)
 def test_kernel_reports_bad_nodes_and_graph_attributes(tmp_path, change):
     obj = small_network()
     change(obj)
@@ -352,9 +442,14 @@ def test_kernel_measures_a_non_layered_network(tmp_path):
 
 # ---------------------------------------------------------------- semantics
 
+
 def threshold_network():
-    return network([node(0, 0, "input"), node(1, 1, "threshold", "0"), node("y", 2, "identity", "0")],
-                   [edge(0, 1, "1"), edge(1, "y", "1")], [0], ["y"])
+    return network(
+        [node(0, 0, "input"), node(1, 1, "threshold", "0"), node("y", 2, "identity", "0")],
+        [edge(0, 1, "1"), edge(1, "y", "1")],
+        [0],
+        ["y"],
+    )
 
 
 def test_kernel_threshold_is_one_at_zero(tmp_path):
@@ -385,6 +480,7 @@ def test_kernel_gz_network_has_the_digest_of_its_json_twin(tmp_path, small):
 
 # ---------------------------------------------------------------- datasets
 
+
 def test_kernel_reads_csv_decimals_exactly(tmp_path):
     path = tmp_path / "d.csv"
     path.write_text("x, label\n\n 0.1 , 3\n1e-1,3\n-2.50E+1, -4\n3/6,+0\n   \n")
@@ -396,11 +492,21 @@ def test_kernel_reads_csv_decimals_exactly(tmp_path):
     assert ds["max_sq_norm"] == "625" and ds["min_sq_separation"] == "4/25" and ds["min_sq_separation_pair"] == [0, 2]
 
 
-@pytest.mark.parametrize("text, message", [
-    ("1,2\n3,abc\n", "line 2, column 2"), ("1,2\n3,4,5\n", "line 2"), ("1,1/0\n", "line 1, column 2"),
-    ("1\n2\n", "on line 1"), ("a,b\n", "none"), ("1,2\n1,3\n", "rows 0, 1"), ("1e10001,2\n", "10^4"),
-    ("1,.5\n", "column 2"), ("1,nan\n", "column 2"), ("a,b\nc,d\n", "line 2"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("1,2\n3,abc\n", "line 2, column 2"),
+        ("1,2\n3,4,5\n", "line 2"),
+        ("1,1/0\n", "line 1, column 2"),
+        ("1\n2\n", "on line 1"),
+        ("a,b\n", "none"),
+        ("1,2\n1,3\n", "rows 0, 1"),
+        ("1e10001,2\n", "10^4"),
+        ("1,.5\n", "column 2"),
+        ("1,nan\n", "column 2"),
+        ("a,b\nc,d\n", "line 2"),
+    ],
+)
 def test_kernel_refuses_bad_csv(tmp_path, text, message):
     path = tmp_path / "d.csv"
     path.write_text(text)
@@ -441,16 +547,19 @@ def test_kernel_npz_float_labels_are_real_and_float16_is_exact(tmp_path):
     assert ds["max_sq_norm"] == "4" and ds["min_sq_separation"] == "1/4"
 
 
-@pytest.mark.parametrize("X, y, message", [
-    (np.array([[1.0], [np.nan]]), np.array([1, 2]), "X[1, 0]"),
-    (np.array([[1.0], [2.0]]), np.array([1.0, np.inf]), "y[1]"),
-    (np.array([[True], [False]]), np.array([1, 2]), "dtype bool"),
-    (np.array([[1 + 1j], [2]]), np.array([1, 2]), "complex"),
-    (np.array([1.0, 2.0]), np.array([1, 2]), "rank"),
-    (np.array([[1.0], [2.0]]), np.array([1, 2, 3]), "shape"),
-    (np.zeros((0, 2)), np.zeros(0), "shape"),
-    (np.array([[1], [1]]), np.array([1, 2]), "rows 0, 1"),
-])
+@pytest.mark.parametrize(
+    "X, y, message",
+    [
+        (np.array([[1.0], [np.nan]]), np.array([1, 2]), "X[1, 0]"),
+        (np.array([[1.0], [2.0]]), np.array([1.0, np.inf]), "y[1]"),
+        (np.array([[True], [False]]), np.array([1, 2]), "dtype bool"),
+        (np.array([[1 + 1j], [2]]), np.array([1, 2]), "complex"),
+        (np.array([1.0, 2.0]), np.array([1, 2]), "rank"),
+        (np.array([[1.0], [2.0]]), np.array([1, 2, 3]), "shape"),
+        (np.zeros((0, 2)), np.zeros(0), "shape"),
+        (np.array([[1], [1]]), np.array([1, 2]), "rows 0, 1"),
+    ],
+)
 def test_kernel_refuses_bad_npz(tmp_path, X, y, message):
     v = check(tmp_path / "none.json", write_npz(tmp_path / "d.npz", X, y), {})
     failures = [f for f in v.failures if f.where == "dataset"]
@@ -481,6 +590,7 @@ def test_kernel_duplicate_points_with_different_labels_fail(tmp_path, small):
 @pytest.mark.parametrize("d", [1, 2, 4])
 def test_kernel_min_separation_is_the_least_pair_by_brute_force(tmp_path, d):
     import random
+
     r = random.Random(d)
     points = [tuple(Fraction(r.randint(-4, 4), r.choice([1, 2, 3])) for _ in range(d)) for _ in range(60)]
     rows = [(*p, sum(p)) for p in points]
@@ -488,8 +598,10 @@ def test_kernel_min_separation_is_the_least_pair_by_brute_force(tmp_path, d):
     ds = ds.recomputed["dataset"]
     distinct = list(dict.fromkeys(points))
     assert ds["n"] == len(distinct) and ds["rows"] == 60
-    best = min((sum((a - b) ** 2 for a, b in zip(distinct[i], distinct[j])), i, j)
-               for i, j in combinations(range(len(distinct)), 2))
+    best = min(
+        (sum((a - b) ** 2 for a, b in zip(distinct[i], distinct[j])), i, j)
+        for i, j in combinations(range(len(distinct)), 2)
+    )
     assert ds["min_sq_separation"] == canon(best[0]) and ds["min_sq_separation_pair"] == [best[1], best[2]]
 
 
@@ -511,6 +623,7 @@ def test_kernel_large_dataset_rechecks_only_the_witness_pair(tmp_path):
 
 # ---------------------------------------------------------------- certificates and the command line
 
+
 def write_certificate(directory, small):
     net_path, data_path, claims = small
     claims = dict(claims, checker={"name": "netcert.kernel", "mode": "sample", "seed": 11})
@@ -531,8 +644,9 @@ def test_check_certificate_reports_an_unreadable_certificate(tmp_path):
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "netcert.kernel", *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "netcert.kernel", *map(str, args)], cwd=ROOT, capture_output=True, text=True
+    )
 
 
 def test_cli_exit_codes(tmp_path, small):
@@ -550,11 +664,14 @@ def test_cli_exit_codes(tmp_path, small):
 
 # ---------------------------------------------------------------- what the kernel says it checked
 
+
 def dropping(k):
     """A pmap that loses the result at position k (or, k = None, adds one result too many)."""
+
     def pmap(fn, xs):
         out = [fn(x) for x in xs]
-        return out[:k] + out[k + 1:] if k is not None else out + out[:1]
+        return out[:k] + out[k + 1 :] if k is not None else out + out[:1]
+
     return pmap
 
 
@@ -570,6 +687,7 @@ def test_verify_with_an_executor_that_drops_a_kernel_result_is_refuted(small, tm
     from netcert import certify
 
     from netcert.engine import parallel
+
     class Dropping(parallel.Local):
         def map(self, fn, items, *, minimum=2):
             out = list(super().map(fn, items, minimum=minimum))
@@ -579,12 +697,14 @@ def test_verify_with_an_executor_that_drops_a_kernel_result_is_refuted(small, tm
     cert = certify.verify(net_path, data_path, tmp_path / "x.cert.json", executor=Dropping(1))
     assert cert["interpolation"]["exact"] is True  # the evaluator got every result; the kernel did not
     assert cert["verdict"] == "refuted" and cert["checker"]["points_checked"] == 4
-    assert {"where": "outputs", "expected": "5 results, one per point", "found": "4 results"} \
-        in cert["checker"]["failures"]
+    assert {"where": "outputs", "expected": "5 results, one per point", "found": "4 results"} in cert["checker"][
+        "failures"
+    ]
 
 
 def test_kernel_points_digest_is_the_sha256_of_the_compared_indices(tmp_path):
     import random
+
     rows = [(k, 0, small_function(k, 0)) for k in range(30)]
     net_path = write_json(tmp_path / "net.json", small_network())
     data_path = write_csv(tmp_path / "data.csv", rows)
@@ -600,13 +720,23 @@ def test_kernel_points_digest_is_the_sha256_of_the_compared_indices(tmp_path):
 def checker_claims(v):
     """The checker section a run writes, as netcert writes it."""
     from netcert import certificate
+
     return certificate.checker_section(v)
 
 
-@pytest.mark.parametrize("key, wrong", [("seed", 1), ("sample", 6), ("mode", "full"), ("points_checked", 30),
-                                        ("points_digest", "0" * 64), ("notes", ["all pairs were rechecked"]),
-                                        ("outputs_agree", False), ("failures", [{"where": "x", "expected": "y",
-                                                                                 "found": "z"}])])
+@pytest.mark.parametrize(
+    "key, wrong",
+    [
+        ("seed", 1),
+        ("sample", 6),
+        ("mode", "full"),
+        ("points_checked", 30),
+        ("points_digest", "0" * 64),
+        ("notes", ["all pairs were rechecked"]),
+        ("outputs_agree", False),
+        ("failures", [{"where": "x", "expected": "y", "found": "z"}]),
+    ],
+)
 def test_check_certificate_reruns_the_claimed_run_and_compares_its_checker_section(tmp_path, key, wrong):
     rows = [(k, 0, small_function(k, 0)) for k in range(30)]
     net_path = write_json(tmp_path / "net.json", small_network())
@@ -627,9 +757,18 @@ def test_check_certificate_reruns_the_claimed_run_and_compares_its_checker_secti
     assert ("checker.points_digest" if key in ("seed", "sample", "mode") else f"checker.{key}") in wheres(v)
 
 
-@pytest.mark.parametrize("checker", [{"seed": 2**63}, {"seed": -1}, {"seed": 1.0}, {"sample": 0},
-                                     {"mode": "full", "sample": 5}, {"mode": "sample", "sample": None},
-                                     {"mode": "most"}])
+@pytest.mark.parametrize(
+    "checker",
+    [
+        {"seed": 2**63},
+        {"seed": -1},
+        {"seed": 1.0},
+        {"sample": 0},
+        {"mode": "full", "sample": 5},
+        {"mode": "sample", "sample": None},
+        {"mode": "most"},
+    ],
+)
 def test_check_certificate_refuses_out_of_range_parameters(tmp_path, small, checker):
     claims = json.loads(write_certificate(tmp_path, small).read_text())
     claims["checker"].update(checker)
@@ -643,9 +782,13 @@ def test_check_certificate_full_adds_a_full_run(tmp_path):
     write_json(tmp_path / "net.json", small_network())
     write_csv(tmp_path / "data.csv", rows)
     import random
+
     seed = next(s for s in range(100) if 20 not in random.Random(s).sample(range(30), 5))
-    claims = {"network": {"path": "net.json"}, "dataset": {"path": "data.csv"},
-              "checker": {"mode": "sample", "seed": seed, "sample": 5}}
+    claims = {
+        "network": {"path": "net.json"},
+        "dataset": {"path": "data.csv"},
+        "checker": {"mode": "sample", "seed": seed, "sample": 5},
+    }
     cert = write_json(tmp_path / "c.cert.json", claims)
     assert check_certificate(cert).ok
     v = check_certificate(cert, full=True)
@@ -656,8 +799,11 @@ def test_check_certificate_refuses_paths_outside_its_directory(tmp_path, small):
     net_path, data_path, claims = small
     inner = tmp_path / "inner"
     inner.mkdir()
-    claims = dict(claims, network={**claims["network"], "path": "../net.json"},
-                  dataset={**claims["dataset"], "path": "../data.csv"})
+    claims = dict(
+        claims,
+        network={**claims["network"], "path": "../net.json"},
+        dataset={**claims["dataset"], "path": "../data.csv"},
+    )
     cert = write_json(inner / "c.cert.json", claims)
     v = check_certificate(cert)
     assert wheres(v) == ["network.path"] and not v.ok

@@ -48,8 +48,14 @@ def _tables(seed: int):
         m = rng.choice([1, 2, -2, 3, -3, -5, -1])  # breakpoints -4 b / m in the units of L = 4 x
         net.add_neuron(G, f"h{k}", layer=1, activation="relu", bias=rng.randint(-9, 9), incoming={"x": m})
     for c, act in enumerate(["identity", "relu", "threshold"]):
-        net.add_neuron(G, f"o{c}", layer=2, activation=act, bias=rng.randint(-5, 5),
-                       incoming={f"h{k}": rng.choice([-3, -1, 1, 2]) * 2**rng.choice([0, 61, 61, 90]) for k in range(12)})
+        net.add_neuron(
+            G,
+            f"o{c}",
+            layer=2,
+            activation=act,
+            bias=rng.randint(-5, 5),
+            incoming={f"h{k}": rng.choice([-3, -1, 1, 2]) * 2 ** rng.choice([0, 61, 61, 90]) for k in range(12)},
+        )
     net.add_neuron(G, "out", layer=3, activation="identity", bias=0, incoming={f"o{c}": c + 1 for c in range(3)})
     net.set_outputs(G, ["out"])
     X = np.arange(-12.0, 12.0, 0.25)[:, None]
@@ -87,9 +93,17 @@ def _dense(seed: int, n: int = 120):
     for layer in (1, 2):
         names = [f"h{layer}_{k}" for k in range(8)]
         for name in names:
-            net.add_neuron(G, name, layer=layer, activation="identity", bias=int(rng.integers(-9, 9)),
-                           incoming={v: int(rng.integers(1, 2**20)) * 2**int(rng.integers(0, 50)) * int(rng.choice([-1, 1]))
-                                     for v in previous})
+            net.add_neuron(
+                G,
+                name,
+                layer=layer,
+                activation="identity",
+                bias=int(rng.integers(-9, 9)),
+                incoming={
+                    v: int(rng.integers(1, 2**20)) * 2 ** int(rng.integers(0, 50)) * int(rng.choice([-1, 1]))
+                    for v in previous
+                },
+            )
         previous = names
     net.add_neuron(G, "out", layer=3, activation="relu", bias=0, incoming={v: k + 1 for k, v in enumerate(previous)})
     net.set_outputs(G, ["out"])
@@ -128,7 +142,7 @@ def test_reuse_stays_where_points_repeat():
 def test_inputs_of_63_bits_and_more_cross_as_bytes():
     G, data, _ = cases.layered_network(9, weight_bits=20, n=40)
     program = evaluate.compile_network(G, data.scale)
-    points = [tuple(x * 2**70 + (-1)**k for k, x in enumerate(p)) for p in data.num]
+    points = [tuple(x * 2**70 + (-1) ** k for k, x in enumerate(p)) for p in data.num]
     assert _kernel(program).run(points) == _forward(program, points)
 
 
@@ -179,15 +193,23 @@ def test_threshold_and_relu_at_exactly_zero():
     for j in range(-4, 5):
         net.add_neuron(G, f"t{j}", layer=1, activation="threshold", bias=-j, incoming={"x": 1, "y": -1})
         net.add_neuron(G, f"r{j}", layer=1, activation="relu", bias=-j, incoming={"x": 2, "y": -2})
-    net.add_neuron(G, "out", layer=2, activation="identity", bias=0,
-                   incoming={**{f"t{j}": 100 * 3**(j + 4) for j in range(-4, 5)}, **{f"r{j}": 1 for j in range(-4, 5)}})
+    net.add_neuron(
+        G,
+        "out",
+        layer=2,
+        activation="identity",
+        bias=0,
+        incoming={**{f"t{j}": 100 * 3 ** (j + 4) for j in range(-4, 5)}, **{f"r{j}": 1 for j in range(-4, 5)}},
+    )
     net.set_outputs(G, ["out"])
     X = np.array([[a, b] for a in range(-5, 6) for b in range(-5, 6)], dtype=np.float64)
     data = dataset.from_arrays(X, np.zeros(len(X)))
     program = evaluate.compile_network(G, data.scale)
     got = _kernel(program).run(data.num)
     assert got == _forward(program, data.num)
-    assert got[0] == sum(100 * 3**(j + 4) - j for j in range(-4, 1))  # x = y: threshold(-j) = 1, relu(-j) = -j for j <= 0
+    assert got[0] == sum(
+        100 * 3 ** (j + 4) - j for j in range(-4, 1)
+    )  # x = y: threshold(-j) = 1, relu(-j) = -j for j <= 0
 
 
 @needs_kernel
@@ -199,18 +221,34 @@ def test_values_crossing_64_bits(seed):
     edge = [2**62, 2**62 + 1, 2**63 - 1, 2**63, 2**63 + 1, 3 * 2**61, 2**31, 2**32 + 1, 1]
     G = net.new_network(["x", "y"])
     for j in range(8):
-        net.add_neuron(G, f"h{j}", layer=1, activation=rng.choice(["relu", "identity", "threshold"]),
-                       bias=rng.choice([-1, 1]) * rng.choice(edge),
-                       incoming={"x": rng.choice([-1, 1]) * rng.choice(edge), "y": rng.choice([-1, 1]) * rng.choice(edge)})
+        net.add_neuron(
+            G,
+            f"h{j}",
+            layer=1,
+            activation=rng.choice(["relu", "identity", "threshold"]),
+            bias=rng.choice([-1, 1]) * rng.choice(edge),
+            incoming={"x": rng.choice([-1, 1]) * rng.choice(edge), "y": rng.choice([-1, 1]) * rng.choice(edge)},
+        )
     for j in range(4):
-        net.add_neuron(G, f"g{j}", layer=2, activation=rng.choice(["relu", "identity"]), bias=rng.choice(edge),
-                       incoming={f"h{k}": rng.choice([-1, 1]) * rng.choice(edge) for k in range(8)})
+        net.add_neuron(
+            G,
+            f"g{j}",
+            layer=2,
+            activation=rng.choice(["relu", "identity"]),
+            bias=rng.choice(edge),
+            incoming={f"h{k}": rng.choice([-1, 1]) * rng.choice(edge) for k in range(8)},
+        )
     net.add_neuron(G, "out", layer=3, activation="identity", bias=0, incoming={f"g{j}": 1 for j in range(4)})
     net.set_outputs(G, ["out"])
     data = dataset.from_arrays(np.zeros((1, 2)), np.zeros(1))
     program = evaluate.compile_network(G, data.scale)
-    points = [(a * s, b * t) for a in (0, 1, 2**31, 2**32, 2**62 - 1, 2**63 - 1) for b in (1, 2**30, 2**62)
-              for s in (1, -1) for t in (1, -1)]
+    points = [
+        (a * s, b * t)
+        for a in (0, 1, 2**31, 2**32, 2**62 - 1, 2**63 - 1)
+        for b in (1, 2**30, 2**62)
+        for s in (1, -1)
+        for t in (1, -1)
+    ]
     assert _kernel(program).run(points) == _forward(program, points)
 
 
@@ -219,6 +257,7 @@ def test_threads_never_share_a_kernels_state():
     """ctypes releases the GIL: threads (a Dask worker with several) get their own program, and a
     program shared on purpose serialises its calls."""
     from concurrent.futures import ThreadPoolExecutor
+
     G, data, _ = cases.layered_network(8, weight_bits=120, n=400)
     program = evaluate.compile_network(G, data.scale)
     expected = _forward(program, data.num)

@@ -67,13 +67,16 @@ def example(variant: str = "counter"):
     return park2021.build(data, direction=(1, 5), shifts="smallest", block=4, variant=variant), data
 
 
-@pytest.mark.parametrize("variant,sizes", [
-    # depth, width, dense, nonzero, max bits, total bits: the reference figures for counter
-    # and blocks; width3 has none (measured here, then pinned)
-    ("counter", (20, 9, 460, 300, 11, 1437)),
-    ("blocks", (20, 9, 618, 349, 11, 1472)),
-    ("width3", (49, 3, 577, 249, 11, 858)),
-])
+@pytest.mark.parametrize(
+    "variant,sizes",
+    [
+        # depth, width, dense, nonzero, max bits, total bits: the reference figures for counter
+        # and blocks; width3 has none (measured here, then pinned)
+        ("counter", (20, 9, 460, 300, 11, 1437)),
+        ("blocks", (20, 9, 618, 349, 11, 1472)),
+        ("width3", (49, 3, 577, 249, 11, 858)),
+    ],
+)
 def test_worked_example_sizes_and_outputs(variant, sizes):
     G, data = example(variant)
     m = claims_hold(G, data)
@@ -193,8 +196,9 @@ def test_fold_stop_and_block_size_follow_the_cost_model(variant):
     section 8: B = B(K_f), A = ceil(K_f / B); halving folds come first and keep T >= floor(N^2/4) + 1."""
     X, y, seed = reference_data(3000, 2, 10)
     data = dataset.from_arrays(X, y)
-    p = park2021.plan(data, [int(v) - 1 for v in y], 4, seed=seed, variant=variant, shifts="random", block=None,
-                      direction=None)
+    p = park2021.plan(
+        data, [int(v) - 1 for v in y], 4, seed=seed, variant=variant, shifts="random", block=None, direction=None
+    )
     N, K, T = data.n, p.K, -(-p.K // 2)
     J = -(-sum(1 for f in p.floors if f >= T) // max(T // N, 1))
     assert T < N or not park2021.fold_pays(K, T, J, 4, variant, None)
@@ -206,8 +210,11 @@ def test_fold_stop_and_block_size_follow_the_cost_model(variant):
     assert all(f.T >= Q for f in p.folds if f.kind == "halving")
     assert all(N <= f.T < Q for f in p.folds if f.kind == "piece")
     previous = [p.proj.K0] + [f.K for f in p.folds[:-1]]
-    assert all(park2021.fold_pays(Kp, f.T, len(f.shifts), 4, variant, None)
-               for Kp, f in zip(previous, p.folds) if f.kind == "piece")
+    assert all(
+        park2021.fold_pays(Kp, f.T, len(f.shifts), 4, variant, None)
+        for Kp, f in zip(previous, p.folds)
+        if f.kind == "piece"
+    )
 
 
 # ------------------------------------------------------------------ Delta, exactly
@@ -226,19 +233,25 @@ def clusters(n_per: int, d: int, C: int, radius: float, seed: int = 0):
     return X, rng.integers(1, C + 1, len(X))
 
 
-@pytest.mark.parametrize("make", [
-    lambda: np.random.default_rng(1).random((300, 3)),
-    lambda: np.random.default_rng(2).standard_normal((250, 10)).astype(np.float32),
-    lambda: clusters(60, 2, 2, 1e-9)[0],
-    lambda: np.random.default_rng(3).random((400, 1)),
-], ids=["uniform-d3", "gauss-d10", "clusters", "d1"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: np.random.default_rng(1).random((300, 3)),
+        lambda: np.random.default_rng(2).standard_normal((250, 10)).astype(np.float32),
+        lambda: clusters(60, 2, 2, 1e-9)[0],
+        lambda: np.random.default_rng(3).random((400, 1)),
+    ],
+    ids=["uniform-d3", "gauss-d10", "clusters", "d1"],
+)
 def test_diameter_and_delta_are_exact(make):
     X = make()
     data = dataset.from_arrays(X, np.ones(len(X), dtype=int))
     exact = _brute_diameter(data)
     assert park2021.max_sq_diameter(data) == mpq(exact.numerator, exact.denominator)
-    sep = min(sum((a - b) ** 2 for a, b in zip(data.point(i), data.point(j)))
-              for i, j in itertools.combinations(range(data.n), 2))
+    sep = min(
+        sum((a - b) ** 2 for a, b in zip(data.point(i), data.point(j)))
+        for i, j in itertools.combinations(range(data.n), 2)
+    )
     assert park2021.delta_sq(data) == mpq(exact.numerator, exact.denominator) / sep
 
 
@@ -258,9 +271,10 @@ def test_certified_on_random_data_100(tmp_path, d, C, variant, seed):
     assert cert["structure"]["width"] == 3 if variant == "width3" else cert["structure"]["width"] > 3
 
 
-@pytest.mark.parametrize("d,C,variant,seed", [
-    (2, 2, "counter", 0), (10, 10, "counter", 1), (2, 10, "width3", 1), (10, 2, "width3", 0), (2, 10, "blocks", 0),
-])
+@pytest.mark.parametrize(
+    "d,C,variant,seed",
+    [(2, 2, "counter", 0), (10, 10, "counter", 1), (2, 10, "width3", 1), (10, 2, "width3", 0), (2, 10, "blocks", 0)],
+)
 def test_certified_on_random_data_1000(tmp_path, d, C, variant, seed):
     X, y, _ = reference_data(1000, d, C)
     cert, G, data = certify(tmp_path, X, y, build_with(variant=variant, seed=seed), sample=50)
@@ -355,14 +369,17 @@ def test_non_integer_labels_are_refused_naming_the_points():
     assert park2021.check(data, {}) and not park2021.check(dataset.from_arrays(X, np.arange(6)), {})
 
 
-@pytest.mark.parametrize("kw,message", [
-    ({"variant": "wide"}, "--variant must be one of counter, blocks, width3"),
-    ({"shifts": "lucky"}, "--shifts must be one of random, smallest"),
-    ({"block": 0}, "--block takes a positive integer, got 0"),
-    ({"block": "many"}, "--block takes a positive integer"),
-    ({"direction": (1, 1)}, "maps two points to one image"),
-    ({"direction": (1, 2, 3)}, "--direction needs 2 integers"),
-])
+@pytest.mark.parametrize(
+    "kw,message",
+    [
+        ({"variant": "wide"}, "--variant must be one of counter, blocks, width3"),
+        ({"shifts": "lucky"}, "--shifts must be one of random, smallest"),
+        ({"block": 0}, "--block takes a positive integer, got 0"),
+        ({"block": "many"}, "--block takes a positive integer"),
+        ({"direction": (1, 1)}, "maps two points to one image"),
+        ({"direction": (1, 2, 3)}, "--direction needs 2 integers"),
+    ],
+)
 def test_bad_options_are_usage_errors(kw, message):
     data = dataset.from_arrays(np.array([[0, 1], [1, 0], [2, 2]]), np.array([1, 2, 1]))
     with pytest.raises(UsageError, match=message):
@@ -414,8 +431,10 @@ def test_cli_builds_and_verifies_the_width3_variant(tmp_path):
     np.savez(tmp_path / "d.npz", X=X, y=y)
     runner = CliRunner()
     net_path = tmp_path / "net.json"
-    r = runner.invoke(cli, ["build", str(tmp_path / "d.npz"), "-c", "park2021", "--variant", "width3", "--seed", "3",
-                            "-o", str(net_path)])
+    r = runner.invoke(
+        cli,
+        ["build", str(tmp_path / "d.npz"), "-c", "park2021", "--variant", "width3", "--seed", "3", "-o", str(net_path)],
+    )
     assert r.exit_code == 0, r.output
     assert "park2021 on 150 points" in r.output and "width 3," in r.output
     assert opts(netjson.read(net_path))["variant"] == "width3"

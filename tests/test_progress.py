@@ -42,9 +42,13 @@ def test_a_long_build_shows_progress_within_five_seconds_on_a_terminal(tmp_path)
     np.savez(data, X=rng.standard_normal((3000, 10)), y=rng.integers(0, 3, 3000))  # bubeck2020: about 10 s
     master, slave = pty.openpty()
     start = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "netcert", "build", str(data), "-c", "bubeck2020",
-                             "-o", str(tmp_path / "n.json")], stdin=subprocess.DEVNULL, stdout=slave, stderr=slave,
-                            cwd=tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "netcert", "build", str(data), "-c", "bubeck2020", "-o", str(tmp_path / "n.json")],
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=slave,
+        cwd=tmp_path,
+    )
     os.close(slave)
     seen = b""
     try:

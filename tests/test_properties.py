@@ -41,8 +41,13 @@ from netcert.kernel import read as kread
 import strategies
 
 settings.register_profile(
-    "netcert", deadline=None, derandomize=True, database=None, print_blob=False,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+    "netcert",
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=False,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+)
 PROFILE = settings.get_profile("netcert")
 EVALUATION_EXAMPLES = 300  # about 12 s
 READER_EXAMPLES = 150  # per format, about 2 s
@@ -52,8 +57,20 @@ MUTATION_EXAMPLES = 120  # per target, about 1-3 s
 # -- 1. every engine, the kernel and the oracle ---------------------------------------------------
 
 # The engines (and compiled step kinds) the generated cases must reach, as check_evaluation names them.
-ENGINES = {"batch-float64", "batch-int64", "batch-int64(sparse)", "limb-split", "sign-filter", "collapse",
-           "sweep", "events", "straight line", "breakpoint table", "rational fallback", "auto: per point"}
+ENGINES = {
+    "batch-float64",
+    "batch-int64",
+    "batch-int64(sparse)",
+    "limb-split",
+    "sign-filter",
+    "collapse",
+    "sweep",
+    "events",
+    "straight line",
+    "breakpoint table",
+    "rational fallback",
+    "auto: per point",
+}
 
 
 def test_every_engine_the_kernel_and_the_oracle_agree_on_every_output():
@@ -86,9 +103,22 @@ def test_the_strategies_draw_what_the_engines_need():
         seen["float inputs"] += any(s > 1 for s in case.data.scale)
         seen["integer inputs"] += all(s == 1 for s in case.data.scale)
         seen["integer ids"] += all(isinstance(v, int) for v in case.G.nodes)
+
     draw()
-    for what in ("tiny", "int64", "limbs", "huge", "unrelated", "hundreds of bits", "zero bias", "negative bias",
-                 "not layered", "float inputs", "integer inputs", "integer ids"):
+    for what in (
+        "tiny",
+        "int64",
+        "limbs",
+        "huge",
+        "unrelated",
+        "hundreds of bits",
+        "zero bias",
+        "negative bias",
+        "not layered",
+        "float inputs",
+        "integer inputs",
+        "integer ids",
+    ):
         assert seen[what] > 0, (what, seen)
 
 
@@ -104,12 +134,16 @@ def test_collapse_settles_ambiguous_signs_beside_identity_rows():
     net.set_outputs(G, ["out"])
     X = np.array([[1], [2**60], [2**60 + 2]], dtype=np.int64)
     data = dataset.from_arrays(X, 2 * X[:, 0])  # relu(x) + x = 2x on x > 0
-    assert [p.engine for p in evaluate.evaluation_plan(G, data, engine="collapse").layers] == ["sign-filter", "collapse"]
+    assert [p.engine for p in evaluate.evaluation_plan(G, data, engine="collapse").layers] == [
+        "sign-filter",
+        "collapse",
+    ]
     assert evaluate.run(G, data, jobs=1, engine="point").exact
     assert evaluate.run(G, data, jobs=1, engine="collapse").exact
 
 
 # -- 2. the two dataset readers agree ---------------------------------------------------------------
+
 
 def _kernel_reads(path: Path):
     """(digest, rows, labels, kind) by the kernel's reader, or None when it refuses."""
@@ -139,8 +173,7 @@ def _same_dataset(path: Path) -> None:
     assert mine.rows == len(theirs[1])
 
 
-DTYPES = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint64, np.float16, np.float32, np.float64,
-          np.longdouble]
+DTYPES = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint64, np.float16, np.float32, np.float64, np.longdouble]
 
 
 @st.composite
@@ -154,17 +187,20 @@ def npz_files(draw) -> bytes:
 
 
 FIELDS = st.one_of(
-    st.integers(-10**30, 10**30).map(str),
+    st.integers(-(10**30), 10**30).map(str),
     st.builds(lambda a, b, e: f"{a}.{b}e{e}", st.integers(-999, 999), st.integers(0, 999), st.integers(-30, 30)),
     st.builds(lambda a, b: f"{a}/{b}", st.integers(-99, 99), st.integers(0, 99)),
-    st.sampled_from(["+1", "-0", "007", "1.", ".5", "1e", "nan", "inf", "", " 3 ", "x", "1e99999", "0/0"]))
+    st.sampled_from(["+1", "-0", "007", "1.", ".5", "1e", "nan", "inf", "", " 3 ", "x", "1e99999", "0/0"]),
+)
 
 
 @st.composite
 def csv_files(draw) -> bytes:
     width = draw(st.integers(1, 4))
-    lines = [",".join(draw(st.lists(FIELDS, min_size=width, max_size=width + draw(st.sampled_from([0, 0, 0, 1])))))
-             for _ in range(draw(st.integers(0, 6)))]
+    lines = [
+        ",".join(draw(st.lists(FIELDS, min_size=width, max_size=width + draw(st.sampled_from([0, 0, 0, 1])))))
+        for _ in range(draw(st.integers(0, 6)))
+    ]
     if draw(st.booleans()):
         lines.insert(0, ",".join(f"c{k}" for k in range(width)))
     if draw(st.booleans()):
@@ -182,6 +218,7 @@ def test_netcert_and_the_kernel_read_the_same_dataset(tmp_path, suffix, files):
     def same(raw):
         path.write_bytes(raw)
         _same_dataset(path)
+
     same()
 
 
@@ -198,6 +235,7 @@ def test_the_corpus_is_valid_and_every_command_accepts_it(tmp_path):
 
 
 # -- 3. mutated files ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("target", strategies.TARGETS, ids=[t.name for t in strategies.TARGETS])
 def test_mutated_files_keep_the_command_line_contract(target):
@@ -223,4 +261,5 @@ def test_a_mutation_always_changes_the_file():
     @given(raw=strategies.mutated(b'{"a": "1/2"}'))
     def changed(raw):
         assert raw != b'{"a": "1/2"}'
+
     changed()

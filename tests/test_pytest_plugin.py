@@ -44,7 +44,7 @@ def test_each_bad_certificate_fails_with_its_reason(pytester: pytest.Pytester):
     out = result.stdout.str()
     for case in BAD:
         expected = (case / "expected.txt").read_text(encoding="utf-8").rstrip("\n")
-        report = out[out.index(f"FAIL {pytester.path / case.name}"):]
+        report = out[out.index(f"FAIL {pytester.path / case.name}") :]
         assert expected in report.split("\n_")[0], (case.name, report[:2000])
 
 

@@ -68,10 +68,13 @@ def assert_certified(cert: dict, n: int) -> None:
     assert c["theorem"]["bound"]["measure"].startswith("params_nonzero")
     s, o = cert["structure"], c["options"]
     assert s["activations"] == ["identity", "threshold"] and s["layered"]
-    assert s["depth"] == 4 + 2 * levels(max(o["compress_rows"]), o["fan_in"]) + 2 * levels(max(o["expand_rows"]),
-                                                                                        o["fan_in"])
+    assert s["depth"] == 4 + 2 * levels(max(o["compress_rows"]), o["fan_in"]) + 2 * levels(
+        max(o["expand_rows"]), o["fan_in"]
+    )
     assert o["delta_sq"] == cert["dataset"]["min_sq_separation"] and o["r_sq"] == cert["dataset"]["max_sq_norm"]
-    assert all(1 <= v <= 10 for v in o["draws"].values())  # 2 expected per stage (docs/constructions/rajput2021.md section 7)
+    assert all(
+        1 <= v <= 10 for v in o["draws"].values()
+    )  # 2 expected per stage (docs/constructions/rajput2021.md section 7)
 
 
 def build_with(**kw):
@@ -123,8 +126,10 @@ def test_worked_example_draws_and_codes():
 
 def test_worked_example_network(example):
     G, data = example
-    layer1 = {f"z[{t}]": ({u: w for u, _, w in G.in_edges(f"z[{t}]", data=keys.WEIGHT)}, G.nodes[f"z[{t}]"][keys.BIAS])
-              for t in range(6)}
+    layer1 = {
+        f"z[{t}]": ({u: w for u, _, w in G.in_edges(f"z[{t}]", data=keys.WEIGHT)}, G.nodes[f"z[{t}]"][keys.BIAS])
+        for t in range(6)
+    }
     assert layer1["z[0]"] == ({"x[0]": 1, "x[1]": 10}, -4)  # step(x_1 + 10 x_2 - 4)
     assert layer1["z[1]"] == ({"x[0]": 6, "x[1]": 6}, -3)
     assert layer1["z[2]"] == ({"x[0]": -8, "x[1]": -1}, 0)
@@ -136,11 +141,16 @@ def test_worked_example_network(example):
     # the count layer of row {1, 4, 5}: step(z1 + z4 + z5 - j), j = 1..3; its alternating neuron
     assert {u for u, _ in G.in_edges("c1.u[00]")} == {"z[1]", "z[4]", "z[5]"}
     assert [G.nodes[f"c1.u[{j:02d}]"][keys.BIAS] for j in range(3)] == [-1, -2, -3]
-    assert {u: w for u, _, w in G.in_edges("c1.p[0]", data=keys.WEIGHT)} == {"c1.u[00]": 1, "c1.u[01]": -1,
-                                                                           "c1.u[02]": 1}
+    assert {u: w for u, _, w in G.in_edges("c1.p[0]", data=keys.WEIGHT)} == {
+        "c1.u[00]": 1,
+        "c1.u[01]": -1,
+        "c1.u[02]": 1,
+    }
     # block 1 of the one-hot layer: step(-c1 - c2) (value 0), step(c1 - c2 - 1) (value 1)
-    hot = {v: ({u: w for u, _, w in G.in_edges(v, data=keys.WEIGHT)}, G.nodes[v][keys.BIAS])
-           for v in ("hot[02]", "hot[03]")}
+    hot = {
+        v: ({u: w for u, _, w in G.in_edges(v, data=keys.WEIGHT)}, G.nodes[v][keys.BIAS])
+        for v in ("hot[02]", "hot[03]")
+    }
     assert [sorted(w.values()) for w, _ in hot.values()] == [[-1, -1], [-1, 1]]
     assert [b for _, b in hot.values()] == [0, -1]
     # memorization: h_0 = step(3 [g = 0] + [coord 8] - 4), h_1 = step(3 [g = 1] + [coord 4] + [coord 12] - 4)
@@ -240,7 +250,7 @@ def test_verified_stages_are_exact_and_minimal(n, d, seed):
     pruning); every point keeps a private block in the first L blocks, and some point needs the L-th."""
     data = dataset.from_arrays(*ball(n, d, seed=seed))
     P = rajput2021.plan(data, seed=seed, p=16, rho="dense", k=None, k_mult=None, b0=None, b=None, L=None)
-    bits = np.unpackbits(P.planes.bits, axis=1, bitorder="little")[:, :P.k].astype(bool)
+    bits = np.unpackbits(P.planes.bits, axis=1, bitorder="little")[:, : P.k].astype(bool)
     assert codes.distinct(bits) and P.k == len(P.planes.b1) <= P.planes.refining <= P.planes.drawn
     for t in range(P.k):
         assert not codes.distinct(np.delete(bits, t, axis=1))
@@ -314,11 +324,18 @@ def test_k_too_small_is_refused_after_a_hundred_draws():
 
 
 def test_bad_options_are_usage_errors(small):
-    for kw, text in [({"fan_in": 1}, "--fan-in takes an integer >= 2, got 1"), ({"fan_in": "x"}, "--fan-in"),
-                     ({"k": 0}, "--k takes"), ({"k_mult": "-1"}, "--k-mult"), ({"rho": "half"}, "--rho must be"),
-                     ({"k": 5, "k_mult": 2}, "exclude each other"), ({"L": 0}, "--L takes"),
-                     ({"sizing": "union"}, "--sizing must be one of verified, spec"),
-                     ({"k": 5}, "need --sizing spec"), ({"rho": "sparse"}, "need --sizing spec")]:
+    for kw, text in [
+        ({"fan_in": 1}, "--fan-in takes an integer >= 2, got 1"),
+        ({"fan_in": "x"}, "--fan-in"),
+        ({"k": 0}, "--k takes"),
+        ({"k_mult": "-1"}, "--k-mult"),
+        ({"rho": "half"}, "--rho must be"),
+        ({"k": 5, "k_mult": 2}, "exclude each other"),
+        ({"L": 0}, "--L takes"),
+        ({"sizing": "union"}, "--sizing must be one of verified, spec"),
+        ({"k": 5}, "need --sizing spec"),
+        ({"rho": "sparse"}, "need --sizing spec"),
+    ]:
         with pytest.raises(UsageError, match=text):
             rajput2021.build(small, **kw)
 
@@ -421,8 +438,9 @@ def test_cli_build_with_fan_in_then_verify(tmp_path):
     X, y = ball(150, 10, seed=9)
     np.savez(tmp_path / "data.npz", X=X, y=y)
     out = tmp_path / "net.json"
-    result = _run("build", tmp_path / "data.npz", "--construction", "rajput2021", "--fan-in", "4", "--seed", "2",
-                  "-o", out)
+    result = _run(
+        "build", tmp_path / "data.npz", "--construction", "rajput2021", "--fan-in", "4", "--seed", "2", "-o", out
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"{out}: rajput2021 on 150 points (d = 10): depth ")
     o = opts(netjson.read(out))
@@ -455,4 +473,6 @@ def test_cli_sizing_spec_gives_the_union_bound_stages(tmp_path):
     assert nets["spec"]["k"] == nets["spec"]["k_u"] and nets["verified"]["k"] < nets["spec"]["k"]
     result = _run("build", tmp_path / "data.npz", "-c", "rajput2021", "--sizing", "tight", "-o", tmp_path / "n.json")
     assert result.exit_code == 2
-    assert result.stderr.strip("\n").split("\n") == ["netcert: error: --sizing must be one of verified, spec, got 'tight'"]
+    assert result.stderr.strip("\n").split("\n") == [
+        "netcert: error: --sizing must be one of verified, spec, got 'tight'"
+    ]

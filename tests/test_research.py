@@ -33,11 +33,15 @@ def test_auto_builds_the_smallest_of_its_confirmed_predictions(N, d, tmp_path):
     G = auto.build(data)
     info = G.graph["construction"]["options"]["auto"]
     assert info["chosen"] == G.graph["construction"]["name"]
-    assert measures.measure(G).params_nonzero == info["built_nonzero"][info["chosen"]] == min(info["built_nonzero"].values())
+    assert (
+        measures.measure(G).params_nonzero
+        == info["built_nonzero"][info["chosen"]]
+        == min(info["built_nonzero"].values())
+    )
     assert len(info["built_nonzero"]) == auto.CONFIRM
     # the confirmed ones are the best predictions
     ranked = sorted(info["predicted_nonzero"], key=lambda k: (info["predicted_nonzero"][k], k))
-    assert set(info["built_nonzero"]) == set(ranked[:auto.CONFIRM])
+    assert set(info["built_nonzero"]) == set(ranked[: auto.CONFIRM])
     for name, value in info["built_nonzero"].items():  # each measured figure is the real build's
         options = registry.get(name).predict(data, 0)[1]
         assert measures.measure(registry.get(name).build(data, **options)).params_nonzero == value
@@ -62,8 +66,9 @@ def test_auto_sets_aside_constructions_whose_precondition_fails(tmp_path):
 
 
 def test_auto_refuses_construction_options(tmp_path):
-    r = CliRunner().invoke(cli, ["build", str(_uniform(tmp_path / "d.npz", 30, 2, 2)), "--mode", "plain",
-                                 "-o", str(tmp_path / "n.json")])
+    r = CliRunner().invoke(
+        cli, ["build", str(_uniform(tmp_path / "d.npz", 30, 2, 2)), "--mode", "plain", "-o", str(tmp_path / "n.json")]
+    )
     assert r.exit_code == 2 and "--construction auto takes no construction option" in r.output
 
 
@@ -99,14 +104,24 @@ def test_tiny_sweep_writes_the_csv_slopes_and_plots(tmp_path):
     assert r.exit_code == 0, r.output
     rows = list(csv.DictReader((out / "sweep.csv").open()))
     assert [(row["construction"], row["N"], row["L"]) for row in rows] == [
-        ("zhang2017", "50", ""), ("vardi2022", "50", ""), ("zhang2017", "100", ""), ("vardi2022", "100", ""),
-        ("zhang2017", "200", ""), ("vardi2022", "200", ""), ("vardi2022", "200", "12"), ("vardi2022", "200", "40")]
+        ("zhang2017", "50", ""),
+        ("vardi2022", "50", ""),
+        ("zhang2017", "100", ""),
+        ("vardi2022", "100", ""),
+        ("zhang2017", "200", ""),
+        ("vardi2022", "200", ""),
+        ("vardi2022", "200", "12"),
+        ("vardi2022", "200", "40"),
+    ]
     for row in rows:
         data = sweep.generated(int(row["N"]), 2, 2, 0)
         options = {"depth": int(row["L"])} if row["L"] else {}
         m = measures.measure(registry.get(row["construction"]).build(data, **options))
-        assert (int(row["params_nonzero"]), int(row["params_dense"]), int(row["depth"])) == \
-            (m.params_nonzero, m.params_dense, m.depth)
+        assert (int(row["params_nonzero"]), int(row["params_dense"]), int(row["depth"])) == (
+            m.params_nonzero,
+            m.params_dense,
+            m.depth,
+        )
         assert float(row["eval_s"]) >= 0
         if row["L"]:
             assert int(row["depth"]) <= int(row["L"])
@@ -137,8 +152,14 @@ def test_sweep_slopes_fit_all_n_and_the_last_decade():
         return sweep.Point("c", N, 2, 2, L, "c", 2, 1, 1, nonzero, nonzero, 1, 1, 0.0, None)
 
     # nonzero = N up to 10^3, then 1000 * (N / 1000)^(1/2): the last decade (N >= 1,000) has slope 1/2
-    points = [point(10, 10), point(100, 100), point(1000, 1000), point(4000, 2000), point(10**4, 3162),
-              point(10**4, 5, L=3)]  # capped runs do not enter the slopes
+    points = [
+        point(10, 10),
+        point(100, 100),
+        point(1000, 1000),
+        point(4000, 2000),
+        point(10**4, 3162),
+        point(10**4, 5, L=3),
+    ]  # capped runs do not enter the slopes
     fit, last = sweep.slopes(points)["c"]
     assert abs(last - 0.5) < 1e-3
     assert 0.5 < fit < 1

@@ -33,8 +33,14 @@ def layered(width: int, depth: int, seed: int = 0, outputs: int = 1) -> nx.DiGra
         here = list(range(nxt, nxt + width))
         nxt += width
         for v in here:
-            net.add_neuron(G, v, layer=layer, activation="relu", bias=rng.choice((0, 1, mpq(1, 3))),
-                           incoming={u: rng.choice(WEIGHTS) for u in rng.sample(below, 3)})
+            net.add_neuron(
+                G,
+                v,
+                layer=layer,
+                activation="relu",
+                bias=rng.choice((0, 1, mpq(1, 3))),
+                incoming={u: rng.choice(WEIGHTS) for u in rng.sample(below, 3)},
+            )
         below = here
     outs = list(range(nxt, nxt + outputs))
     for v in outs:
@@ -63,7 +69,8 @@ def test_reading_parses_each_distinct_number_once(tmp_path, monkeypatch, depth):
     parsed = counting(monkeypatch, netjson, "parse_rational")
     H, digest = netjson.read_digested(path)
     distinct = {netjson.format_rational(w) for _, _, w in G.edges(data=keys.WEIGHT)} | {
-        netjson.format_rational(b) for _, b in G.nodes(data=keys.BIAS) if b is not None}
+        netjson.format_rational(b) for _, b in G.nodes(data=keys.BIAS) if b is not None
+    }
     assert sorted(parsed) == sorted(distinct)  # at most 8 strings, whatever the number of edges
     assert G.number_of_edges() > 10 * len(parsed)
     assert digest == netjson.digest(G) == hashlib.sha256(path.read_bytes()).hexdigest()
@@ -158,7 +165,8 @@ def test_dead_nodes_in_one_reverse_search(monkeypatch):
     G = layered(8, 5, seed=5, outputs=40)  # 40 outputs over one shared body: a search per output walks it 40 times
     G.graph[keys.OUTPUTS] = G.graph[keys.OUTPUTS][:-3]  # three output nodes are now dead, with what only they read
     want = {v for v in G if G.nodes[v][keys.ACTIVATION] != keys.INPUT} - set(G.graph[keys.OUTPUTS]).union(
-        *(nx.ancestors(G, v) for v in G.graph[keys.OUTPUTS]))
+        *(nx.ancestors(G, v) for v in G.graph[keys.OUTPUTS])
+    )
     monkeypatch.setattr(nx, "ancestors", lambda *a: pytest.fail("a search per output"))
     dead = [p for p in validate.validate(G) if p.severity == validate.WARNING]
     assert {p.where for p in dead} == {f"node {v!r}" for v in want} and len(want) >= 3
@@ -176,8 +184,12 @@ def test_measures_in_one_pass_equal_their_definitions():
     for G in (layered(7, 4, seed=8), layered(1, 1), layered(4, 2, outputs=2)):
         m = measures.measure(G)
         assert (m.depth, m.width, m.neurons, m.params_dense, m.layered) == (
-            measures.depth(G), measures.width(G), measures.neurons(G), measures.params_dense(G),
-            measures.is_layered(G))
+            measures.depth(G),
+            measures.width(G),
+            measures.neurons(G),
+            measures.params_dense(G),
+            measures.is_layered(G),
+        )
         nonzero = [q for q in measures._numbers(G) if q != 0]
         assert m.params_nonzero == len(nonzero)
         assert m.total_weight_bits == sum(q.numerator.bit_length() + q.denominator.bit_length() for q in nonzero)
@@ -186,7 +198,11 @@ def test_measures_in_one_pass_equal_their_definitions():
             nodes = [v for v, l in G.nodes(data=keys.LAYER) if l == layer]
             ws = [w for v in nodes for _, _, w in G.in_edges(v, data=keys.WEIGHT)]
             bs = [G.nodes[v][keys.BIAS] for v in nodes if keys.BIAS in G.nodes[v]]
-            assert (count, acts, weights, biases) == (len(nodes), tuple(sorted({G.nodes[v][keys.ACTIVATION] for v in nodes})),
-                                                       len(ws), sum(1 for b in bs if b))
+            assert (count, acts, weights, biases) == (
+                len(nodes),
+                tuple(sorted({G.nodes[v][keys.ACTIVATION] for v in nodes})),
+                len(ws),
+                sum(1 for b in bs if b),
+            )
             assert top == max((measures.bits(mpq(q)) for q in (*ws, *bs)), default=0)
         assert [r[0] for r in rows] == sorted(measures.layer_sizes(G))

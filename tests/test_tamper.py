@@ -16,6 +16,7 @@ reproduces, or exit 3 naming the field a schema-invalid certificate breaks:
 
 ``test_the_matrix_is_caught_in_full`` prints the matrix and requires 100%.
 """
+
 from __future__ import annotations
 
 import copy
@@ -37,8 +38,17 @@ from netcert.formats import netjson
 N, K = 12, 8  # points, and the kernel's sample: K < N, so that a changed seed draws other points
 CONSTRUCTIONS = sorted(registry.CONSTRUCTIONS)
 RESULTS: dict[str, list[tuple[str, bool, str]]] = {}  # construction -> (mutation, caught, first output line)
-OTHER = {"sample": "full", "full": "sample", "integer": "real", "real": "integer", "certified": "refuted",
-         "refuted": "certified", "relu": "threshold", "threshold": "identity", "identity": "relu"}
+OTHER = {
+    "sample": "full",
+    "full": "sample",
+    "integer": "real",
+    "real": "integer",
+    "certified": "refuted",
+    "refuted": "certified",
+    "relu": "threshold",
+    "threshold": "identity",
+    "identity": "relu",
+}
 
 
 def run(*args: object) -> tuple[int, str]:
@@ -66,8 +76,19 @@ def built(tmp_path_factory) -> dict[str, Path]:
         shutil.copyfile(root / "data.npz", d / "data.npz")
         code, text = run("build", d / "data.npz", "-c", name, "-o", d / "net.json")
         assert code == 0, text
-        code, text = run("verify", d / "net.json", "--data", d / "data.npz", "-o", d / "net.cert.json",
-                         "--sample", K, "--jobs", "1", "--quiet")
+        code, text = run(
+            "verify",
+            d / "net.json",
+            "--data",
+            d / "data.npz",
+            "-o",
+            d / "net.cert.json",
+            "--sample",
+            K,
+            "--jobs",
+            "1",
+            "--quiet",
+        )
         assert code == 0, text
         assert check(d / "net.cert.json") == (0, f"OK   {d / 'net.cert.json'}\n")
         out[name] = d
@@ -75,6 +96,7 @@ def built(tmp_path_factory) -> dict[str, Path]:
 
 
 # ---------------------------------------------------------------- mutations of the certificate
+
 
 def changed(value: object) -> object:
     """Another value of the same JSON type."""
@@ -156,12 +178,15 @@ def certificate_mutations(cert: dict):
 def names(text: str, path: tuple) -> bool:
     """Whether the output names the field at ``path``, or another field of the same object (a changed seed is
     caught as the points it draws: ``checker.points_digest``). Within a list, the list is the field."""
-    head = tuple(k for k in path[:next((i for i, k in enumerate(path) if isinstance(k, int)), len(path))])
+    head = tuple(k for k in path[: next((i for i, k in enumerate(path) if isinstance(k, int)), len(path))])
     dotted, slashed = ".".join(map(str, head)), "/".join(map(str, path))
     parent = ".".join(map(str, head[:-1]))
-    return (bool(dotted) and dotted in text) or slashed in text or (
-        bool(parent) and (f"{parent}." in text or f" at {parent.replace('.', '/')}" in text)) or (
-        not parent and f'"{head[-1]}"' in text)
+    return (
+        (bool(dotted) and dotted in text)
+        or slashed in text
+        or (bool(parent) and (f"{parent}." in text or f" at {parent.replace('.', '/')}" in text))
+        or (not parent and f'"{head[-1]}"' in text)
+    )
 
 
 def record(name: str, label: str, code: int, text: str, path: tuple | None) -> None:
@@ -170,6 +195,7 @@ def record(name: str, label: str, code: int, text: str, path: tuple | None) -> N
 
 
 # ---------------------------------------------------------------- mutations of the files
+
 
 def canonical(q: Fraction) -> str:
     return str(q.numerator) if q.denominator == 1 else f"{q.numerator}/{q.denominator}"
@@ -198,8 +224,10 @@ def network_mutations(net: dict):
         yield "a zero bias made nonzero", lambda: zero.update(bias="1/1024")
     yield "an edge removed", lambda: net["edges"].remove(last)
     top = max(layer.values())
-    yield "a node added", lambda: net["nodes"].append({"id": "zz_added", "layer": max(1, top - 1),
-                                                       "activation": "relu", "bias": "1"})
+    yield (
+        "a node added",
+        lambda: net["nodes"].append({"id": "zz_added", "layer": max(1, top - 1), "activation": "relu", "bias": "1"}),
+    )
 
 
 def forge_network(cert: dict, net_path: Path) -> None:
@@ -233,8 +261,13 @@ def file_mutations(name: str, src: Path, scratch: Path) -> None:
                 forge_network(forged_cert, d / "net.json")
             (d / "net.cert.json").write_text(json.dumps(forged_cert))
             code, text = check(d / "net.cert.json")
-            record(name, f"net.json: {label}{'' if forged else ' (hashes not forged)'}", code, text,
-                   None if forged else ("network", "sha256"))
+            record(
+                name,
+                f"net.json: {label}{'' if forged else ' (hashes not forged)'}",
+                code,
+                text,
+                None if forged else ("network", "sha256"),
+            )
     with np.load(src / "data.npz") as z:
         X, y = z["X"], z["y"]
     i = cert["dataset"]["min_sq_separation_pair"][0]  # a point of the closest pair: the separation moves
@@ -251,11 +284,17 @@ def file_mutations(name: str, src: Path, scratch: Path) -> None:
                 forge_dataset(forged_cert, d / "data.npz")
             (d / "net.cert.json").write_text(json.dumps(forged_cert))
             code, text = check(d / "net.cert.json")
-            record(name, f"dataset: {label}{'' if forged else ' (hashes not forged)'}", code, text,
-                   None if forged else ("dataset", "sha256"))
+            record(
+                name,
+                f"dataset: {label}{'' if forged else ' (hashes not forged)'}",
+                code,
+                text,
+                None if forged else ("dataset", "sha256"),
+            )
 
 
 # ---------------------------------------------------------------- the matrix
+
 
 @pytest.mark.parametrize("name", CONSTRUCTIONS)
 def test_every_mutation_is_caught(built, name, tmp_path):

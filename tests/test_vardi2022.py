@@ -70,8 +70,9 @@ def build_with(**kw):
 
 # ------------------------------------------------------------------ docs/constructions/vardi2022.md section 10: the worked example
 
-EXAMPLE_X = np.array([(-1, 0.5), (-0.5, -1), (0, 0), (0.375, 0.75), (0.5, -0.5), (0.75, 0.25), (1, -0.75),
-                      (-0.75, -0.25)])
+EXAMPLE_X = np.array(
+    [(-1, 0.5), (-0.5, -1), (0, 0), (0.375, 0.75), (0.5, -0.5), (0.75, 0.25), (1, -0.75), (-0.75, -0.25)]
+)
 EXAMPLE_Y = np.array([1, 3, 2, 1, 3, 2, 1, 2])
 EXAMPLE_T = ["1191/512", "5035/256", "17", "15359/1024", "13485/512", "23555/1024", "34483/1024", "11261/1024"]
 
@@ -81,10 +82,10 @@ def example(mode: str, gadgets: str = "paper"):
     return vardi2022.build(data, mode=mode, direction=(4, -3), block=3, gadgets=gadgets), data
 
 
-@pytest.mark.parametrize("mode,sizes,graph,rho", [
-    ("plain", (29, 8, 989, 410, 24, 3262), (153, 353), 6),
-    ("delta", (23, 8, 656, 316, 18, 2032), (110, 267), 4),
-])
+@pytest.mark.parametrize(
+    "mode,sizes,graph,rho",
+    [("plain", (29, 8, 989, 410, 24, 3262), (153, 353), 6), ("delta", (23, 8, 656, 316, 18, 2032), (110, 267), 4)],
+)
 def test_worked_example_sizes_and_outputs(mode, sizes, graph, rho):
     G, data = example(mode)
     m = measures.measure(G)
@@ -112,18 +113,48 @@ def test_worked_example_projection_keys_and_blocks():
     assert [G.nodes[f"S2.step[{j}].{u}"][keys.BIAS] for j in (0, 1) for u in "PQ"] == [-16, -17, -25, -26]
     assert G.nodes["S2.v"][keys.BIAS] == 534840
     assert {u: w for u, _, w in G.in_edges("S2.v", data=keys.WEIGHT)} == {
-        "S2.step[0].P": 4007205, "S2.step[0].Q": -4007205, "S2.step[1].P": 2438563, "S2.step[1].Q": -2438563}
+        "S2.step[0].P": 4007205,
+        "S2.step[0].Q": -4007205,
+        "S2.step[1].P": 2438563,
+        "S2.step[1].Q": -2438563,
+    }
     assert 534840 + 4007205 == 4542045 and 4542045 + 2438563 == 6980608  # W_2, W_3 of the table
 
 
 def test_worked_example_trace_of_x8():
     """docs/constructions/vardi2022.md section 10's example: the trace for x8 = (-0.75, -0.25), read off the hidden neurons with the oracle."""
     G, _ = example("plain")
-    trace = {"t": "11261/1024", "S2.v": "534840", "E07.N2": "8189/1024", "E07.N1": "0", "E09.G": "0",
-             "E14.kp": "10", "E15.N1": "0", "E15.N2": "0", "E17.G": "1", "E18.acc": "1", "E22.kp": "14",
-             "E23.N1": "3075/1024", "F25.G": "0", "F25.acc": "1", "out": "2"}
-    layers = {"t": 1, "S2.v": 3, "E07.N2": 10, "E09.G": 12, "E14.kp": 17, "E15.N1": 18, "E17.G": 20,
-              "E18.acc": 21, "E22.kp": 25, "E23.N1": 26, "F25.G": 28, "out": 29}
+    trace = {
+        "t": "11261/1024",
+        "S2.v": "534840",
+        "E07.N2": "8189/1024",
+        "E07.N1": "0",
+        "E09.G": "0",
+        "E14.kp": "10",
+        "E15.N1": "0",
+        "E15.N2": "0",
+        "E17.G": "1",
+        "E18.acc": "1",
+        "E22.kp": "14",
+        "E23.N1": "3075/1024",
+        "F25.G": "0",
+        "F25.acc": "1",
+        "out": "2",
+    }
+    layers = {
+        "t": 1,
+        "S2.v": 3,
+        "E07.N2": 10,
+        "E09.G": 12,
+        "E14.kp": 17,
+        "E15.N1": 18,
+        "E17.G": 20,
+        "E18.acc": 21,
+        "E22.kp": 25,
+        "E23.N1": 26,
+        "F25.G": 28,
+        "out": 29,
+    }
     assert {v: G.nodes[v][keys.LAYER] for v in layers} == layers
     H = G.copy()
     H.graph[keys.OUTPUTS] = [*trace, "E05.A", "E05.B"]
@@ -152,11 +183,14 @@ def ten_thousand():
     return dataset.from_arrays(*uniform(10_000, 2, 2))
 
 
-@pytest.mark.parametrize("mode,row", [
-    # n, M, rho, depth, width, dense, nonzero, max bits, total bits (section 16, N = 10^4, d = 2, C = 2)
-    ("plain", (8, 1250, 28, 237, 2499, 19453, 11229, 232, 857384)),
-    ("delta", (11, 910, 20, 236, 1819, 14338, 10832, 231, 690870)),
-])
+@pytest.mark.parametrize(
+    "mode,row",
+    [
+        # n, M, rho, depth, width, dense, nonzero, max bits, total bits (section 16, N = 10^4, d = 2, C = 2)
+        ("plain", (8, 1250, 28, 237, 2499, 19453, 11229, 232, 857384)),
+        ("delta", (11, 910, 20, 236, 1819, 14338, 10832, 231, 690870)),
+    ],
+)
 def test_reference_sizes_at_ten_thousand_points(ten_thousand, mode, row):
     G = vardi2022.build(ten_thousand, mode=mode, gadgets="paper")
     m = measures.measure(G)
@@ -202,10 +236,15 @@ def test_certified_on_random_data_100(tmp_path, d, C, mode, stage2, seed):
     assert cert["construction"]["options"]["seed"] == seed
 
 
-@pytest.mark.parametrize("d,C,mode,stage2,seed", [
-    (1, 2, "plain", "narrow", 0), (2, 10, "delta", "wide", 0), (2, 2, "plain", "wide", 1),
-    (10, 10, "delta", "wide", 1),
-])
+@pytest.mark.parametrize(
+    "d,C,mode,stage2,seed",
+    [
+        (1, 2, "plain", "narrow", 0),
+        (2, 10, "delta", "wide", 0),
+        (2, 2, "plain", "wide", 1),
+        (10, 10, "delta", "wide", 1),
+    ],
+)
 def test_certified_on_random_data_1000(tmp_path, d, C, mode, stage2, seed):
     X, y = uniform(1000, d, C, seed=d + C + seed)
     cert, G, data = certify(tmp_path, X, y, build_with(mode=mode, stage2=stage2, seed=seed), sample=200)
@@ -215,10 +254,16 @@ def test_certified_on_random_data_1000(tmp_path, d, C, mode, stage2, seed):
     oracle_agrees(G, data, points=3)
 
 
-@pytest.mark.parametrize("N,kw", [(300, {"stage2": "narrow", "group": 3, "gadgets": "paper"}),
-                                  (300, {"minimize": "nonzero", "mode": "plain"}),
-                                  (300, {"mode": "plain", "block": 7, "stage2": "narrow", "group": 2}),
-                                  (30, {"block": 50}), (30, {"block": 30, "mode": "plain", "stage2": "narrow"})])
+@pytest.mark.parametrize(
+    "N,kw",
+    [
+        (300, {"stage2": "narrow", "group": 3, "gadgets": "paper"}),
+        (300, {"minimize": "nonzero", "mode": "plain"}),
+        (300, {"mode": "plain", "block": 7, "stage2": "narrow", "group": 2}),
+        (30, {"block": 50}),
+        (30, {"block": 30, "mode": "plain", "stage2": "narrow"}),
+    ],
+)
 def test_certified_with_other_options(tmp_path, N, kw):
     X, y = uniform(N, 3, 5, seed=4)
     cert, G, data = certify(tmp_path, X, y, build_with(**kw))
@@ -242,17 +287,32 @@ def _best_under_cap(data, mode: str, L: int):
     sorted_keys = [line.keys[i] for i in line.order]
     c = (int(max(data.labels) - min(data.labels))).bit_length()
     fields = [int(data.labels[i] - min(data.labels)) for i in line.order]
-    shapes = [vardi2022.choose_shape(data.d, data.n, c, sorted_keys, fields, mode=mode, group=None, gadgets="compact",
-                                     minimize="dense", depth_cap=None, block=n) for n in range(1, data.n + 1)]
+    shapes = [
+        vardi2022.choose_shape(
+            data.d,
+            data.n,
+            c,
+            sorted_keys,
+            fields,
+            mode=mode,
+            group=None,
+            gadgets="compact",
+            minimize="dense",
+            depth_cap=None,
+            block=n,
+        )
+        for n in range(1, data.n + 1)
+    ]
     P1 = (shapes[0].rho if mode == "plain" else 1) + c
-    scan = shapes[:min(data.n, int(6 * (data.n / P1) ** 0.5) + 6)]
+    scan = shapes[: min(data.n, int(6 * (data.n / P1) ** 0.5) + 6)]
     fits = [counts(s)[0] for s in scan if s.depth <= L]
     return min(fits) if fits else None
 
 
 def _structure(G) -> list:
-    return sorted((str(v), G.nodes[v][keys.LAYER], str(G.nodes[v].get(keys.BIAS))) for v in G) + \
-        sorted((str(u), str(v), str(w)) for u, v, w in G.edges(data=keys.WEIGHT))
+    return sorted((str(v), G.nodes[v][keys.LAYER], str(G.nodes[v].get(keys.BIAS))) for v in G) + sorted(
+        (str(u), str(v), str(w)) for u, v, w in G.edges(data=keys.WEIGHT)
+    )
 
 
 def test_depth_cap_on_random_data_falls_back_to_the_trivial_network():
@@ -272,11 +332,18 @@ def test_depth_cap_on_random_data_falls_back_to_the_trivial_network():
     exact_everywhere(nets[0], data)
 
 
-@pytest.mark.parametrize("mode,L,built,n", [
-    ("delta", 20, "trivial", None), ("delta", 25, "vardi2022", 5), ("delta", 30, "vardi2022", 6),
-    ("delta", 40, "vardi2022", 7), ("delta", 200, "vardi2022", 7), ("plain", 40, "trivial", None),
-    ("plain", 80, "trivial", None),
-])
+@pytest.mark.parametrize(
+    "mode,L,built,n",
+    [
+        ("delta", 20, "trivial", None),
+        ("delta", 25, "vardi2022", 5),
+        ("delta", 30, "vardi2022", 6),
+        ("delta", 40, "vardi2022", 7),
+        ("delta", 200, "vardi2022", 7),
+        ("plain", 40, "trivial", None),
+        ("plain", 80, "trivial", None),
+    ],
+)
 def test_depth_cap_picks_the_best_block_size_that_fits(mode, L, built, n):
     data = dataset.from_arrays(*jittered_line(1000))
     G = vardi2022.build(data, depth=L, mode=mode)
@@ -311,8 +378,9 @@ def test_depth_cap_one_is_fine_for_a_single_label():
 def _dry_run(n: int, rho: int, c: int, mode: str, gadgets: str):
     """Stage III alone on a width-2 Stage II output (t, v), pruned and measured."""
     G = net.new_network(["t", "v"])
-    vardi2022.stage_three(G, 1, n=n, rho=rho, c=c, C=2**c, H=1, mode=mode, gadgets=gadgets,
-                          tt=Affine.of("t"), v=Affine.of("v"), y0=0)
+    vardi2022.stage_three(
+        G, 1, n=n, rho=rho, c=c, C=2**c, H=1, mode=mode, gadgets=gadgets, tt=Affine.of("t"), v=Affine.of("v"), y0=0
+    )
     prune(G)
     return measures.measure(G)
 
@@ -488,8 +556,9 @@ def test_verify_certifies_the_constant_and_trivial_networks(tmp_path, case):
 @pytest.mark.parametrize("stage2", ["wide", "narrow"])
 @pytest.mark.parametrize("mode", ["plain", "delta"])
 def test_two_points(tmp_path, mode, stage2):
-    cert, G, data = certify(tmp_path, np.array([[0.5, 1.0], [0.25, 2.0]]), np.array([3, 4]),
-                            build_with(mode=mode, stage2=stage2))
+    cert, G, data = certify(
+        tmp_path, np.array([[0.5, 1.0], [0.25, 2.0]]), np.array([3, 4]), build_with(mode=mode, stage2=stage2)
+    )
     assert_certified(cert, 2)
     o = cert["construction"]["options"]
     assert (o["block_size"], o["blocks"], o["C"], o["c"]) == (1, 2, 2, 1)
@@ -574,11 +643,15 @@ def test_same_seed_same_bytes_and_the_direction_is_recorded():
 
 def test_bad_options_are_usage_errors():
     data = dataset.from_arrays(*uniform(30, 2, 2))
-    for kw, text in [({"mode": "fancy"}, "--mode must be one of plain, delta, got 'fancy'"),
-                     ({"stage2": "tall"}, "--stage2"), ({"gadgets": "x"}, "--gadgets"),
-                     ({"minimize": "x"}, "--minimize"),
-                     ({"block": 0}, "--block takes a positive integer"), ({"depth": "abc"}, "--depth takes"),
-                     ({"stage2": "narrow", "group": -1}, "--group")]:
+    for kw, text in [
+        ({"mode": "fancy"}, "--mode must be one of plain, delta, got 'fancy'"),
+        ({"stage2": "tall"}, "--stage2"),
+        ({"gadgets": "x"}, "--gadgets"),
+        ({"minimize": "x"}, "--minimize"),
+        ({"block": 0}, "--block takes a positive integer"),
+        ({"depth": "abc"}, "--depth takes"),
+        ({"stage2": "narrow", "group": -1}, "--group"),
+    ]:
         with pytest.raises(UsageError, match=text.replace("(", r"\(")):
             vardi2022.build(data, **kw)
     assert opts(vardi2022.build(data, group=4))["group"] is None  # group only means something for narrow
@@ -609,8 +682,20 @@ def npz(tmp_path):
 
 def test_cli_build_narrow_plain_with_a_depth_cap(npz, tmp_path):
     out = tmp_path / "net.json"
-    result = _run("build", npz, "--construction", "vardi2022", "--mode", "plain", "--stage2", "narrow",
-                  "--depth", "300", "-o", out)
+    result = _run(
+        "build",
+        npz,
+        "--construction",
+        "vardi2022",
+        "--mode",
+        "plain",
+        "--stage2",
+        "narrow",
+        "--depth",
+        "300",
+        "-o",
+        out,
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"{out}: vardi2022 on 300 points (d = 2): depth ")
     G = netjson.read(out)
@@ -625,8 +710,23 @@ def test_cli_build_narrow_plain_with_a_depth_cap(npz, tmp_path):
 
 def test_cli_build_then_verify_certifies(npz, tmp_path):
     out = tmp_path / "net.json"
-    assert _run("build", npz, "--construction", "vardi2022", "--mode", "plain", "--stage2", "narrow",
-                "--block", "4", "-o", out).exit_code == 0
+    assert (
+        _run(
+            "build",
+            npz,
+            "--construction",
+            "vardi2022",
+            "--mode",
+            "plain",
+            "--stage2",
+            "narrow",
+            "--block",
+            "4",
+            "-o",
+            out,
+        ).exit_code
+        == 0
+    )
     result = _run("verify", out, "--data", npz, "-o", tmp_path / "net.cert.json")
     assert result.exit_code == 0, result.output
     cert = json.loads((tmp_path / "net.cert.json").read_text())

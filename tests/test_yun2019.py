@@ -28,8 +28,11 @@ def test_tiny_example_matches_the_docs():
     """docs/constructions/yun2019.md section 8."""
     data = dataset.from_arrays(np.array([[0, 1], [1, 0], [2, 2], [3, 1]]), np.array([1, -1, 2, 0.5]))
     G = yun2019.build(data)
-    rows = {v: (str(G.nodes[v]["bias"]), [str(G.edges[u, v]["weight"]) for u in sorted(G.predecessors(v))])
-            for v in G if v.startswith("l2")}
+    rows = {
+        v: (str(G.nodes[v]["bias"]), [str(G.edges[u, v]["weight"]) for u in sorted(G.predecessors(v))])
+        for v in G
+        if v.startswith("l2")
+    }
     assert rows == {"l2[0]": ("2", ["2", "-3", "3"]), "l2[1]": ("0", ["4", "-17/2", "17/2"])}
     assert str(G.nodes["out"]["bias"]) == "-1"
     m = measures.measure(G)

@@ -56,8 +56,7 @@ def test_certified_at_ten_thousand_points(tmp_path, seed):
     _assert_certified(cert, data.n, 2)
 
 
-@pytest.mark.parametrize("loader", [skdata.load_iris, skdata.load_digits, skdata.load_wine,
-                                    skdata.load_breast_cancer])
+@pytest.mark.parametrize("loader", [skdata.load_iris, skdata.load_digits, skdata.load_wine, skdata.load_breast_cancer])
 def test_certified_on_sklearn_datasets(tmp_path, loader):
     X, y = loader(return_X_y=True)
     cert, G, data = certify(tmp_path, X, y, zhang2017.build, sample=100)

@@ -62,6 +62,8 @@ def build(data: Dataset, *, seed: int = 0) -> nx.DiGraph:
     G.graph[keys.CONSTRUCTION]["options"]["auto"] = {
         "chosen": name,
         "why": f"fewest nonzero parameters among the {len(built)} best predictions, confirmed by building",
-        "predicted_nonzero": {k: v[0] for k, v in predicted.items()}, "built_nonzero": built,
-        "set_aside": skipped}
+        "predicted_nonzero": {k: v[0] for k, v in predicted.items()},
+        "built_nonzero": built,
+        "set_aside": skipped,
+    }
     return G

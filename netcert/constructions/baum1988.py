@@ -143,8 +143,10 @@ def groups(data: Dataset, rows: _Rows, seed: int) -> tuple[list[Group], list[tup
                 done.append(Group(c, tuple(S), tuple(w), beta))
                 # the two threshold units' weights 2 D w_j and biases -2 beta +- 1: refused at the first
                 # group over max_bits(), or once the groups so far exceed the total limit (exactmath)
-                budget.add(f"the weights of group {len(done) - 1}", [2 * rows.D * a for a in w] * 2
-                           + [-2 * beta + 1, -2 * beta - 1])
+                budget.add(
+                    f"the weights of group {len(done) - 1}",
+                    [2 * rows.D * a for a in w] * 2 + [-2 * beta + 1, -2 * beta - 1],
+                )
                 single, streak = None, 0
                 continue
             failures.append((tuple(S), others[0]))
@@ -152,7 +154,8 @@ def groups(data: Dataset, rows: _Rows, seed: int) -> tuple[list[Group], list[tup
             if streak == ONE_POINT_TRIES:
                 raise PreconditionError(
                     f"{NAME}: point {data.kept[S[0]]} is not in general position: every hyperplane tried through it "
-                    f"({ONE_POINT_TRIES} draws) also contains another data point (last: point {data.kept[others[0]]})")
+                    f"({ONE_POINT_TRIES} draws) also contains another data point (last: point {data.kept[others[0]]})"
+                )
             remaining = [int(i) for i in rng.permutation(S[1:] + remaining)]
             single = S[0]
     return done, failures
@@ -163,14 +166,20 @@ def build(data: Dataset, *, seed: int = 0) -> nx.DiGraph:
     rows = _Rows(data)
     found, failures = groups(data, rows, seed)
     y_def = default_label(data.labels)
-    options = {"seed": seed, "default_label": format_rational(y_def), "groups": len(found),
-               "groups_general": general_groups(data), "failed_checks": len(failures),
-               "failures": [{"group": [data.kept[i] for i in S], "on_plane": data.kept[i]}
-                            for S, i in failures[:_LISTED]],
-               "zero_weights": sum(1 for g in found for a in g.w if a == 0), "denominator": format_rational(rows.D)}
+    options = {
+        "seed": seed,
+        "default_label": format_rational(y_def),
+        "groups": len(found),
+        "groups_general": general_groups(data),
+        "failed_checks": len(failures),
+        "failures": [{"group": [data.kept[i] for i in S], "on_plane": data.kept[i]} for S, i in failures[:_LISTED]],
+        "zero_weights": sum(1 for g in found for a in g.w if a == 0),
+        "denominator": format_rational(rows.D),
+    }
     inputs = input_nodes(data)
-    G = net.new_network(inputs, construction={"name": NAME, "options": options, "reference": REFERENCE},
-                        dataset=data.digest)
+    G = net.new_network(
+        inputs, construction={"name": NAME, "options": options, "reference": REFERENCE}, dataset=data.digest
+    )
     out = []
     tag = len(str(max(len(found), 1) - 1))
     for k, g in enumerate(found):
@@ -201,8 +210,9 @@ def general_groups(data: Dataset) -> int:
     return sum(-(-n_c // data.d) for c, n_c in counts.items() if c != y_def)
 
 
-_G, _d, _zw, _ynz, _GG = sympy.symbols("groups d zero_weights y_default_nonzero groups_general",
-                                       integer=True, nonnegative=True)
+_G, _d, _zw, _ynz, _GG = sympy.symbols(
+    "groups d zero_weights y_default_nonzero groups_general", integer=True, nonnegative=True
+)
 
 
 def size(G: nx.DiGraph, data: Dataset) -> SizeClaim:
@@ -210,10 +220,20 @@ def size(G: nx.DiGraph, data: Dataset) -> SizeClaim:
     o = G.graph[keys.CONSTRUCTION]["options"]
     H = sympy.Max(2 * _G, 1)
     return SizeClaim(
-        formulas={"depth": sympy.Integer(2), "width": H, "neurons": H + 1, "params_dense": H * (_d + 2) + 1,
-                  "params_nonzero": 2 * (_d * _G - _zw) + 4 * _G + _ynz},
-        variables={"groups": o["groups"], "d": data.d, "zero_weights": o["zero_weights"],
-                   "y_default_nonzero": int(mpq(o["default_label"]) != 0), "groups_general": o["groups_general"]},
+        formulas={
+            "depth": sympy.Integer(2),
+            "width": H,
+            "neurons": H + 1,
+            "params_dense": H * (_d + 2) + 1,
+            "params_nonzero": 2 * (_d * _G - _zw) + 4 * _G + _ynz,
+        },
+        variables={
+            "groups": o["groups"],
+            "d": data.d,
+            "zero_weights": o["zero_weights"],
+            "y_default_nonzero": int(mpq(o["default_label"]) != 0),
+            "groups_general": o["groups_general"],
+        },
     )
 
 
@@ -222,23 +242,26 @@ CONSTRUCTION = Construction(
     paper=PAPER,
     reference=REFERENCE,
     assumptions="general position where it is used (no other data point on a group's hyperplane), checked exactly "
-                "while building; failing groups are regrouped, and a point is refused only when 64 hyperplanes "
-                "through it all contain another data point; any exact labels",
+    "while building; failing groups are regrouped, and a point is refused only when 64 hyperplanes "
+    "through it all contain another data point; any exact labels",
     options={"seed": "seed of the grouping permutations and the auxiliary rows (numpy default_rng)"},
     check=check,
     build=build,
     size=size,
     predict=predict,
-    formulas_text={"depth": "2", "width": "2 G (G groups; sum over non-default labels c of ceil(n_c/d) in general "
-                                          "position)",
-                   "neurons": "2 G + 1", "params_dense": "2 G (d + 2) + 1",
-                   "params_nonzero": "2 (d G - zero weights) + 4 G + [default label != 0]"},
+    formulas_text={
+        "depth": "2",
+        "width": "2 G (G groups; sum over non-default labels c of ceil(n_c/d) in general position)",
+        "neurons": "2 G + 1",
+        "params_dense": "2 G (d + 2) + 1",
+        "params_nonzero": "2 (d G - zero weights) + 4 G + [default label != 0]",
+    },
     theorem=Theorem(
         statement="n points in general position in R^d are memorized by one hidden layer of ceil(n/d) threshold "
-                  "units (Baum 1988); here two step units per group of d points of a non-default label",
+        "units (Baum 1988); here two step units per group of d points of a non-default label",
         rate="O(n/d) neurons",
         bound=2 * _GG,
         bound_measure="width (hidden threshold units) when every group passes its position check: "
-                      "2 sum over non-default labels c of ceil(n_c/d)",
+        "2 sum over non-default labels c of ceil(n_c/d)",
     ),
 )

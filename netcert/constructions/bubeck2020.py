@@ -54,8 +54,10 @@ from netcert.ir import keys
 from netcert.ir import network as net
 
 NAME = "bubeck2020"
-PAPER = ("Bubeck, Eldan, Lee, Mikulincer. Network size and weights size for memorization with "
-         "two-layers neural networks. NeurIPS 2020 (Baum network with ReLU)")
+PAPER = (
+    "Bubeck, Eldan, Lee, Mikulincer. Network size and weights size for memorization with "
+    "two-layers neural networks. NeurIPS 2020 (Baum network with ReLU)"
+)
 REFERENCE = "arXiv:2006.02855; docs/constructions/bubeck2020.md (exact reconstruction)"
 DRAWS = 8
 QQ = sympy.QQ
@@ -152,12 +154,15 @@ def _groups(data: Dataset, seed: int) -> tuple[list[dict], int]:
         try:
             done.append(_group(data, X, S, rng))
             M, rows = _rows(done[-1])  # refused at the first group whose numbers exceed a size limit
-            budget.add(f"the weights of group {len(done) - 1}",
-                       [mpq(1, M), *(b for _, b in rows), *(a * s for wts, _ in rows for a, s in zip(wts, data.scale))])
+            budget.add(
+                f"the weights of group {len(done) - 1}",
+                [mpq(1, M), *(b for _, b in rows), *(a * s for wts, _ in rows for a, s in zip(wts, data.scale))],
+            )
         except _GroupFails as e:
             if len(S) == 1:
-                raise PreconditionError(f"{NAME}: no hyperplane through point {S[0]} avoids the other points "
-                                        f"in {DRAWS} draws ({e})") from None
+                raise PreconditionError(
+                    f"{NAME}: no hyperplane through point {S[0]} avoids the other points in {DRAWS} draws ({e})"
+                ) from None
             half = len(S) // 2
             todo[:0] = [S[:half], S[half:]]
             splits += 1
@@ -179,8 +184,9 @@ def build(data: Dataset, *, seed: int = 0) -> nx.DiGraph:
     groups, splits = _groups(data, seed)
     inputs = input_nodes(data)
     options = {"seed": seed, "groups": len(groups), "splits": splits}
-    G = net.new_network(inputs, construction={"name": NAME, "options": options, "reference": REFERENCE},
-                        dataset=data.digest)
+    G = net.new_network(
+        inputs, construction={"name": NAME, "options": options, "reference": REFERENCE}, dataset=data.digest
+    )
     hidden, out_weights = [], []
     width = len(str(max(len(groups), 1) - 1))
     for k, g in enumerate(groups):
@@ -214,17 +220,21 @@ CONSTRUCTION = Construction(
     paper=PAPER,
     reference=REFERENCE,
     assumptions="general position where it is used (each group affinely independent, no other point on its "
-                "hyperplane), checked exactly while building; failing groups are split",
+    "hyperplane), checked exactly while building; failing groups are split",
     options={"seed": "seed of the hyperplane draws for groups of fewer than d points"},
     check=check,
     build=build,
     size=size,
     predict=lambda data, seed=0: (4 * -(-data.n // data.d) * (data.d + 2) + 1, {}),
-    formulas_text={"depth": "2", "width": "4 G (G = groups with a nonzero label; ceil(N/d) in general position)",
-                   "neurons": "4 G + 1", "params_dense": "4 G (d + 2) + 1"},
+    formulas_text={
+        "depth": "2",
+        "width": "4 G (G = groups with a nonzero label; ceil(N/d) in general position)",
+        "neurons": "4 G + 1",
+        "params_dense": "4 G (d + 2) + 1",
+    },
     theorem=Theorem(
         statement="n points in general position in R^d with real labels are memorized by a depth-2 ReLU "
-                  "network with 4 ceil(n/d) neurons (Baum 1988 with ReLU)",
+        "network with 4 ceil(n/d) neurons (Baum 1988 with ReLU)",
         rate="O(N/d) neurons",
         bound=4 * sympy.ceiling(sympy.Symbol("N", integer=True) / sympy.Symbol("d", integer=True)),
         bound_measure="hidden ReLUs (width)",

@@ -44,6 +44,7 @@ would make the file unwritable, and unreadable by ``json.loads``."""
 
 # -- integer functions -------------------------------------------------------------------------------
 
+
 def ceil_log2_ratio(p: int, r: int) -> int:
     """The least integer e with 2^e >= p / r, for integers p, r > 0 (not necessarily coprime: no gcd).
 
@@ -89,6 +90,7 @@ def bits_of(q: object) -> int:
 
 # -- sympy functions that evaluate exactly ---------------------------------------------------------------
 
+
 def _number(x: sympy.Expr) -> Rat | None:
     """x as an mpq when it is a sympy rational number, else None (x is still symbolic)."""
     if isinstance(x, sympy.Rational):
@@ -122,6 +124,7 @@ class ceil_root(sympy.Function):  # noqa: N801
 
 
 # -- pi, exactly bracketed ----------------------------------------------------------------------------
+
 
 def _atan_inv(x: int, one: int) -> tuple[int, int]:
     """(s, e): |s - one * atan(1/x)| <= e, by the alternating series in integers.
@@ -173,6 +176,7 @@ def json_int(v: int) -> bool:
 
 # -- size limits -----------------------------------------------------------------------------------------
 
+
 def total_limit() -> int:
     """The most bits a network's numbers may hold in all: TOTAL_FACTOR * max_bits()."""
     return TOTAL_FACTOR * max_bits()
@@ -182,16 +186,20 @@ def refuse_bits(name: str, what: str, need: int) -> None:
     """Refuse (PreconditionError) when one number of ``what`` would need more than max_bits() bits."""
     limit = max_bits()
     if need > limit:
-        raise PreconditionError(f"{name}: {what} would need {need:,} bits, over the size limit of {limit:,} bits "
-                                "per number (NETCERT_MAX_BITS)")
+        raise PreconditionError(
+            f"{name}: {what} would need {need:,} bits, over the size limit of {limit:,} bits "
+            "per number (NETCERT_MAX_BITS)"
+        )
 
 
 def refuse_total(name: str, what: str, need: int) -> None:
     """Refuse when the network's numbers would hold more than ``total_limit()`` bits in all."""
     limit = total_limit()
     if need > limit:
-        raise PreconditionError(f"{name}: {what} would hold about {need:,} bits in all, over the limit of "
-                                f"{limit:,} bits per network ({TOTAL_FACTOR} x NETCERT_MAX_BITS)")
+        raise PreconditionError(
+            f"{name}: {what} would hold about {need:,} bits in all, over the limit of "
+            f"{limit:,} bits per network ({TOTAL_FACTOR} x NETCERT_MAX_BITS)"
+        )
 
 
 class Budget:
@@ -220,8 +228,12 @@ def refuse_scaled_inputs(name: str, scale, neurons: int) -> None:
     weight has at least min_j bitlen(scale_j) bits, a certain lower bound on the network's total."""
     low = min(int(mpz(s).bit_length()) for s in scale)
     refuse_bits(name, "a first-layer weight (a multiple of the column scale)", low)
-    refuse_total(name, f"{neurons:,} neurons, each with a first-layer weight of at least {low:,} bits "
-                 "(a multiple of the column scale),", neurons * low)
+    refuse_total(
+        name,
+        f"{neurons:,} neurons, each with a first-layer weight of at least {low:,} bits "
+        "(a multiple of the column scale),",
+        neurons * low,
+    )
 
 
 def evaluate_formula(formula, variables: Mapping[str, int]) -> int:
@@ -236,8 +248,9 @@ def evaluate_formula(formula, variables: Mapping[str, int]) -> int:
     """
     value = formula.xreplace({sym: sympy.Integer(variables[sym.name]) for sym in formula.free_symbols})
     if not isinstance(value, sympy.Integer):
-        raise InternalError(f"size formula {str(formula)[:200]} is not an exact integer at "
-                           f"{dict(variables)!s:.200}: {str(value)[:200]}")
+        raise InternalError(
+            f"size formula {str(formula)[:200]} is not an exact integer at {dict(variables)!s:.200}: {str(value)[:200]}"
+        )
     return int(value)
 
 

@@ -58,8 +58,15 @@ import networkx as nx
 import numpy as np
 import sympy
 
-from netcert.constructions.base import (Construction, SizeClaim, Theorem, choice_option, input_nodes,
-                                       integer_labels, positive_option)
+from netcert.constructions.base import (
+    Construction,
+    SizeClaim,
+    Theorem,
+    choice_option,
+    input_nodes,
+    integer_labels,
+    positive_option,
+)
 from netcert.dataset import Dataset
 from netcert.errors import NetcertError, PreconditionError, UsageError
 from netcert.exact import Rat, format_rational, mpq
@@ -72,9 +79,13 @@ from netcert.ir import network as net
 from netcert.separation import common_rows, min_sq_separation
 
 NAME = "park2021"
-PAPER = ("Park, Lee, Yun, Shin. Provable Memorization via Deep Neural Networks using Sub-linear Parameters. "
-         "COLT 2021, Theorems 1 (w = 2/3) and 2")
-REFERENCE = "arXiv:2010.13363, Thm 1 and 2; docs/constructions/park2021.md (STEP+ID construction, exact ReLU rules W and D)"
+PAPER = (
+    "Park, Lee, Yun, Shin. Provable Memorization via Deep Neural Networks using Sub-linear Parameters. "
+    "COLT 2021, Theorems 1 (w = 2/3) and 2"
+)
+REFERENCE = (
+    "arXiv:2010.13363, Thm 1 and 2; docs/constructions/park2021.md (STEP+ID construction, exact ReLU rules W and D)"
+)
 VARIANTS = ("counter", "blocks", "width3")
 SHIFTS = ("random", "smallest")
 DIRECTIONS_PER_BATCH = 8
@@ -84,12 +95,14 @@ SHIFT_TRIES = 200
 
 # -- labels (section 9) -----------------------------------------------------------------
 
+
 def check(data: Dataset, options: Mapping) -> list[str]:
     """Integer labels are the only assumption beyond distinct points."""
     return integer_labels(data, NAME)
 
 
 # -- S1: projection (section 3) -----------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Projection:
@@ -157,6 +170,7 @@ def projection_form(data: Dataset, proj: Projection) -> Affine:
 
 # -- S2 and S3: folds (sections 4 and 5) ------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Fold:
     """One fold z -> z + sum_i coef_i 1[z >= theta_i]: each piece of [T, K) shifted mod T.
@@ -193,8 +207,9 @@ def choose_shift(piece: Sequence[int], used: set[int], T: int, rng: random.Rando
     raise NetcertError(f"{NAME}: no valid shift mod {T} (internal error: |piece| |used| >= T)")
 
 
-def fold(floors: Sequence[int], K: int, T: int, chunk: int, kind: str, rng: random.Random,
-         mode: str) -> tuple[Fold, list[int]]:
+def fold(
+    floors: Sequence[int], K: int, T: int, chunk: int, kind: str, rng: random.Random, mode: str
+) -> tuple[Fold, list[int]]:
     """Sections 4-5: cut hi = {floors >= T} into chunks of ``chunk`` points, shift each mod T.
 
     Returns the fold with its corrected step form (section 9)
@@ -206,7 +221,7 @@ def fold(floors: Sequence[int], K: int, T: int, chunk: int, kind: str, rng: rand
     not distinct in [0, T)).
     """
     hi = sorted(f for f in floors if f >= T)
-    chunks = [hi[i:i + chunk] for i in range(0, len(hi), chunk)]
+    chunks = [hi[i : i + chunk] for i in range(0, len(hi), chunk)]
     M = [T] + [c[0] for c in chunks[1:]] + [K]
     used = {f for f in floors if f < T}
     coef: dict[int, int] = {}
@@ -243,8 +258,9 @@ def halving_folds(floors: list[int], K: int, N: int, rng: random.Random, mode: s
         K = f.K
 
 
-def piece_folds(floors: list[int], K: int, N: int, rng: random.Random, mode: str,
-                stop: Callable[[int, int, int], bool]) -> tuple[list[Fold], list[int]]:
+def piece_folds(
+    floors: list[int], K: int, N: int, rng: random.Random, mode: str, stop: Callable[[int, int, int], bool]
+) -> tuple[list[Fold], list[int]]:
     """Section 5: T = ceil(K/2), pieces of q = floor(T/N) points, while T >= N and ``stop(K, T, J)`` is False."""
     folds = []
     while True:
@@ -261,6 +277,7 @@ def piece_folds(floors: list[int], K: int, N: int, rng: random.Random, mode: str
 
 
 # -- the cost model (section 8) -------------------------------------------------------------
+
 
 def block_cost(K: int, B, D: int, variant: str):
     """Section 8's estimate of the lookup-to-output size for range K and B slots per word
@@ -288,13 +305,16 @@ def fold_pays(K: int, T: int, J: int, D: int, variant: str, block: int | None) -
     With a fixed B (``block``) L is the cost at that B (a netcert choice; the paper
     does not say which L applies then).
     """
+
     def L(k: int) -> int:
         return block_cost(k, block, D, variant) if block else best_block(k, D, variant)[1]
+
     fold_cost = 2 * J if variant == "width3" else 12 * J + 6
     return fold_cost + L(T) < L(K)
 
 
 # -- S4 words (section 6) ---------------------------------------------------------------------
+
 
 def pack(floors: Sequence[int], fields: Sequence[int], A: int, B: int, D: int) -> list[int]:
     """W_a: the B D-bit fields lab(aB), ..., lab(aB + B - 1), first slot highest; w_a = W_a / 2^(BD)."""
@@ -306,6 +326,7 @@ def pack(floors: Sequence[int], fields: Sequence[int], A: int, B: int, D: int) -
 
 
 # -- STEP+ID -> ReLU (section 2) ---------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Neuron:
@@ -344,15 +365,18 @@ def emit(G: nx.DiGraph, at: int, layer: Sequence[Neuron], rule: str) -> tuple[li
 
 # -- stages -----------------------------------------------------------------------------------
 
-def emit_fold(G: nx.DiGraph, at: int, name: str, z: Affine, f: Fold, eps: Rat, rule: str,
-              chain: bool) -> tuple[Affine, int]:
+
+def emit_fold(
+    G: nx.DiGraph, at: int, name: str, z: Affine, f: Fold, eps: Rat, rule: str, chain: bool
+) -> tuple[Affine, int]:
     """One fold: [ID(z), STEP(z - theta; eps_x) ...] (plus a width-1 bypass [ID(z')] after an S3
     fold under rule W), or, for width3 S3 folds (``chain``), one layer
     [ID(z), ID(y_p), STEP(z - theta_p)] per threshold with y_1 = z, y_(p+1) = y_p + c_p s_p."""
     tag = len(str(max(len(f.steps) - 1, 0)))
     if not chain:
-        layer = [Neuron(f"{name}.z", z)] + [Neuron(f"{name}.s[{i:0{tag}d}]", z - theta, eps)
-                                            for i, (theta, _) in enumerate(f.steps)]
+        layer = [Neuron(f"{name}.z", z)] + [
+            Neuron(f"{name}.s[{i:0{tag}d}]", z - theta, eps) for i, (theta, _) in enumerate(f.steps)
+        ]
         ports, at = emit(G, at, layer, rule)
         out = combination(0, [(1, ports[0])] + [(c, p) for (_, c), p in zip(f.steps, ports[1:])])
         if f.kind == "halving":
@@ -361,15 +385,24 @@ def emit_fold(G: nx.DiGraph, at: int, name: str, z: Affine, f: Fold, eps: Rat, r
         return ports[0], at
     y = z
     for i, (theta, c) in enumerate(f.steps):
-        zz, yy, s = emit(G, at, [Neuron(f"{name}[{i:0{tag}d}].z", z), Neuron(f"{name}[{i:0{tag}d}].y", y),
-                                 Neuron(f"{name}[{i:0{tag}d}].s", z - theta, eps)], rule)[0]
+        zz, yy, s = emit(
+            G,
+            at,
+            [
+                Neuron(f"{name}[{i:0{tag}d}].z", z),
+                Neuron(f"{name}[{i:0{tag}d}].y", y),
+                Neuron(f"{name}[{i:0{tag}d}].s", z - theta, eps),
+            ],
+            rule,
+        )[0]
         at += 2
         z, y = zz, combination(0, [(1, yy), (c, s)])
     return y, at
 
 
-def lookup(G: nx.DiGraph, at: int, z: Affine, words: Sequence[int], B: int, nb: int, eps: Rat, rule: str,
-           chain: bool) -> tuple[Affine, Affine, int]:
+def lookup(
+    G: nx.DiGraph, at: int, z: Affine, words: Sequence[int], B: int, nb: int, eps: Rat, rule: str, chain: bool
+) -> tuple[Affine, Affine, int]:
     """Section 6: w = w_0 + sum_a (w_a - w_(a-1)) 1[z >= aB] and xi = z - B sum_a 1[z >= aB].
 
     Rule W: [ID(z), STEP(z - aB; eps_x), a = 1..A-1], then the bypass [ID(w), ID(xi)].
@@ -388,8 +421,16 @@ def lookup(G: nx.DiGraph, at: int, z: Affine, words: Sequence[int], B: int, nb: 
         return w, xi, at
     x, w = z, Affine.constant(mpq(words[0], den))
     for a in range(1, A):
-        xx, ww, s = emit(G, at, [Neuron(f"S4[{a:0{tag}d}].x", x), Neuron(f"S4[{a:0{tag}d}].w", w),
-                                 Neuron(f"S4[{a:0{tag}d}].s", x - B, eps)], rule)[0]
+        xx, ww, s = emit(
+            G,
+            at,
+            [
+                Neuron(f"S4[{a:0{tag}d}].x", x),
+                Neuron(f"S4[{a:0{tag}d}].w", w),
+                Neuron(f"S4[{a:0{tag}d}].s", x - B, eps),
+            ],
+            rule,
+        )[0]
         at += 2
         x, w = combination(0, [(1, xx), (-B, s)]), combination(0, [(1, ww), (jumps[a - 1], s)])
     return w, x, at
@@ -406,8 +447,9 @@ class Bit:
     store: Rat
 
 
-def decoder(G: nx.DiGraph, at: int, v: Affine, xi: Affine, B: int, D: int, eps_x: Rat, variant: str,
-            rule: str) -> tuple[Affine, int]:
+def decoder(
+    G: nx.DiGraph, at: int, v: Affine, xi: Affine, B: int, D: int, eps_x: Rat, variant: str, rule: str
+) -> tuple[Affine, int]:
     """Section 7: read the D bits of slot floor(xi) of v = w into bits nb+1 .. nb+D (nb = BD).
 
     Bit l is tested by n = STEP(v - 2^-l; eps_v), eps_v = 2^-(nb+D), and subtracted
@@ -427,16 +469,18 @@ def decoder(G: nx.DiGraph, at: int, v: Affine, xi: Affine, B: int, D: int, eps_x
     return v, at
 
 
-def counter_bit(G: nx.DiGraph, at: int, v: Affine, xi: Affine, bit: Bit, B: int, eps_x: Rat, eps_v: Rat,
-                rule: str, own_layer: bool) -> tuple[Affine, Affine, int]:
+def counter_bit(
+    G: nx.DiGraph, at: int, v: Affine, xi: Affine, bit: Bit, B: int, eps_x: Rat, eps_v: Rat, rule: str, own_layer: bool
+) -> tuple[Affine, Affine, int]:
     """Section 7, Lemma 22 shifted so every ID input is >= 0: xi is in [0, 1) exactly during the
     point's slot. g: [ID xi, ID v, n]; at a slot start (i = 1, j >= 1) also s = STEP(xi - 1; eps_x),
     xi <- xi - 1 + 3B (1 - s) (width3: in its own layer h = [ID v, ID xi, s] before g);
     f: [ID xi, ID(v - 2^-l n), a = STEP(n - xi - eps_x; eps_x)], a = AND(n, xi < 1)."""
     name, start = bit.name, bit.i == 1 and bit.j >= 1
     if start and own_layer:
-        (v, xi, s), at = emit(G, at, [Neuron(f"{name}.h.v", v), Neuron(f"{name}.h.xi", xi),
-                                      Neuron(f"{name}.h.s", xi - 1, eps_x)], rule)
+        (v, xi, s), at = emit(
+            G, at, [Neuron(f"{name}.h.v", v), Neuron(f"{name}.h.xi", xi), Neuron(f"{name}.h.s", xi - 1, eps_x)], rule
+        )
         xi = combination(3 * B - 1, [(1, xi), (-3 * B, s)])
     layer = [Neuron(f"{name}.g.xi", xi), Neuron(f"{name}.g.v", v), Neuron(f"{name}.g.n", v - bit.place, eps_v)]
     if start and not own_layer:
@@ -445,13 +489,22 @@ def counter_bit(G: nx.DiGraph, at: int, v: Affine, xi: Affine, bit: Bit, B: int,
     xi, v, n = ports[:3]
     if start and not own_layer:
         xi = combination(3 * B - 1, [(1, xi), (-3 * B, ports[3])])
-    (xi, v, a), at = emit(G, at, [Neuron(f"{name}.f.xi", xi), Neuron(f"{name}.f.v", combination(0, [(1, v), (-bit.place, n)])),
-                                  Neuron(f"{name}.f.a", combination(-eps_x, [(1, n), (-1, xi)]), eps_x)], rule)
+    (xi, v, a), at = emit(
+        G,
+        at,
+        [
+            Neuron(f"{name}.f.xi", xi),
+            Neuron(f"{name}.f.v", combination(0, [(1, v), (-bit.place, n)])),
+            Neuron(f"{name}.f.a", combination(-eps_x, [(1, n), (-1, xi)]), eps_x),
+        ],
+        rule,
+    )
     return combination(0, [(1, v), (bit.store, a)]), xi, at
 
 
-def blocks_bit(G: nx.DiGraph, at: int, v: Affine, xi: Affine, bit: Bit, B: int, eps_x: Rat, eps_v: Rat,
-               rule: str) -> tuple[Affine, Affine, int]:
+def blocks_bit(
+    G: nx.DiGraph, at: int, v: Affine, xi: Affine, bit: Bit, B: int, eps_x: Rat, eps_v: Rat, rule: str
+) -> tuple[Affine, Affine, int]:
     """Section 7, Lemma 20/21 with R = 1: xi stays in [0, B). a: [ID xi, ID v, u = STEP(v - 2^-l),
     STEP(xi - j), STEP(xi - j - 1)] (the first dropped for j = 0, the second for j + 1 = B), so
     I = 1[xi >= j] - 1[xi >= j + 1]; b: [ID xi, ID(v - 2^-l u), a = STEP(u + I - 2; 1)]."""
@@ -464,13 +517,20 @@ def blocks_bit(G: nx.DiGraph, at: int, v: Affine, xi: Affine, bit: Bit, B: int, 
     ports, at = emit(G, at, layer, rule)
     xi, v, u = ports[:3]
     inside = combination(int(j == 0), ([(1, ports[3])] if j > 0 else []) + ([(-1, ports[-1])] if j + 1 < B else []))
-    (xi, v, a), at = emit(G, at, [Neuron(f"{name}.b.xi", xi), Neuron(f"{name}.b.v", combination(0, [(1, v), (-bit.place, u)])),
-                                  Neuron(f"{name}.b.a", combination(-2, [(1, u), (1, inside)]), mpq(1))], rule)
+    (xi, v, a), at = emit(
+        G,
+        at,
+        [
+            Neuron(f"{name}.b.xi", xi),
+            Neuron(f"{name}.b.v", combination(0, [(1, v), (-bit.place, u)])),
+            Neuron(f"{name}.b.a", combination(-2, [(1, u), (1, inside)]), mpq(1)),
+        ],
+        rule,
+    )
     return combination(0, [(1, v), (bit.store, a)]), xi, at
 
 
 # -- build ------------------------------------------------------------------------------------
-
 
 
 @dataclass(frozen=True)
@@ -490,20 +550,30 @@ class Plan:
         return len(self.words)
 
 
-def plan(data: Dataset, fields: Sequence[int], D: int, *, seed: int, variant: str, shifts: str,
-         block: int | None, direction: Sequence[int] | None) -> Plan:
+def plan(
+    data: Dataset,
+    fields: Sequence[int],
+    D: int,
+    *,
+    seed: int,
+    variant: str,
+    shifts: str,
+    block: int | None,
+    direction: Sequence[int] | None,
+) -> Plan:
     """Sections 3-6 on the floors alone: the STEP+ID network's every number, before any neuron."""
     proj = project(data, seed, direction)
     if not json_int(proj.K0):  # K0 and the halving folds' ranges T, K are recorded as JSON integers
-        raise PreconditionError(f"{NAME}: the projection's range K0 has {proj.K0.bit_length():,} bits, over the "
-                                f"{JSON_INT_BITS:,} bits of an integer in the build record (Python reads and "
-                                "writes at most 4,300 digits); Delta = diameter / min distance is too large")
+        raise PreconditionError(
+            f"{NAME}: the projection's range K0 has {proj.K0.bit_length():,} bits, over the "
+            f"{JSON_INT_BITS:,} bits of an integer in the build record (Python reads and "
+            "writes at most 4,300 digits); Delta = diameter / min distance is too large"
+        )
     rng = random.Random(seed)  # the shift generator (section 4), shared by all folds in build order
     N = data.n
     folds, floors = halving_folds(list(proj.floors), proj.K0, N, rng, shifts)
     K = folds[-1].K if folds else proj.K0
-    more, floors = piece_folds(floors, K, N, rng, shifts,
-                               lambda K, T, J: not fold_pays(K, T, J, D, variant, block))
+    more, floors = piece_folds(floors, K, N, rng, shifts, lambda K, T, J: not fold_pays(K, T, J, D, variant, block))
     folds += more
     K = folds[-1].K if folds else proj.K0
     B = block if block else best_block(K, D, variant)[0]
@@ -511,8 +581,15 @@ def plan(data: Dataset, fields: Sequence[int], D: int, *, seed: int, variant: st
     return Plan(proj, folds, floors, K, B, D, pack(floors, fields, A, B, D))
 
 
-def build(data: Dataset, *, seed: int = 0, variant: str = "counter", shifts: str = "random", block=None,
-          direction: Sequence[int] | None = None) -> nx.DiGraph:
+def build(
+    data: Dataset,
+    *,
+    seed: int = 0,
+    variant: str = "counter",
+    shifts: str = "random",
+    block=None,
+    direction: Sequence[int] | None = None,
+) -> nx.DiGraph:
     """The memorizing network of ``data`` (module docstring); every choice is in its construction options."""
     variant = choice_option(variant, VARIANTS, "variant")
     shifts = choice_option(shifts, SHIFTS, "shifts")
@@ -524,13 +601,21 @@ def build(data: Dataset, *, seed: int = 0, variant: str = "counter", shifts: str
     y0 = min(y)
     C = max(y) - y0 + 1
     D = max(1, (C - 1).bit_length())
-    p = plan(data, [v - y0 for v in y], D, seed=seed, variant=variant, shifts=shifts, block=block,
-             direction=direction)
+    p = plan(data, [v - y0 for v in y], D, seed=seed, variant=variant, shifts=shifts, block=block, direction=direction)
     rule, chain = ("D", True) if variant == "width3" else ("W", False)
-    options = {"seed": seed, "variant": variant, "shifts": shifts, "block": block, "y0": y0, "C": C, "D": D,
-               **_record(p)}
-    G = net.new_network(input_nodes(data), construction={"name": NAME, "options": options, "reference": REFERENCE},
-                        dataset=data.digest)
+    options = {
+        "seed": seed,
+        "variant": variant,
+        "shifts": shifts,
+        "block": block,
+        "y0": y0,
+        "C": C,
+        "D": D,
+        **_record(p),
+    }
+    G = net.new_network(
+        input_nodes(data), construction={"name": NAME, "options": options, "reference": REFERENCE}, dataset=data.digest
+    )
     eps_x = mpq(1, 1 << p.proj.k)
     z, at = projection_form(data, p.proj), 1
     tag = len(str(max(len(p.folds) - 1, 0)))
@@ -556,7 +641,7 @@ class _Charge:
         self.G, self.seen, self.budget = G, G.number_of_nodes(), Budget(NAME)
 
     def __call__(self, what: str) -> None:
-        nodes = list(self.G.nodes)[self.seen:]
+        nodes = list(self.G.nodes)[self.seen :]
         self.seen += len(nodes)
         numbers = [self.G.nodes[v][keys.BIAS] for v in nodes]
         numbers += [w for v in nodes for _, _, w in self.G.in_edges(v, data=keys.WEIGHT)]
@@ -566,11 +651,21 @@ class _Charge:
 def _record(p: Plan) -> dict:
     """The build's choices, enough to rebuild it and to state its size formulas."""
     zero = sum(1 for a in range(1, p.A) if p.words[a] == p.words[a - 1])
-    return {"direction": list(p.proj.u), "draws": p.proj.draws, "k": p.proj.k, "p_min": format_rational(p.proj.p_min),
-            "K0": p.proj.K0, "K_f": p.K, "B": p.B, "A": p.A,
-            "folds": [{"kind": f.kind, "T": f.T, "K": f.K, "steps": len(f.steps), "shifts": list(f.shifts)}
-                      for f in p.folds],
-            "zero_jumps": zero, "last_jump_zero": int(p.A > 1 and p.words[-1] == p.words[-2])}
+    return {
+        "direction": list(p.proj.u),
+        "draws": p.proj.draws,
+        "k": p.proj.k,
+        "p_min": format_rational(p.proj.p_min),
+        "K0": p.proj.K0,
+        "K_f": p.K,
+        "B": p.B,
+        "A": p.A,
+        "folds": [
+            {"kind": f.kind, "T": f.T, "K": f.K, "steps": len(f.steps), "shifts": list(f.shifts)} for f in p.folds
+        ],
+        "zero_jumps": zero,
+        "last_jump_zero": int(p.A > 1 and p.words[-1] == p.words[-2]),
+    }
 
 
 # -- Delta-separateness (section 1) -----------------------------------------------------------
@@ -623,11 +718,11 @@ def max_sq_diameter(data: Dataset) -> Rat:
     cand: list[tuple[int, int]] = []
     for a in range(0, len(S), size):
         for b in range(a, len(S), size):
-            D2 = sq[a:a + size, None] + sq[None, b:b + size] - 2.0 * (S[a:a + size] @ S[b:b + size].T)
+            D2 = sq[a : a + size, None] + sq[None, b : b + size] - 2.0 * (S[a : a + size] @ S[b : b + size].T)
             p, q = np.unravel_index(int(np.argmax(D2)), D2.shape)
             if a + p != b + q:
                 U = max(U, exact(int(keep[a + p]), int(keep[b + q])))
-            slack = gamma * (sq[a:a + size, None] + sq[None, b:b + size])
+            slack = gamma * (sq[a : a + size, None] + sq[None, b : b + size])
             ii, jj = np.nonzero(D2 + slack >= floor_of_root(U) ** 2 * (1 - 1e-9))
             cand += [(int(keep[a + s]), int(keep[b + t])) for s, t in zip(ii.tolist(), jj.tolist()) if a + s < b + t]
     value = mpq(max([U] + [exact(s, t) for s, t in cand]), L * L)
@@ -643,6 +738,7 @@ def delta_sq(data: Dataset) -> Rat | None:
 
 
 # -- size claims (section 8) ---------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Front:
@@ -680,14 +776,41 @@ def front(variant: str, d: int, first_terms: int, folds: Sequence[tuple[str, int
                 m = 1
             m = 2
     widths = [d] + [u for u, _ in relus]
-    return Front(len(relus), sum((a + 1) * b for a, b in zip(widths, widths[1:])), sum(e for _, e in relus),
-                 sum(u for u, _ in relus), max(widths[1:], default=0), widths[-1], m)
+    return Front(
+        len(relus),
+        sum((a + 1) * b for a, b in zip(widths, widths[1:])),
+        sum(e for _, e in relus),
+        sum(u for u, _ in relus),
+        max(widths[1:], default=0),
+        widths[-1],
+        m,
+    )
 
 
-_sym = {name: sympy.Symbol(name, integer=True, nonnegative=True) for name in (
-    "N", "d", "C", "D", "A", "B", "front_layers", "front_dense", "front_edges", "front_units", "front_width",
-    "h_L", "m_L", "zero_jumps", "last_jump_zero", "zero_biases", "y0_nonzero", "variant_code",
-    "log2_delta_sq_d")}
+_sym = {
+    name: sympy.Symbol(name, integer=True, nonnegative=True)
+    for name in (
+        "N",
+        "d",
+        "C",
+        "D",
+        "A",
+        "B",
+        "front_layers",
+        "front_dense",
+        "front_edges",
+        "front_units",
+        "front_width",
+        "h_L",
+        "m_L",
+        "zero_jumps",
+        "last_jump_zero",
+        "zero_biases",
+        "y0_nonzero",
+        "variant_code",
+        "log2_delta_sq_d",
+    )
+}
 
 
 def formulas(variant: str) -> dict[str, sympy.Expr]:
@@ -737,18 +860,36 @@ def size(G: nx.DiGraph, data: Dataset) -> SizeClaim:
     zero_biases = sum(1 for v, b in G.nodes(data=keys.BIAS) if b is not None and b == 0)
     dsq = delta_sq(data) or mpq(1)
     variables = {
-        "N": data.n, "d": data.d, "C": o["C"], "D": o["D"], "A": o["A"], "B": o["B"],
-        "front_layers": fr.layers, "front_dense": fr.dense, "front_edges": fr.edges, "front_units": fr.units,
-        "front_width": fr.width, "h_L": fr.h_out, "m_L": fr.m_out, "zero_jumps": o["zero_jumps"],
-        "last_jump_zero": o["last_jump_zero"], "zero_biases": zero_biases, "variant_code": VARIANTS.index(variant),
+        "N": data.n,
+        "d": data.d,
+        "C": o["C"],
+        "D": o["D"],
+        "A": o["A"],
+        "B": o["B"],
+        "front_layers": fr.layers,
+        "front_dense": fr.dense,
+        "front_edges": fr.edges,
+        "front_units": fr.units,
+        "front_width": fr.width,
+        "h_L": fr.h_out,
+        "m_L": fr.m_out,
+        "zero_jumps": o["zero_jumps"],
+        "last_jump_zero": o["last_jump_zero"],
+        "zero_biases": zero_biases,
+        "variant_code": VARIANTS.index(variant),
         "log2_delta_sq_d": ceil_log2_int(dsq * data.d),
-        "K0": o["K0"], "K_f": o["K_f"], "k": o["k"],
+        "K0": o["K0"],
+        "K_f": o["K_f"],
+        "k": o["k"],
         "n_H": sum(1 for f in o["folds"] if f["kind"] == "halving"),
         "n_M": sum(1 for f in o["folds"] if f["kind"] == "piece"),
     }
     # Reported exactly when a JSON integer can hold them (exactmath.JSON_INT_BITS); no formula reads them.
-    facts = {"delta_sq_num": int(dsq.numerator), "delta_sq_den": int(dsq.denominator),
-             "K0_lemma4_bound": lemma4_bound(data.n, data.d, dsq)}
+    facts = {
+        "delta_sq_num": int(dsq.numerator),
+        "delta_sq_den": int(dsq.denominator),
+        "K0_lemma4_bound": lemma4_bound(data.n, data.d, dsq),
+    }
     variables.update({k: v for k, v in facts.items() if json_int(v)})
     return SizeClaim(formulas(variant), variables)
 
@@ -794,33 +935,37 @@ CONSTRUCTION = Construction(
     paper=PAPER,
     reference=REFERENCE,
     assumptions="distinct points and integer labels (shifted by y0 = min y); Delta = diameter / min distance "
-                "enters only the number of halving folds and the bit sizes",
-    options={"seed": "seed of the direction draws and of the shifts (two random.Random(seed), docs/constructions/park2021.md sections 3-4)",
-             "variant": "counter (default: Theorem 1, Lemma 22 decoder), blocks (Lemma 20/21 decoder) or "
-                        "width3 (Theorem 2: width exactly 3, rule D)",
-             "shifts": "random (default: docs/constructions/park2021.md section 4's rule) or smallest (the smallest valid shift; library only, "
-                       "no CLI flag)",
-             "block": "fix the slots per word B instead of minimizing the cost model"},
+    "enters only the number of halving folds and the bit sizes",
+    options={
+        "seed": "seed of the direction draws and of the shifts (two random.Random(seed), docs/constructions/park2021.md sections 3-4)",
+        "variant": "counter (default: Theorem 1, Lemma 22 decoder), blocks (Lemma 20/21 decoder) or "
+        "width3 (Theorem 2: width exactly 3, rule D)",
+        "shifts": "random (default: docs/constructions/park2021.md section 4's rule) or smallest (the smallest valid shift; library only, "
+        "no CLI flag)",
+        "block": "fix the slots per word B instead of minimizing the cost model",
+    },
     check=check,
     build=build,
     size=size,
     predict=predict,
     formulas_text={
         "depth": "n_H + 2 n_M + 2BD + 3 (counter, blocks); 2 L3 + 1, L3 = n_H + sum m_j + (A - 1) + 2BD + (B - 1) "
-                 "(width3)",
+        "(width3)",
         "params_dense": "folds + (h_L + 1)(2A - 1) + 4A + 40BD + 18B - 21 (counter); "
-                        "folds + (h_L + 1)(2A - 1) + 4A + 76BD - 36D - 3 - 4 min(1, B - 1) (blocks); "
-                        "folds + 3 h_L + 24 ((A - 1) + 2BD + (B - 1)) - 5 (width3)",
-        "params_nonzero": "edges + neurons - zero biases, edges in closed form per stage (docs/constructions/park2021.md section 8)"},
+        "folds + (h_L + 1)(2A - 1) + 4A + 76BD - 36D - 3 - 4 min(1, B - 1) (blocks); "
+        "folds + 3 h_L + 24 ((A - 1) + 2BD + (B - 1)) - 5 (width3)",
+        "params_nonzero": "edges + neurons - zero biases, edges in closed form per stage (docs/constructions/park2021.md section 8)",
+    },
     theorem=Theorem(
         statement="Any N distinct points in R^d that are Delta-separated (diameter < Delta * min distance) with "
-                  "labels in [C] are memorized by a network with O(d + log Delta + N^(2/3) log C) parameters "
-                  "(Theorem 1, w = 2/3), and by one of width 3 with Theta(log d + log Delta + N^(2/3) log C) "
-                  "hidden layers (Theorem 2)",
+        "labels in [C] are memorized by a network with O(d + log Delta + N^(2/3) log C) parameters "
+        "(Theorem 1, w = 2/3), and by one of width 3 with Theta(log d + log Delta + N^(2/3) log C) "
+        "hidden layers (Theorem 2)",
         rate="O(d + log Delta + N^(2/3) log C) parameters; width 3",
         bound=_bound(),
         bound_measure="params_dense, docs/constructions/park2021.md section 8's balanced estimate (not a proven bound): "
-                      "47 N^(2/3) D^(1/3) + 30 log2(Delta sqrt d) + 5d for counter, the same balance for blocks "
-                      "and width3, each term rounded up to an integer (ceil_root, log2_delta_sq_d); "
-                      "log2_delta_sq_d = ceil(log2(Delta^2 d)), Delta^2 = delta_sq_num / delta_sq_den exactly"),
+        "47 N^(2/3) D^(1/3) + 30 log2(Delta sqrt d) + 5d for counter, the same balance for blocks "
+        "and width3, each term rounded up to an integer (ceil_root, log2_delta_sq_d); "
+        "log2_delta_sq_d = ceil(log2(Delta^2 d)), Delta^2 = delta_sq_num / delta_sq_den exactly",
+    ),
 )

@@ -99,8 +99,15 @@ import numpy as np
 import sympy
 
 from netcert import separation
-from netcert.constructions.base import (Construction, SizeClaim, Theorem, choice_option, input_nodes, int_option,
-                                       integer_labels)
+from netcert.constructions.base import (
+    Construction,
+    SizeClaim,
+    Theorem,
+    choice_option,
+    input_nodes,
+    int_option,
+    integer_labels,
+)
 from netcert.constructions.exactmath import ceil_log2, ceil_sqrt_ratio, evaluate_formula
 from netcert.dataset import Dataset
 from netcert.errors import PreconditionError, UsageError
@@ -111,10 +118,14 @@ from netcert.ir import keys
 from netcert.ir import network as net
 
 NAME = "rajput2021"
-PAPER = ("Rajput, Sreenivasan, Papailiopoulos, Karbasi. An Exponential Improvement on the Memorization "
-         "Capacity of Deep Threshold Networks. NeurIPS 2021, Theorem 1")
-REFERENCE = ("arXiv:2106.07724, Thm 1 and Figure 1; docs/constructions/rajput2021.md (a reconstruction "
-             "of the pipeline: the paper's own gadgets were not available)")
+PAPER = (
+    "Rajput, Sreenivasan, Papailiopoulos, Karbasi. An Exponential Improvement on the Memorization "
+    "Capacity of Deep Threshold Networks. NeurIPS 2021, Theorem 1"
+)
+REFERENCE = (
+    "arXiv:2106.07724, Thm 1 and Figure 1; docs/constructions/rajput2021.md (a reconstruction "
+    "of the pipeline: the paper's own gadgets were not available)"
+)
 ETA = 0.5  # failure budget per random stage (docs/constructions/rajput2021.md section 7); the logarithms below read 2n for n/eta
 P_BITS = 16
 FAN_IN = 8
@@ -127,11 +138,10 @@ DENSITIES = tuple(Fraction(1, 2**j) for j in range(1, 6))  # the code row densit
 
 # -- labels and options ---------------------------------------------------------------------
 
+
 def check(data: Dataset, options: Mapping) -> list[str]:
     """Integer labels are the only assumption beyond distinct points."""
     return integer_labels(data, NAME)
-
-
 
 
 def _mult_option(value) -> Fraction | None:
@@ -147,6 +157,7 @@ def _mult_option(value) -> Fraction | None:
 
 
 # -- the random stages, drawn and checked --------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Hyperplanes:
@@ -173,8 +184,9 @@ def stage_one(rng: np.random.Generator, L: codes.Lift, k: int, p: int) -> Hyperp
         bits = codes.code_bits(L, A, s)
         if codes.distinct(bits):
             return Hyperplanes(A, _biases(L, A, s), bits, draw, draw * k, k)
-    raise PreconditionError(f"{NAME}: {k} hyperplanes gave no distinct codes in {MAX_DRAWS} draws; "
-                            "k is too small for this data")
+    raise PreconditionError(
+        f"{NAME}: {k} hyperplanes gave no distinct codes in {MAX_DRAWS} draws; k is too small for this data"
+    )
 
 
 def separate(rng: np.random.Generator, L: codes.Lift, p: int, cap: int) -> Hyperplanes:
@@ -263,8 +275,15 @@ def compress(rng: np.random.Generator, bits: np.ndarray, k: int, n: int, density
         raise PreconditionError(f"{NAME}: {cap} code rows of density {density} left points with equal codes")
     C = codes.parities(bits, rows).astype(bool)
     keep = codes.prune_columns(C, sorted(range(len(rows)), key=lambda r: (-len(rows[r]), r)))
-    return Code([S for S, kept in zip(rows, keep) if kept], C[:, keep].astype(np.uint8), float(density), None, 1,
-                drawn, len(rows))
+    return Code(
+        [S for S, kept in zip(rows, keep) if kept],
+        C[:, keep].astype(np.uint8),
+        float(density),
+        None,
+        1,
+        drawn,
+        len(rows),
+    )
 
 
 def lift_parameters(n: int, B: int) -> tuple[int, int, int]:
@@ -305,10 +324,11 @@ def fewest_blocks(ex: Expansion) -> Expansion:
     """Verified Stage 3: only the first L' blocks, L' the largest block any point's first private block is in.
     A block's privacy depends only on the group and that block, so every point keeps its private coordinate."""
     used = int(((ex.private - 2**ex.b0) // 2**ex.b).max()) + 1
-    return Expansion(ex.rows[:ex.b0 + used * ex.b], ex.b0, ex.b, used, ex.group, ex.private, ex.draws, ex.L)
+    return Expansion(ex.rows[: ex.b0 + used * ex.b], ex.b0, ex.b, used, ex.group, ex.private, ex.draws, ex.L)
 
 
 # -- the plan: every random or data-dependent choice ------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -328,8 +348,20 @@ class Plan:
     candidates: tuple = ()  # verified sizing: (row density, m, rows drawn, params_nonzero) of each one tried
 
 
-def plan(data: Dataset, *, seed: int, p: int, rho: str, k: int | None, k_mult: Fraction | None,
-         b0: int | None, b: int | None, L: int | None, sizing: str = "verified", f: int = FAN_IN) -> Plan:
+def plan(
+    data: Dataset,
+    *,
+    seed: int,
+    p: int,
+    rho: str,
+    k: int | None,
+    k_mult: Fraction | None,
+    b0: int | None,
+    b: int | None,
+    L: int | None,
+    sizing: str = "verified",
+    f: int = FAN_IN,
+) -> Plan:
     """Stages 0-3: sizes, draws and exact checks (no network yet)."""
     y = [int(v) for v in data.labels]
     y0 = min(y)
@@ -380,7 +412,7 @@ def emit(G: nx.DiGraph, P: Plan, inputs: list[str], f: int) -> None:
     expanded = threshold.parity_tree(G, "e", at, [[compressed[i] for i in S] for S in P.expansion.rows], f)
     at += 2 * tree_shape([len(S) for S in P.expansion.rows], f).levels
     ex = P.expansion
-    chunks = [expanded[:ex.b0]] + [expanded[ex.b0 + j * ex.b: ex.b0 + (j + 1) * ex.b] for j in range(ex.L)]
+    chunks = [expanded[: ex.b0]] + [expanded[ex.b0 + j * ex.b : ex.b0 + (j + 1) * ex.b] for j in range(ex.L)]
     hot = threshold.one_hot(G, "hot", at, chunks)
     R0, B = 2**ex.b0, P.B
     readers: dict[int, list[str]] = {}
@@ -394,15 +426,26 @@ def emit(G: nx.DiGraph, P: Plan, inputs: list[str], f: int) -> None:
         for bit in range(B):
             node = f"mem[{g * B + bit:0{tag}d}]"
             incoming = [(hot[g], const(ex.L))] + [(u, const(1)) for u in sorted(readers.get(g * B + bit, []))]
-            net.add_neuron(G, node, layer=at + 1, activation=keys.THRESHOLD, bias=const(-(ex.L + 1)),
-                           incoming=incoming)
+            net.add_neuron(G, node, layer=at + 1, activation=keys.THRESHOLD, bias=const(-(ex.L + 1)), incoming=incoming)
             out.append((node, const(2**bit)))
     net.add_neuron(G, "out", layer=at + 2, activation=keys.IDENTITY, bias=const(P.y0), incoming=out)
     net.set_outputs(G, ["out"])
 
 
-def build(data: Dataset, *, seed: int = 0, fan_in=None, sizing: str = "verified", k=None, k_mult=None, p=None,
-          rho=None, b0=None, b=None, L=None) -> nx.DiGraph:
+def build(
+    data: Dataset,
+    *,
+    seed: int = 0,
+    fan_in=None,
+    sizing: str = "verified",
+    k=None,
+    k_mult=None,
+    p=None,
+    rho=None,
+    b0=None,
+    b=None,
+    L=None,
+) -> nx.DiGraph:
     """The threshold network of ``data`` (module docstring)."""
     f = int_option(fan_in, "fan-in", 2) or FAN_IN
     p = P_BITS if p in (None, "") else int_option(p, "p", 0)
@@ -422,8 +465,9 @@ def build(data: Dataset, *, seed: int = 0, fan_in=None, sizing: str = "verified"
     P = plan(data, seed=seed, p=p, rho=rho, k=k, k_mult=k_mult, b0=b0, b=b, L=L, sizing=sizing, f=f)
     options = _record(P, data, seed=seed, f=f, p=p, rho=rho, k_mult=k_mult)
     inputs = input_nodes(data)
-    G = net.new_network(inputs, construction={"name": NAME, "options": options, "reference": REFERENCE},
-                        dataset=data.digest)
+    G = net.new_network(
+        inputs, construction={"name": NAME, "options": options, "reference": REFERENCE}, dataset=data.digest
+    )
     emit(G, P, inputs, f)
     return G
 
@@ -433,8 +477,19 @@ def predict(data: Dataset, seed: int = 0) -> tuple[int, dict]:
     (no network is emitted); None when the labels are not integers (``check`` refuses then)."""
     if integer_labels(data, NAME):
         return None
-    P = plan(data, seed=seed, p=P_BITS, rho="dense", k=None, k_mult=None, b0=None, b=None, L=None,
-             sizing="verified", f=FAN_IN)
+    P = plan(
+        data,
+        seed=seed,
+        p=P_BITS,
+        rho="dense",
+        k=None,
+        k_mult=None,
+        b0=None,
+        b=None,
+        L=None,
+        sizing="verified",
+        f=FAN_IN,
+    )
     return params_nonzero(P, data, FAN_IN), {}
 
 
@@ -445,23 +500,46 @@ def _record(P: Plan, data: Dataset, *, seed: int, f: int, p: int, rho: str, k_mu
     r_sq = separation.max_sq_norm(data)
     verified = P.sizing == "verified"
     out = {
-        "seed": seed, "fan_in": f, "p": p, "eta": "1/2", "sizing": P.sizing, "rho": None if verified else rho,
+        "seed": seed,
+        "fan_in": f,
+        "p": p,
+        "eta": "1/2",
+        "sizing": P.sizing,
+        "rho": None if verified else rho,
         "k_mult": None if k_mult is None else str(k_mult),
-        "k": P.k, "k_drawn": planes.drawn, "k_refining": planes.refining, "k_u": P.k_u, "k_wc": P.k_wc,
-        "m": len(code.rows), "m_refining": code.refining, "rows_drawn": code.drawn,
-        "row_density": str(Fraction(code.density)), "min_hamming": code.w,
+        "k": P.k,
+        "k_drawn": planes.drawn,
+        "k_refining": planes.refining,
+        "k_u": P.k_u,
+        "k_wc": P.k_wc,
+        "m": len(code.rows),
+        "m_refining": code.refining,
+        "rows_drawn": code.drawn,
+        "row_density": str(Fraction(code.density)),
+        "min_hamming": code.w,
         "draws": {"hyperplanes": planes.draws, "compression": code.draws, "expansion": ex.draws},
-        "b0": ex.b0, "b": ex.b, "L": ex.L, "L_drawn": ex.L_drawn, "lifted_dim": 2**ex.b0 + ex.L * 2**ex.b,
-        "B": P.B, "y0": P.y0,
-        "C": max(P.y) - P.y0 + 1, "denominator": format_rational(P.lift.D), "centre": [format_rational(c) for c in P.lift.centre],
-        "height": format_rational(P.lift.h), "compress_rows": [len(S) for S in code.rows],
+        "b0": ex.b0,
+        "b": ex.b,
+        "L": ex.L,
+        "L_drawn": ex.L_drawn,
+        "lifted_dim": 2**ex.b0 + ex.L * 2**ex.b,
+        "B": P.B,
+        "y0": P.y0,
+        "C": max(P.y) - P.y0 + 1,
+        "denominator": format_rational(P.lift.D),
+        "centre": [format_rational(c) for c in P.lift.centre],
+        "height": format_rational(P.lift.h),
+        "compress_rows": [len(S) for S in code.rows],
         "expand_rows": [len(S) for S in ex.rows],
-        "delta_sq": None if sep is None else format_rational(sep), "r_sq": format_rational(r_sq),
+        "delta_sq": None if sep is None else format_rational(sep),
+        "r_sq": format_rational(r_sq),
         "vershynin2020": vershynin_note(sep, r_sq),
     }
     if verified:
-        out["compression_candidates"] = [{"row_density": dens, "m": m, "rows_drawn": drawn, "params_nonzero": nz}
-                                         for dens, m, drawn, nz in P.candidates]
+        out["compression_candidates"] = [
+            {"row_density": dens, "m": m, "rows_drawn": drawn, "params_nonzero": nz}
+            for dens, m, drawn, nz in P.candidates
+        ]
     return out
 
 
@@ -474,19 +552,46 @@ def vershynin_note(delta_sq, r_sq) -> str:
     # 2^1000 in float range; beyond that the exponent is given by its bit length alone.
     shift = max(0, int(q.numerator.bit_length()) - int(q.denominator.bit_length()) - 1000)
     if shift:
-        return (f"not offered: its first layers need about e^(1/delta^2) neurons on this data, with "
-                f"1/delta^2 above 2^{shift + 999:,} (delta/r below 2^-{(shift + 999) // 2:,}), before constants")
+        return (
+            f"not offered: its first layers need about e^(1/delta^2) neurons on this data, with "
+            f"1/delta^2 above 2^{shift + 999:,} (delta/r below 2^-{(shift + 999) // 2:,}), before constants"
+        )
     ratio = float(q)
-    return (f"not offered: its first layers need about e^(1/delta^2) = 10^{ratio * math.log10(math.e):.4g} "
-            f"neurons on this data (delta/r = {ratio ** -0.5:.3g}), before constants")
+    return (
+        f"not offered: its first layers need about e^(1/delta^2) = 10^{ratio * math.log10(math.e):.4g} "
+        f"neurons on this data (delta/r = {ratio**-0.5:.3g}), before constants"
+    )
 
 
 # -- size claims -------------------------------------------------------------------------------------------
 
-_S = {name: sympy.Symbol(name, integer=True, nonnegative=True) for name in (
-    "N", "d", "k", "m", "b0", "b", "L", "B", "lambda_c", "lambda_e", "layer1_nonzero", "compress_neurons",
-    "compress_nonzero", "compress_dense", "compress_width", "expand_neurons", "expand_nonzero", "expand_dense",
-    "expand_width", "label_bits_set", "y0_nonzero", "r_over_delta")}
+_S = {
+    name: sympy.Symbol(name, integer=True, nonnegative=True)
+    for name in (
+        "N",
+        "d",
+        "k",
+        "m",
+        "b0",
+        "b",
+        "L",
+        "B",
+        "lambda_c",
+        "lambda_e",
+        "layer1_nonzero",
+        "compress_neurons",
+        "compress_nonzero",
+        "compress_dense",
+        "compress_width",
+        "expand_neurons",
+        "expand_nonzero",
+        "expand_dense",
+        "expand_width",
+        "label_bits_set",
+        "y0_nonzero",
+        "r_over_delta",
+    )
+}
 
 
 def size_formulas() -> dict[str, sympy.Expr]:
@@ -503,25 +608,64 @@ def size_formulas() -> dict[str, sympy.Expr]:
         "depth": 4 + 2 * s["lambda_c"] + 2 * s["lambda_e"],
         "width": sympy.Max(s["k"], s["compress_width"], s["expand_width"], D, M),
         "neurons": s["k"] + s["compress_neurons"] + s["expand_neurons"] + D + M + 1,
-        "params_dense": (s["d"] + 1) * s["k"] + s["compress_dense"] + s["expand_dense"] + (E + 1) * D
-                        + (D + 1) * M + M + 1,
-        "params_nonzero": s["layer1_nonzero"] + s["compress_nonzero"] + s["expand_nonzero"]
-                          + (s["b0"] + 1) * R0 - 1 + s["L"] * ((s["b"] + 1) * R - 1) + 3 * M
-                          + s["label_bits_set"] + s["y0_nonzero"],
+        "params_dense": (s["d"] + 1) * s["k"]
+        + s["compress_dense"]
+        + s["expand_dense"]
+        + (E + 1) * D
+        + (D + 1) * M
+        + M
+        + 1,
+        "params_nonzero": s["layer1_nonzero"]
+        + s["compress_nonzero"]
+        + s["expand_nonzero"]
+        + (s["b0"] + 1) * R0
+        - 1
+        + s["L"] * ((s["b"] + 1) * R - 1)
+        + 3 * M
+        + s["label_bits_set"]
+        + s["y0_nonzero"],
     }
 
 
-def _variables(data: Dataset, *, f: int, k: int, m: int, compress_rows, expand_rows, b0: int, b: int, L: int,
-               B: int, y0: int, layer1_nonzero: int) -> dict[str, int]:
+def _variables(
+    data: Dataset,
+    *,
+    f: int,
+    k: int,
+    m: int,
+    compress_rows,
+    expand_rows,
+    b0: int,
+    b: int,
+    L: int,
+    B: int,
+    y0: int,
+    layer1_nonzero: int,
+) -> dict[str, int]:
     """The size formulas' variables, from the row sizes and lift parameters of one build."""
     comp, expd = tree_shape(compress_rows, f), tree_shape(expand_rows, f)
     return {
-        "N": data.n, "d": data.d, "k": k, "m": m, "b0": b0, "b": b, "L": L, "B": B,
-        "lambda_c": comp.levels, "lambda_e": expd.levels, "layer1_nonzero": layer1_nonzero,
-        "compress_neurons": comp.neurons, "compress_nonzero": comp.nonzero, "compress_dense": comp.dense(k),
-        "compress_width": max(comp.widths), "expand_neurons": expd.neurons, "expand_nonzero": expd.nonzero,
-        "expand_dense": expd.dense(m), "expand_width": max(expd.widths),
-        "label_bits_set": sum(int(v - y0).bit_count() for v in data.labels), "y0_nonzero": int(y0 != 0),
+        "N": data.n,
+        "d": data.d,
+        "k": k,
+        "m": m,
+        "b0": b0,
+        "b": b,
+        "L": L,
+        "B": B,
+        "lambda_c": comp.levels,
+        "lambda_e": expd.levels,
+        "layer1_nonzero": layer1_nonzero,
+        "compress_neurons": comp.neurons,
+        "compress_nonzero": comp.nonzero,
+        "compress_dense": comp.dense(k),
+        "compress_width": max(comp.widths),
+        "expand_neurons": expd.neurons,
+        "expand_nonzero": expd.nonzero,
+        "expand_dense": expd.dense(m),
+        "expand_width": max(expd.widths),
+        "label_bits_set": sum(int(v - y0).bit_count() for v in data.labels),
+        "y0_nonzero": int(y0 != 0),
     }
 
 
@@ -529,9 +673,20 @@ def size(G: nx.DiGraph, data: Dataset) -> SizeClaim:
     """The formulas of ``size_formulas`` with this build's variables."""
     o = G.graph[keys.CONSTRUCTION]["options"]
     layer1 = [v for v, layer in G.nodes(data=keys.LAYER) if layer == 1]
-    variables = _variables(data, f=o["fan_in"], k=o["k"], m=o["m"], compress_rows=o["compress_rows"],
-                           expand_rows=o["expand_rows"], b0=o["b0"], b=o["b"], L=o["L"], B=o["B"], y0=o["y0"],
-                           layer1_nonzero=sum(G.in_degree(v) + (G.nodes[v][keys.BIAS] != 0) for v in layer1))
+    variables = _variables(
+        data,
+        f=o["fan_in"],
+        k=o["k"],
+        m=o["m"],
+        compress_rows=o["compress_rows"],
+        expand_rows=o["expand_rows"],
+        b0=o["b0"],
+        b=o["b"],
+        L=o["L"],
+        B=o["B"],
+        y0=o["y0"],
+        layer1_nonzero=sum(G.in_degree(v) + (G.nodes[v][keys.BIAS] != 0) for v in layer1),
+    )
     variables["r_over_delta"] = r_over_delta(o.get("delta_sq"), o.get("r_sq"))
     return SizeClaim(size_formulas(), variables)
 
@@ -539,9 +694,20 @@ def size(G: nx.DiGraph, data: Dataset) -> SizeClaim:
 def params_nonzero(P: Plan, data: Dataset, f: int) -> int:
     """The nonzero parameters the network of plan P will have (the size formula, before any neuron exists)."""
     ex = P.expansion
-    variables = _variables(data, f=f, k=P.k, m=len(P.code.rows), compress_rows=[len(S) for S in P.code.rows],
-                           expand_rows=[len(S) for S in ex.rows], b0=ex.b0, b=ex.b, L=ex.L, B=P.B, y0=P.y0,
-                           layer1_nonzero=int(np.count_nonzero(P.planes.A)) + sum(v != 0 for v in P.planes.b1))
+    variables = _variables(
+        data,
+        f=f,
+        k=P.k,
+        m=len(P.code.rows),
+        compress_rows=[len(S) for S in P.code.rows],
+        expand_rows=[len(S) for S in ex.rows],
+        b0=ex.b0,
+        b=ex.b,
+        L=ex.L,
+        B=P.B,
+        y0=P.y0,
+        layer1_nonzero=int(np.count_nonzero(P.planes.A)) + sum(v != 0 for v in P.planes.b1),
+    )
     return evaluate_formula(size_formulas()["params_nonzero"], variables)
 
 
@@ -560,17 +726,19 @@ CONSTRUCTION = Construction(
     paper=PAPER,
     reference=REFERENCE,
     assumptions="distinct points, integer labels (shifted to 0..C-1); no sphere or general-position assumption: "
-                "every random stage is verified exactly, and the exact checks choose the sizes (hyperplanes and "
-                "code rows drawn until the codes are distinct, then pruned; --sizing spec gives "
-                "the union-bound sizes of docs/constructions/rajput2021.md section 7). Vershynin 2020's e^(1/delta^2) construction is not offered "
-                "(each build records the size its leading term would need on the data)",
-    options={"seed": "seed of every random stage (numpy default_rng: hyperplanes, code rows, expansion rows)",
-             "fan_in": "parity fan-in f >= 2 (default 8): depth 4 + 2 ceil(log_f(longest code row, about "
-                       "rho k)) + 2 ceil(log_f(longest expansion row, about m/2)); the compression trees have about "
-                       "(f + 1)/(f - 1) rho m k neurons and (f + 2 + 1/f) f/(f - 1) rho m k weights (rho: the "
-                       "row density chosen)",
-             "sizing": "verified (default: the exact checks choose k, the code rows and the blocks, then prune) "
-                       "or spec (docs/constructions/rajput2021.md section 7's union-bound sizes, to reproduce its section 11)"},
+    "every random stage is verified exactly, and the exact checks choose the sizes (hyperplanes and "
+    "code rows drawn until the codes are distinct, then pruned; --sizing spec gives "
+    "the union-bound sizes of docs/constructions/rajput2021.md section 7). Vershynin 2020's e^(1/delta^2) construction is not offered "
+    "(each build records the size its leading term would need on the data)",
+    options={
+        "seed": "seed of every random stage (numpy default_rng: hyperplanes, code rows, expansion rows)",
+        "fan_in": "parity fan-in f >= 2 (default 8): depth 4 + 2 ceil(log_f(longest code row, about "
+        "rho k)) + 2 ceil(log_f(longest expansion row, about m/2)); the compression trees have about "
+        "(f + 1)/(f - 1) rho m k neurons and (f + 2 + 1/f) f/(f - 1) rho m k weights (rho: the "
+        "row density chosen)",
+        "sizing": "verified (default: the exact checks choose k, the code rows and the blocks, then prune) "
+        "or spec (docs/constructions/rajput2021.md section 7's union-bound sizes, to reproduce its section 11)",
+    },
     check=check,
     build=build,
     size=size,
@@ -579,16 +747,17 @@ CONSTRUCTION = Construction(
         "depth": "4 + 2 lambda_c + 2 lambda_e (lambda = levels of the fan-in f parity trees)",
         "neurons": "k + compress + expand + (2^b0 + L 2^b) + 2^b0 B + 1 (parity block of t items: t + 1 neurons)",
         "params_nonzero": "layer 1 + compress + expand (block of t: (t + 1)^2) + (b0 + 1) 2^b0 - 1 "
-                          "+ L ((b + 1) 2^b - 1) + 3 2^b0 B + sum_i popcount(y_i - y0) + [y0 != 0]",
+        "+ L ((b + 1) 2^b - 1) + 3 2^b0 B + sum_i popcount(y_i - y0) + [y0 != 0]",
         "vershynin2020": "not offered: e^(1/delta^2) neurons in its first layers (10^19 at delta = 0.15); "
-                         "see options.vershynin2020 of a build for the data's value"},
+        "see options.vershynin2020 of a build for the data's value",
+    },
     theorem=Theorem(
         statement="n delta-separated points in R^d (max norm 1) are memorized by a deep threshold network with "
-                  "O(log^2 n/delta + sqrt(n) log^2 n) neurons and O((d + log n) log n/delta + n log^2 n) weights; "
-                  "Gaussian weights in layer 1 only, integer weights after",
+        "O(log^2 n/delta + sqrt(n) log^2 n) neurons and O((d + log n) log n/delta + n log^2 n) weights; "
+        "Gaussian weights in layer 1 only, integer weights after",
         rate="O~(1/delta + sqrt(n)) neurons, O~(d/delta + n) weights",
         bound=BOUND,
         bound_measure="params_nonzero: the paper's weight rate with every constant set to 1 (r_over_delta = "
-                      "ceil(r/delta)); the paper's constants are unknown, so this is context, not a proven bound",
+        "ceil(r/delta)); the paper's constants are unknown, so this is context, not a proven bound",
     ),
 )

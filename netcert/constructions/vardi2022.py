@@ -49,8 +49,15 @@ import networkx as nx
 import sympy
 
 from netcert import separation
-from netcert.constructions.base import (Construction, SizeClaim, Theorem, choice_option, input_nodes,
-                                       integer_labels, positive_option)
+from netcert.constructions.base import (
+    Construction,
+    SizeClaim,
+    Theorem,
+    choice_option,
+    input_nodes,
+    integer_labels,
+    positive_option,
+)
 from netcert.constructions.exactmath import ceil_log2, ceil_root, ceil_sqrt_ratio
 from netcert.dataset import Dataset
 from netcert.errors import InternalError, PreconditionError, UsageError
@@ -64,9 +71,13 @@ from netcert.ir import keys
 from netcert.ir import network as net
 
 NAME = "vardi2022"
-PAPER = ("Vardi, Yehudai, Shamir. On the Optimal Memorization Power of ReLU Neural Networks. "
-         "ICLR 2022, Theorem 3.1 and the bounded-depth theorem")
-REFERENCE = "arXiv:2110.03187, Thm 3.1; docs/constructions/vardi2022.md (exact reconstruction of the three-phase architecture)"
+PAPER = (
+    "Vardi, Yehudai, Shamir. On the Optimal Memorization Power of ReLU Neural Networks. "
+    "ICLR 2022, Theorem 3.1 and the bounded-depth theorem"
+)
+REFERENCE = (
+    "arXiv:2110.03187, Thm 3.1; docs/constructions/vardi2022.md (exact reconstruction of the three-phase architecture)"
+)
 MODES = ("plain", "delta")
 STAGE2 = ("wide", "narrow")
 GADGETS = ("compact", "paper")
@@ -75,12 +86,14 @@ MINIMIZE = ("dense", "nonzero")
 
 # -- labels -------------------------------------------------------------------------------
 
+
 def check(data: Dataset, options: Mapping) -> list[str]:
     """Integer labels are the only assumption beyond distinct points."""
     return integer_labels(data, NAME)
 
 
 # -- the shape of a build ----------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Shape:
@@ -147,8 +160,9 @@ def _stage_two_widths(s: Shape) -> list[int]:
 
 
 @lru_cache(maxsize=4096)
-def _stage_three(n: int, rho: int, c: int, mode: str, gadgets: str, rho1: int = 0,
-                 first_abs: bool = False) -> tuple[tuple[int, ...], int]:
+def _stage_three(
+    n: int, rho: int, c: int, mode: str, gadgets: str, rho1: int = 0, first_abs: bool = False
+) -> tuple[tuple[int, ...], int]:
     """Widths of Stage III (E_1..E_T, F, output) and its nonzero count, by a dry run.
 
     The counts include the edges out of the width-2 Stage II output. Stage III
@@ -156,8 +170,22 @@ def _stage_three(n: int, rho: int, c: int, mode: str, gadgets: str, rho1: int = 
     stand-in values has exactly the shape and nonzero count of a real build.
     """
     G = net.new_network(["t", "v"])
-    out = stage_three(G, 1, n=n, rho=rho, c=c, C=2, H=1, mode=mode, gadgets=gadgets,
-                      tt=Affine.of("t"), v=Affine.of("v"), y0=0, rho1=rho1, first_abs=first_abs)
+    out = stage_three(
+        G,
+        1,
+        n=n,
+        rho=rho,
+        c=c,
+        C=2,
+        H=1,
+        mode=mode,
+        gadgets=gadgets,
+        tt=Affine.of("t"),
+        v=Affine.of("v"),
+        y0=0,
+        rho1=rho1,
+        first_abs=first_abs,
+    )
     del out
     prune(G)
     depth = max(layer for _, layer in G.nodes(data=keys.LAYER))
@@ -168,8 +196,9 @@ def _stage_three(n: int, rho: int, c: int, mode: str, gadgets: str, rho1: int = 
     return tuple(widths[1:]), nonzero
 
 
-def stage_three_counts(n: int, rho: int, c: int, mode: str, gadgets: str, rho1: int = 0,
-                       first_abs: bool = False) -> tuple[int, int, int]:
+def stage_three_counts(
+    n: int, rho: int, c: int, mode: str, gadgets: str, rho1: int = 0, first_abs: bool = False
+) -> tuple[int, int, int]:
     """(dense, nonzero, layers) of Stage III for n points per block, exact for every n.
 
     Dry runs for n <= 4; beyond, every chunk from the third to the last but one
@@ -183,11 +212,10 @@ def stage_three_counts(n: int, rho: int, c: int, mode: str, gadgets: str, rho1: 
     _, nonzero3 = _stage_three(3, rho, c, mode, gadgets, rho1, first_abs)
     P = rho + c
     start = 2 * P + (rho1 or rho) - rho  # the third chunk's first layer
-    mid = widths[start:start + P]
+    mid = widths[start : start + P]
     mid_dense = _dense([widths[start + P - 1], *mid])
     extra = n - 4
-    return (_dense([2, *widths]) + extra * mid_dense, nonzero + extra * (nonzero - nonzero3),
-            len(widths) + extra * P)
+    return (_dense([2, *widths]) + extra * mid_dense, nonzero + extra * (nonzero - nonzero3), len(widths) + extra * P)
 
 
 def _dense(widths: Sequence[int]) -> int:
@@ -217,6 +245,7 @@ def counts(s: Shape, y0: int = 1, zeros: int = 0) -> tuple[int, int]:
 
 # -- block size ----------------------------------------------------------------------------
 
+
 def _rho_plain(key_list: Sequence[int]) -> int:
     return max(key_list).bit_length()
 
@@ -245,9 +274,21 @@ def _systematic_zeros(s: Shape, sorted_keys: Sequence[int], fields: Sequence[int
     return 2 * sum(1 for a, b in zip(fields, fields[1:]) if a == b) + int(sorted_keys[0] - 1 == 1)
 
 
-def choose_shape(d: int, N: int, c: int, sorted_keys: Sequence[int], fields: Sequence[int], *, mode: str,
-                 group: int | None, gadgets: str, minimize: str, depth_cap: int | None, block: int | None,
-                 y0: int = 1) -> Shape | None:
+def choose_shape(
+    d: int,
+    N: int,
+    c: int,
+    sorted_keys: Sequence[int],
+    fields: Sequence[int],
+    *,
+    mode: str,
+    group: int | None,
+    gadgets: str,
+    minimize: str,
+    depth_cap: int | None,
+    block: int | None,
+    y0: int = 1,
+) -> Shape | None:
     """The block size of docs/constructions/vardi2022.md section 7 (also under a depth cap); None if no n fits the cap."""
     rho_of = _DeltaRho(sorted_keys) if mode == "delta" else (lambda n, r=_rho_plain(sorted_keys): r)
     if block is not None:
@@ -272,6 +313,7 @@ def choose_shape(d: int, N: int, c: int, sorted_keys: Sequence[int], fields: Seq
 
 
 # -- stages --------------------------------------------------------------------------------
+
 
 def stage_one(G: nx.DiGraph, data: Dataset, line: Line) -> Affine:
     """Layer 1 (docs/constructions/vardi2022.md section 2): t = relu(s a.x + beta)."""
@@ -344,8 +386,23 @@ def _bit_layout(n: int, rho: int, c: int, rho1: int) -> list[tuple[int, int, int
     return out
 
 
-def stage_three(G: nx.DiGraph, layer: int, *, n: int, rho: int, c: int, C: int, H: int, mode: str,
-                gadgets: str, tt: Affine, v: Affine, y0: object, rho1: int = 0, first_abs: bool = False) -> str:
+def stage_three(
+    G: nx.DiGraph,
+    layer: int,
+    *,
+    n: int,
+    rho: int,
+    c: int,
+    C: int,
+    H: int,
+    mode: str,
+    gadgets: str,
+    tt: Affine,
+    v: Affine,
+    y0: object,
+    rho1: int = 0,
+    first_abs: bool = False,
+) -> str:
     """Layers E_1..E_T, F and the output (docs/constructions/vardi2022.md section 5); returns the output node.
 
     Bit s (1-based, MSB first) belongs to chunk m at position q. Key bits
@@ -410,6 +467,7 @@ def _carry_miss(G: nx.DiGraph, name: str, layer: int, missed: Affine, gadgets: s
 
 # -- the trivial interpolant (docs/constructions/vardi2022.md section 8) ----------------------
 
+
 def trivial(G: nx.DiGraph, line: Line, t: Affine, y: Sequence[int]) -> None:
     """Layers 2-3: the dyadic zig-zag interpolant (docs/constructions/zhang2017.md section 3) of the sorted (t_i, y_i).
 
@@ -434,10 +492,19 @@ def trivial_dense(N: int, d: int) -> int:
 # -- build ---------------------------------------------------------------------------------
 
 
-
-def build(data: Dataset, *, seed: int = 0, mode: str = "delta", stage2: str = "wide", depth=None,
-          gadgets: str = "compact", minimize: str = "dense", block=None, group=None,
-          direction: Sequence[int] | None = None) -> nx.DiGraph:
+def build(
+    data: Dataset,
+    *,
+    seed: int = 0,
+    mode: str = "delta",
+    stage2: str = "wide",
+    depth=None,
+    gadgets: str = "compact",
+    minimize: str = "dense",
+    block=None,
+    group=None,
+    direction: Sequence[int] | None = None,
+) -> nx.DiGraph:
     """The memorizing network of ``data`` (module docstring)."""
     mode = choice_option(mode, MODES, "mode")
     stage2 = choice_option(stage2, STAGE2, "stage2")
@@ -453,24 +520,48 @@ def build(data: Dataset, *, seed: int = 0, mode: str = "delta", stage2: str = "w
     y = [int(v) for v in data.labels]
     y0 = min(y)
     C = max(y) - y0 + 1
-    options = {"seed": seed, "mode": mode, "stage2": stage2, "group": group, "gadgets": gadgets,
-               "minimize": minimize, "depth_cap": cap, "block": block, "y0": y0, "C": C}
+    options = {
+        "seed": seed,
+        "mode": mode,
+        "stage2": stage2,
+        "group": group,
+        "gadgets": gadgets,
+        "minimize": minimize,
+        "depth_cap": cap,
+        "block": block,
+        "y0": y0,
+        "C": C,
+    }
     inputs = input_nodes(data)
-    G = net.new_network(inputs, construction={"name": NAME, "options": options, "reference": REFERENCE},
-                        dataset=data.digest)
+    G = net.new_network(
+        inputs, construction={"name": NAME, "options": options, "reference": REFERENCE}, dataset=data.digest
+    )
     if C == 1:  # one label: the constant network (docs/constructions/vardi2022.md section 1)
         options["built"] = "constant"
         output(G, "out", 1, Affine.constant(y0))
         return G
     if cap is not None and cap < 3:
-        raise UsageError(f"--depth {cap} is too small: the shallowest network here has depth 3 "
-                         "(one label needs depth 1)")
+        raise UsageError(
+            f"--depth {cap} is too small: the shallowest network here has depth 3 (one label needs depth 1)"
+        )
     line = spread_line(data, seed, direction=direction)
     sorted_keys = [line.keys[i] for i in line.order]
     c = (C - 1).bit_length()
     fields = [y[i] - y0 for i in line.order]
-    shape = choose_shape(data.d, data.n, c, sorted_keys, fields, mode=mode, group=group, gadgets=gadgets,
-                         minimize=minimize, depth_cap=cap, block=block, y0=y0)
+    shape = choose_shape(
+        data.d,
+        data.n,
+        c,
+        sorted_keys,
+        fields,
+        mode=mode,
+        group=group,
+        gadgets=gadgets,
+        minimize=minimize,
+        depth_cap=cap,
+        block=block,
+        y0=y0,
+    )
     options.update({"direction": list(line.a), "scale": str(line.s), "shift": line.beta, "draws": line.draws})
     t = stage_one(G, data, line)
     if shape is None or (cap is not None and counts(shape)[0] > trivial_dense(data.n, data.d)):
@@ -478,12 +569,35 @@ def build(data: Dataset, *, seed: int = 0, mode: str = "delta", stage2: str = "w
         trivial(G, line, t, y)
         return G
     packed = pack(shape, sorted_keys, fields)
-    options.update({"built": NAME, "block_size": shape.n, "blocks": shape.M, "rho": shape.rho,
-                    "rho1": shape.first_rho, "first_key": "whole" if shape.first_abs else (
-                        "difference" if mode == "delta" else "whole"), "c": c, "H": packed.H})
+    options.update(
+        {
+            "built": NAME,
+            "block_size": shape.n,
+            "blocks": shape.M,
+            "rho": shape.rho,
+            "rho1": shape.first_rho,
+            "first_key": "whole" if shape.first_abs else ("difference" if mode == "delta" else "whole"),
+            "c": c,
+            "H": packed.H,
+        }
+    )
     layer, tt, v = stage_two(G, shape, packed, t)
-    stage_three(G, layer, n=shape.n, rho=shape.rho, c=c, C=C, H=packed.H, mode=mode, gadgets=gadgets,
-                tt=tt, v=v, y0=y0, rho1=shape.first_rho, first_abs=shape.first_abs)
+    stage_three(
+        G,
+        layer,
+        n=shape.n,
+        rho=shape.rho,
+        c=c,
+        C=C,
+        H=packed.H,
+        mode=mode,
+        gadgets=gadgets,
+        tt=tt,
+        v=v,
+        y0=y0,
+        rho1=shape.first_rho,
+        first_abs=shape.first_abs,
+    )
     prune(G)
     return G
 
@@ -501,8 +615,20 @@ def predict(data: Dataset, seed: int = 0) -> tuple[int, dict]:
     line = spread_line(data, seed)
     sorted_keys = [line.keys[i] for i in line.order]
     fields = [y[i] - y0 for i in line.order]
-    shape = choose_shape(data.d, data.n, (C - 1).bit_length(), sorted_keys, fields, mode="delta", group=None,
-                         gadgets="compact", minimize="nonzero", depth_cap=None, block=None, y0=y0)
+    shape = choose_shape(
+        data.d,
+        data.n,
+        (C - 1).bit_length(),
+        sorted_keys,
+        fields,
+        mode="delta",
+        group=None,
+        gadgets="compact",
+        minimize="nonzero",
+        depth_cap=None,
+        block=None,
+        y0=y0,
+    )
     return counts(shape, y0, _systematic_zeros(shape, sorted_keys, fields))[1], options
 
 
@@ -514,8 +640,18 @@ _n, _rho, _rho1, _c, _M, _d, _R = sympy.symbols("n rho rho1 c M d R", integer=Tr
 def shape_of(opts: Mapping, d: int, N: int) -> Shape:
     """The shape a build recorded in its options."""
     first_abs = opts["mode"] == "delta" and opts.get("first_key") == "whole"
-    return Shape(d, N, opts["block_size"], opts["rho"], opts["c"], opts["mode"], opts["group"], opts["gadgets"],
-                 opts["rho1"] if first_abs else 0, first_abs)
+    return Shape(
+        d,
+        N,
+        opts["block_size"],
+        opts["rho"],
+        opts["c"],
+        opts["mode"],
+        opts["group"],
+        opts["gadgets"],
+        opts["rho1"] if first_abs else 0,
+        first_abs,
+    )
 
 
 def stage_three_formulas(mode: str, gadgets: str, c: int) -> tuple[sympy.Expr, sympy.Expr]:
@@ -534,7 +670,12 @@ def stage_three_formulas(mode: str, gadgets: str, c: int) -> tuple[sympy.Expr, s
             b, o = 42 * rho + 72 * cc - 19, -12 * rho - 32 * cc - 32 + (1 if c == 2 else 0)
         else:
             b, o = 42 * rho + 56 * cc - 1, -12 * rho - 28 * cc - 32
-        nz = n * (16 * rho + (18 if gadgets == "paper" else 17) * cc + (5 if gadgets == "paper" else 6)) - rho - 2 * cc - 10
+        nz = (
+            n * (16 * rho + (18 if gadgets == "paper" else 17) * cc + (5 if gadgets == "paper" else 6))
+            - rho
+            - 2 * cc
+            - 10
+        )
     else:
         if c == 1:
             b, o = 30 * rho + 65, -10 * rho - 58
@@ -542,7 +683,12 @@ def stage_three_formulas(mode: str, gadgets: str, c: int) -> tuple[sympy.Expr, s
             b, o = 30 * rho + 72 * cc - 9, -10 * rho - 32 * cc - 31 + (1 if c == 2 else 0)
         else:
             b, o = 30 * rho + 56 * cc + 9, -10 * rho - 28 * cc - 31
-        nz = n * (15 * rho + (18 if gadgets == "paper" else 17) * cc + (8 if gadgets == "paper" else 9)) - rho - 2 * cc - 12
+        nz = (
+            n * (15 * rho + (18 if gadgets == "paper" else 17) * cc + (8 if gadgets == "paper" else 9))
+            - rho
+            - 2 * cc
+            - 12
+        )
     return n * b + o, nz
 
 
@@ -554,27 +700,42 @@ def size(G: nx.DiGraph, data: Dataset) -> SizeClaim:
     Nsym = sympy.Symbol("N", integer=True, positive=True)
     bound_vars = {"N": N, "d": d, "C": opts["C"], "r_over_delta": _r_over_delta(data)}
     if built == "constant":
-        return SizeClaim({"depth": sympy.Integer(1), "params_dense": _d + 1, "params_nonzero": sympy.Integer(
-            int(opts["y0"] != 0))}, bound_vars)
+        return SizeClaim(
+            {"depth": sympy.Integer(1), "params_dense": _d + 1, "params_nonzero": sympy.Integer(int(opts["y0"] != 0))},
+            bound_vars,
+        )
     stage1 = sympy.Symbol("stage1_nonzero", integer=True)
     s1 = G.in_degree("t") + (G.nodes["t"][keys.BIAS] != 0)
     if built == "trivial":
         zero_kinks = sympy.Symbol("zero_kinks", integer=True)
         hidden = [v for v, layer in G.nodes(data=keys.LAYER) if layer == 2]
         return SizeClaim(
-            {"depth": sympy.Integer(3), "params_dense": 3 * Nsym + _d + 2,
-             "params_nonzero": stage1 + 3 * Nsym - zero_kinks},
-            {**bound_vars, "stage1_nonzero": s1, "zero_kinks": sum(G.nodes[v][keys.BIAS] == 0 for v in hidden)})
+            {
+                "depth": sympy.Integer(3),
+                "params_dense": 3 * Nsym + _d + 2,
+                "params_nonzero": stage1 + 3 * Nsym - zero_kinks,
+            },
+            {**bound_vars, "stage1_nonzero": s1, "zero_kinks": sum(G.nodes[v][keys.BIAS] == 0 for v in hidden)},
+        )
     shape = shape_of(opts, d, N)
-    variables = {**bound_vars, "n": shape.n, "M": shape.M, "rho": shape.rho, "rho1": shape.first_rho, "c": shape.c,
-                 "R": shape.stair_layers, "stage1_nonzero": s1}
+    variables = {
+        **bound_vars,
+        "n": shape.n,
+        "M": shape.M,
+        "rho": shape.rho,
+        "rho1": shape.first_rho,
+        "c": shape.c,
+        "R": shape.stair_layers,
+        "stage1_nonzero": s1,
+    }
     dense3, nonzero3 = stage_three_formulas(shape.mode, shape.gadgets, shape.c)
     if shape.first_abs:  # a whole first key: rho1 - rho more key bits, and e's constant H in E_1
         dense3, nonzero3 = dense3 + 20 * (_rho1 - _rho), nonzero3 + 14 * (_rho1 - _rho) + 1
     if shape.n == 1:  # the closed form holds from n = 2; n = 1 is taken from the shape's dry run
         s3 = sympy.Symbol("stage3_dense", integer=True)
-        variables["stage3_dense"] = stage_three_counts(1, shape.rho, shape.c, shape.mode, shape.gadgets,
-                                                       shape.rho1, shape.first_abs)[0]
+        variables["stage3_dense"] = stage_three_counts(
+            1, shape.rho, shape.c, shape.mode, shape.gadgets, shape.rho1, shape.first_abs
+        )[0]
         dense3 = s3
     if shape.M == 1:
         dense12 = _d + 5
@@ -600,9 +761,13 @@ def size(G: nx.DiGraph, data: Dataset) -> SizeClaim:
     y0 = sympy.Symbol("y0_nonzero", integer=True)
     variables["y0_nonzero"] = int(opts["y0"] != 0)
     return SizeClaim(
-        formulas={"depth": _n * (_rho + _c) + _rho1 - _rho + _R + 4, "params_dense": dense12 + dense3,
-                  "params_nonzero": nonzero12 + nonzero3 + y0},
-        variables=variables)
+        formulas={
+            "depth": _n * (_rho + _c) + _rho1 - _rho + _R + 4,
+            "params_dense": dense12 + dense3,
+            "params_nonzero": nonzero12 + nonzero3 + y0,
+        },
+        variables=variables,
+    )
 
 
 def _delta_zeros(G: nx.DiGraph) -> tuple[int, int]:
@@ -638,36 +803,39 @@ CONSTRUCTION = Construction(
     paper=PAPER,
     reference=REFERENCE,
     assumptions="distinct points, integer labels (shifted to 0..C-1); d, r, delta enter only the bit sizes",
-    options={"seed": "seed of the projection search (numpy default_rng; 16 integer directions per batch)",
-             "mode": "delta (default: key differences inside a block) or plain (absolute keys)",
-             "stage2": "wide (default: one layer of 2(M-1) step ReLUs) or narrow (--group steps per layer)",
-             "group": "narrow Stage II: steps per layer (default 1, constant width <= 8)",
-             "depth": "cap L on the depth: the best block size with depth <= L, or the depth-3 "
-                      "interpolant when that is smaller or nothing fits",
-             "gadgets": "compact (default: the matcher's two ReLUs carried as one; delta may store a block's first "
-                        "key whole so that Stage II carries no e) or paper (the paper's gadgets)",
-             "minimize": "dense (default) or nonzero: the count the block size minimizes",
-             "block": "fix the points per block n instead of minimizing"},
+    options={
+        "seed": "seed of the projection search (numpy default_rng; 16 integer directions per batch)",
+        "mode": "delta (default: key differences inside a block) or plain (absolute keys)",
+        "stage2": "wide (default: one layer of 2(M-1) step ReLUs) or narrow (--group steps per layer)",
+        "group": "narrow Stage II: steps per layer (default 1, constant width <= 8)",
+        "depth": "cap L on the depth: the best block size with depth <= L, or the depth-3 "
+        "interpolant when that is smaller or nothing fits",
+        "gadgets": "compact (default: the matcher's two ReLUs carried as one; delta may store a block's first "
+        "key whole so that Stage II carries no e) or paper (the paper's gadgets)",
+        "minimize": "dense (default) or nonzero: the count the block size minimizes",
+        "block": "fix the points per block n instead of minimizing",
+    },
     check=check,
     build=build,
     size=size,
     predict=predict,
     formulas_text={
         "depth": "n P + rho1 - rho + R + 4 (P = rho + c; rho1 first-key bits; R = 1 wide, ceil((M - 1)/g) narrow, "
-                 "0 if M = 1)",
+        "0 if M = 1)",
         "params_dense": "d + 8M - 1 + n b + o (wide), b = 42 rho + 72c - 19 (plain), 30 rho + 72c - 9 (delta), "
-                        "56c instead of 72c with compact gadgets; o as docs/constructions/vardi2022.md section 6",
+        "56c instead of 72c with compact gadgets; o as docs/constructions/vardi2022.md section 6",
         "params_nonzero": "Stage I + 6(M - 1) + 2R + 1 (plain) or 8(M - 1) + 3R + 2 (delta) "
-                          "+ n (16 rho + 18c + 5) - rho - 2c - 10 (plain) / n (15 rho + 18c + 8) - rho - 2c - 12 "
-                          "(delta), 17c + 1 instead of 18c with compact gadgets; a whole first key in delta mode: "
-                          "Stage II as plain, Stage III + 20 (rho1 - rho) dense, + 14 (rho1 - rho) + 1 nonzero"},
+        "+ n (16 rho + 18c + 5) - rho - 2c - 10 (plain) / n (15 rho + 18c + 8) - rho - 2c - 12 "
+        "(delta), 17c + 1 instead of 18c with compact gadgets; a whole first key in delta mode: "
+        "Stage II as plain, Stage III + 20 (rho1 - rho) dense, + 14 (rho1 - rho) + 1 nonzero",
+    },
     theorem=Theorem(
         statement="N points in R^d, ||x|| <= r, pairwise distance >= delta, labels in 1..C are memorized by a ReLU "
-                  "network with O~(sqrt N) parameters; for L <= sqrt N, depth L and O~(N/L) parameters",
+        "network with O~(sqrt N) parameters; for L <= sqrt N, depth L and O~(N/L) parameters",
         rate="O~(sqrt(N)) parameters; O~(N/L) at depth L",
         bound=BOUND,
         bound_measure="params_dense, a priori: docs/constructions/vardi2022.md's constants (section 6, b = 42 rho + 72c) at the block "
-                      "size sqrt(8N/b), with rho from the projection guarantee of section 2 "
-                      "(r_over_delta = ceil(r / delta)); an estimate of the rate's constant, not a proven bound",
+        "size sqrt(8N/b), with rho from the projection guarantee of section 2 "
+        "(r_over_delta = ceil(r / delta)); an estimate of the rate's constant, not a proven bound",
     ),
 )

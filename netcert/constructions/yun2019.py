@@ -47,8 +47,10 @@ from netcert.ir import keys
 from netcert.ir import network as net
 
 NAME = "yun2019"
-PAPER = ("Yun, Sra, Jadbabaie. Small ReLU networks are powerful memorizers: a tight analysis of "
-         "memorization capacity. NeurIPS 2019, Theorem 3.1")
+PAPER = (
+    "Yun, Sra, Jadbabaie. Small ReLU networks are powerful memorizers: a tight analysis of "
+    "memorization capacity. NeurIPS 2019, Theorem 3.1"
+)
 REFERENCE = "arXiv:1810.07770, Thm 3.1; docs/constructions/yun2019.md (exact dyadic reconstruction)"
 
 
@@ -69,8 +71,10 @@ def shape(n: int, widths: tuple[int, int] | None) -> tuple[int, int]:
     else:
         d1, d2 = widths
         if d1 < 1 or d2 < 1 or ((d1 + 1) // 2) * d2 < n:
-            raise UsageError(f"widths {d1},{d2} cannot hold {n} points: this construction needs "
-                             f"floor((d1 + 1) / 2) * d2 >= N, here {((d1 + 1) // 2) * d2} < {n}")
+            raise UsageError(
+                f"widths {d1},{d2} cannot hold {n} points: this construction needs "
+                f"floor((d1 + 1) / 2) * d2 >= N, here {((d1 + 1) // 2) * d2} < {n}"
+            )
         P = min((d1 + 1) // 2, n)
         while P > 1 and -(-n // (P - 1)) <= d2:  # fewest blocks that fit d2 slots: fewer parameters
             P -= 1
@@ -130,12 +134,19 @@ def build(data: Dataset, *, seed: int = 0, widths: str | tuple | None = None) ->
     refuse_scaled_inputs(NAME, data.scale, 2 * P - 1)
     blocks = _blocks(data.n, P)
     layer = kink_layer([[z[i] for i in b] for b in blocks])
-    options = {"seed": seed, "widths": None if requested is None else list(requested),
-               "blocks": P, "slots": Q, "label_shift": str(C),
-               "direction": [format_rational(a) for a in proj.u], "direction_method": proj.method}
+    options = {
+        "seed": seed,
+        "widths": None if requested is None else list(requested),
+        "blocks": P,
+        "slots": Q,
+        "label_shift": str(C),
+        "direction": [format_rational(a) for a in proj.u],
+        "direction_method": proj.method,
+    }
     inputs = input_nodes(data)
-    G = net.new_network(inputs, construction={"name": NAME, "options": options, "reference": REFERENCE},
-                        dataset=data.digest)
+    G = net.new_network(
+        inputs, construction={"name": NAME, "options": options, "reference": REFERENCE}, dataset=data.digest
+    )
     first = on_inputs(inputs, proj.u, data)
     l1 = [f"l1[{k:0{len(str(layer.width - 1))}d}]" for k in range(layer.width)]
     for node, kink in zip(l1, layer.kinks):
@@ -147,8 +158,9 @@ def build(data: Dataset, *, seed: int = 0, widths: str | tuple | None = None) ->
         weights, bias = affine_per_block(layer, targets)
         budget.add(f"slot {node}", [*weights, bias])
         net.add_neuron(G, node, layer=2, activation=keys.RELU, bias=bias, incoming=zip(l1, weights))
-    net.add_neuron(G, "out", layer=3, activation=keys.IDENTITY, bias=-C,
-                   incoming=((node, (-1) ** k) for k, node in enumerate(l2)))
+    net.add_neuron(
+        G, "out", layer=3, activation=keys.IDENTITY, bias=-C, incoming=((node, (-1) ** k) for k, node in enumerate(l2))
+    )
     net.set_outputs(G, ["out"])
     return G
 
@@ -164,19 +176,31 @@ def predict(data: Dataset, seed: int = 0) -> tuple[int, dict]:
 def size(G: nx.DiGraph, data: Dataset) -> SizeClaim:
     """depth 3, widths (2P - 1, Q), dense d1(d + 1) + d2(d1 + 1) + d2 + 1."""
     opts = G.graph[keys.CONSTRUCTION]["options"]
-    N, d, P, Q, nnz_u, z1, nz2, c = sympy.symbols("N d P Q nnz_u zero_kinks_l1 nonzero_l2 shifted",
-                                                 integer=True, nonnegative=True)
+    N, d, P, Q, nnz_u, z1, nz2, c = sympy.symbols(
+        "N d P Q nnz_u zero_kinks_l1 nonzero_l2 shifted", integer=True, nonnegative=True
+    )
     l1 = [v for v, layer in G.nodes(data=keys.LAYER) if layer == 1]
     l2 = [v for v, layer in G.nodes(data=keys.LAYER) if layer == 2]
     nonzero_l2 = sum(G.in_degree(v) + (G.nodes[v][keys.BIAS] != 0) for v in l2)
     d1 = 2 * P - 1
     return SizeClaim(
-        formulas={"depth": sympy.Integer(3), "neurons": d1 + Q + 1, "width": sympy.Max(d1, Q),
-                  "params_dense": d1 * (d + 1) + Q * (d1 + 1) + Q + 1,
-                  "params_nonzero": d1 * (nnz_u + 1) - z1 + nz2 + Q + c},
-        variables={"N": data.n, "d": data.d, "P": opts["blocks"], "Q": opts["slots"],
-                   "nnz_u": G.in_degree(l1[0]), "zero_kinks_l1": sum(1 for v in l1 if G.nodes[v][keys.BIAS] == 0),
-                   "nonzero_l2": nonzero_l2, "shifted": int(G.nodes["out"][keys.BIAS] != 0)},
+        formulas={
+            "depth": sympy.Integer(3),
+            "neurons": d1 + Q + 1,
+            "width": sympy.Max(d1, Q),
+            "params_dense": d1 * (d + 1) + Q * (d1 + 1) + Q + 1,
+            "params_nonzero": d1 * (nnz_u + 1) - z1 + nz2 + Q + c,
+        },
+        variables={
+            "N": data.n,
+            "d": data.d,
+            "P": opts["blocks"],
+            "Q": opts["slots"],
+            "nnz_u": G.in_degree(l1[0]),
+            "zero_kinks_l1": sum(1 for v in l1 if G.nodes[v][keys.BIAS] == 0),
+            "nonzero_l2": nonzero_l2,
+            "shifted": int(G.nodes["out"][keys.BIAS] != 0),
+        },
     )
 
 
@@ -185,20 +209,25 @@ CONSTRUCTION = Construction(
     paper=PAPER,
     reference=REFERENCE,
     assumptions="distinct points (any rational labels)",
-    options={"seed": "seed of the random projection direction (used only if no axis separates the points)",
-             "widths": "hidden widths d1,d2 (default: the smallest, P = least integer with 2P^2 >= N); "
-                       "needs floor((d1 + 1) / 2) * d2 >= N"},
+    options={
+        "seed": "seed of the random projection direction (used only if no axis separates the points)",
+        "widths": "hidden widths d1,d2 (default: the smallest, P = least integer with 2P^2 >= N); "
+        "needs floor((d1 + 1) / 2) * d2 >= N",
+    },
     check=check,
     build=build,
     size=size,
     predict=predict,
-    formulas_text={"depth": "3", "widths": "(2P - 1, Q), P = least integer with 2P^2 >= N, Q = ceil(N / P)",
-                   "neurons": "2P - 1 + Q + 1",
-                   "params_dense": "(2P - 1)(d + 1) + Q(2P) + Q + 1",
-                   "params_nonzero": "(2P - 1)(nnz(u) + 1) - (zero kinks) + (nonzero layer-2 entries) + Q + [C != 0]"},
+    formulas_text={
+        "depth": "3",
+        "widths": "(2P - 1, Q), P = least integer with 2P^2 >= N, Q = ceil(N / P)",
+        "neurons": "2P - 1 + Q + 1",
+        "params_dense": "(2P - 1)(d + 1) + Q(2P) + Q + 1",
+        "params_nonzero": "(2P - 1)(nnz(u) + 1) - (zero kinks) + (nonzero layer-2 entries) + Q + [C != 0]",
+    },
     theorem=Theorem(
         statement="a 3-layer ReLU network (two hidden layers) with Theta(sqrt N) hidden nodes memorizes any N "
-                  "distinct points; here d1 + d2 = 2P - 1 + Q hidden ReLUs with capacity P Q >= N",
+        "distinct points; here d1 + d2 = 2P - 1 + Q hidden ReLUs with capacity P Q >= N",
         rate="Theta(sqrt(N)) neurons",
         bound=2 * sympy.Symbol("P", integer=True) - 1 + sympy.Symbol("Q", integer=True),
         bound_measure="hidden ReLUs d1 + d2 of this construction's shape",

@@ -73,8 +73,9 @@ def build(data: Dataset, *, seed: int = 0) -> nx.DiGraph:
     kinks, weights = zigzag(z, y, K)
     Budget(NAME).add("a kink", kinks)
     options = {"seed": seed, "direction": [format_rational(a) for a in proj.u], "direction_method": proj.method}
-    G = net.new_network(inputs, construction={"name": NAME, "options": options, "reference": REFERENCE},
-                        dataset=data.digest)
+    G = net.new_network(
+        inputs, construction={"name": NAME, "options": options, "reference": REFERENCE}, dataset=data.digest
+    )
     width = len(str(data.n - 1))
     hidden = [f"h[{k:0{width}d}]" for k in range(data.n)]
     for node, kappa in zip(hidden, kinks):
@@ -98,8 +99,12 @@ def check_sizes(z: list[int], first: Mapping[str, Rat], K: Rat) -> None:
     refuse_bits(NAME, "the output weight 2K", bits_of(2 * K))
     out = min(storage_bits(K), storage_bits(2 * K))  # each output weight is +-K or +-2K
     kinks = sum(int(min(abs(a), abs(b)).bit_length()) for a, b in zip(z, z[1:]) if (a > 0) == (b > 0))
-    refuse_total(NAME, f"{len(z)} hidden ReLUs with {len(first)} first-layer weights of {per_neuron:,} bits "
-                 "each, their kinks and output weights", len(z) * (per_neuron + out) + kinks)
+    refuse_total(
+        NAME,
+        f"{len(z)} hidden ReLUs with {len(first)} first-layer weights of {per_neuron:,} bits "
+        "each, their kinks and output weights",
+        len(z) * (per_neuron + out) + kinks,
+    )
 
 
 def predict(data: Dataset, seed: int = 0) -> tuple[int, dict]:
@@ -113,9 +118,13 @@ def size(G: nx.DiGraph, data: Dataset) -> SizeClaim:
     hidden = [v for v, layer in G.nodes(data=keys.LAYER) if layer == 1]
     zero = sum(1 for v in hidden if G.nodes[v][keys.BIAS] == 0)
     return SizeClaim(
-        formulas={"depth": sympy.Integer(2), "neurons": N + 1, "width": N,
-                  "params_dense": N * (d + 2) + 1,
-                  "params_nonzero": N * (nnz_u + 2) - zero_kinks},
+        formulas={
+            "depth": sympy.Integer(2),
+            "neurons": N + 1,
+            "width": N,
+            "params_dense": N * (d + 2) + 1,
+            "params_nonzero": N * (nnz_u + 2) - zero_kinks,
+        },
         variables={"N": data.n, "d": data.d, "nnz_u": G.in_degree(hidden[0]), "zero_kinks": zero},
     )
 
@@ -130,11 +139,16 @@ CONSTRUCTION = Construction(
     build=build,
     size=size,
     predict=predict,
-    formulas_text={"depth": "2", "width": "N", "neurons": "N + 1", "params_dense": "N (d + 2) + 1",
-                   "params_nonzero": "N (nnz(u) + 2) - (kinks at 0)"},
+    formulas_text={
+        "depth": "2",
+        "width": "N",
+        "neurons": "N + 1",
+        "params_dense": "N (d + 2) + 1",
+        "params_nonzero": "N (nnz(u) + 2) - (kinks at 0)",
+    },
     theorem=Theorem(
         statement="n distinct points in R^d with any real labels are interpolated by a depth-2 ReLU network "
-                  "with n hidden units and 2n + d weights (the direction u shared by all units)",
+        "with n hidden units and 2n + d weights (the direction u shared by all units)",
         rate="O(N)",
         bound=2 * sympy.Symbol("N", integer=True) + sympy.Symbol("d", integer=True),
         bound_measure="weights with the projection direction shared (Zhang's count; not a measure of specs/README.md section 3.4)",

@@ -41,6 +41,5 @@ def identity(z):
 ACTIVATE: dict[str, Callable] = {keys.RELU: relu, keys.THRESHOLD: threshold, keys.IDENTITY: identity}
 """The function of each computing activation, by its ``keys`` name."""
 
-SOURCE: dict[str, str] = {keys.RELU: "z if z > 0 else 0", keys.THRESHOLD: "1 if z >= 0 else 0",
-                          keys.IDENTITY: "z"}
+SOURCE: dict[str, str] = {keys.RELU: "z if z > 0 else 0", keys.THRESHOLD: "1 if z >= 0 else 0", keys.IDENTITY: "z"}
 """The same functions as Python expressions in z, for code that is generated (``straightline``)."""

@@ -59,7 +59,6 @@ NS_ELEMENT = 1.0  # one element of one vectorised numpy operation
 NS_CALL = 3000.0  # one numpy call on a chunk
 
 
-
 @dataclass(frozen=True)
 class Row:
     """One neuron: Z = bias + sum coefs[k] * H[sources[k]] over the layer before; integers."""
@@ -112,6 +111,7 @@ class Plan:
 
 # -- bounds ----------------------------------------------------------------------------
 
+
 def layer_bounds(rows: Sequence[Row], value_bounds: Sequence[int]) -> list[int]:
     """Per row, the exact bound |B| + sum |a_k| V_k >= |Z| given |H_k| <= V_k (triangle inequality)."""
     return [abs(r.bias) + sum(abs(a) * value_bounds[s] for s, a in zip(r.sources, r.coefs)) for r in rows]
@@ -130,8 +130,16 @@ def limbs_needed(bound: int, r: int) -> int:
 
 # -- planning --------------------------------------------------------------------------
 
-def plan_layer(layer: int, rows: Sequence[Row], in_bound: int, z_bounds: Sequence[int], width_in: int,
-               prev_limbs: int, prev_radix: int = 0) -> LayerPlan:
+
+def plan_layer(
+    layer: int,
+    rows: Sequence[Row],
+    in_bound: int,
+    z_bounds: Sequence[int],
+    width_in: int,
+    prev_limbs: int,
+    prev_radix: int = 0,
+) -> LayerPlan:
     """The cheapest exact kernel for one layer, or a ``sweep`` plan saying why none is exact.
 
     ``in_bound`` bounds every value of the layer before, ``z_bounds`` every row's |Z|.
@@ -141,8 +149,9 @@ def plan_layer(layer: int, rows: Sequence[Row], in_bound: int, z_bounds: Sequenc
     acts = sorted({r.activation for r in rows})
     zmax = max(z_bounds, default=0)
     amax = max((abs(a) for r in rows for a in r.coefs), default=0)
-    base = dict(layer=layer, width=len(rows), nonzeros=nnz, fan_in=fan_in, activation=",".join(acts),
-                bits=zmax.bit_length())
+    base = dict(
+        layer=layer, width=len(rows), nonzeros=nnz, fan_in=fan_in, activation=",".join(acts), bits=zmax.bit_length()
+    )
     dense_size = len(rows) * width_in
     sparse = nnz < 0.1 * dense_size or dense_size > DENSE_MAX
     if sparse and nnz > 4 * DENSE_MAX:
@@ -152,21 +161,38 @@ def plan_layer(layer: int, rows: Sequence[Row], in_bound: int, z_bounds: Sequenc
     # The matrix holds the weights themselves: a weight too large for the dtype is not exact there,
     # even when its input is bounded by 0 and |Z| is small (a column that is always 0).
     if zmax < FLOAT_EXACT and in_bound < FLOAT_EXACT and amax < FLOAT_EXACT and not sparse:
-        return LayerPlan(**base, engine="batch-float64", ns=mm + elementwise,
-                         why=f"|Z| <= sum|a||x| + |b| < 2^{zmax.bit_length()} <= 2^53: float64 products exact")
+        return LayerPlan(
+            **base,
+            engine="batch-float64",
+            ns=mm + elementwise,
+            why=f"|Z| <= sum|a||x| + |b| < 2^{zmax.bit_length()} <= 2^53: float64 products exact",
+        )
     if zmax < INT64_EXACT and in_bound < INT64_EXACT and amax < INT64_EXACT and (sparse or fan_in <= 64):
         cost = (NS_SPARSE_MAC * nnz if sparse else NS_INT_MAC * dense_size) + elementwise
-        return LayerPlan(**base, engine="batch-int64", sparse=sparse, ns=cost,
-                         why=f"|Z| < 2^{zmax.bit_length()} <= 2^63: int64 products cannot overflow")
-    best = _limb_choice(rows, in_bound, zmax, amax, fan_in, sparse, nnz, dense_size, width_in, prev_limbs,
-                        prev_radix)
+        return LayerPlan(
+            **base,
+            engine="batch-int64",
+            sparse=sparse,
+            ns=cost,
+            why=f"|Z| < 2^{zmax.bit_length()} <= 2^63: int64 products cannot overflow",
+        )
+    best = _limb_choice(rows, in_bound, zmax, amax, fan_in, sparse, nnz, dense_size, width_in, prev_limbs, prev_radix)
     if best is None:
-        return LayerPlan(**base, engine="sweep", sparse=sparse,
-                         why=f"|Z| < 2^{zmax.bit_length()} needs more than {MAX_LIMBS} limbs")
+        return LayerPlan(
+            **base, engine="sweep", sparse=sparse, why=f"|Z| < 2^{zmax.bit_length()} needs more than {MAX_LIMBS} limbs"
+        )
     r, n_in, n_w, n_out, cost = best
-    return LayerPlan(**base, engine="limb-split", sparse=sparse, radix=r, limbs=n_in, weight_limbs=n_w,
-                     out_limbs=n_out, ns=cost,
-                     why=f"|Z| < 2^{zmax.bit_length()}: {n_in * n_w} limb products, position sums < 2^53")
+    return LayerPlan(
+        **base,
+        engine="limb-split",
+        sparse=sparse,
+        radix=r,
+        limbs=n_in,
+        weight_limbs=n_w,
+        out_limbs=n_out,
+        ns=cost,
+        why=f"|Z| < 2^{zmax.bit_length()}: {n_in * n_w} limb products, position sums < 2^53",
+    )
 
 
 def _limb_choice(rows, in_bound, zmax, amax, fan_in, sparse, nnz, dense_size, width_in, prev_limbs, prev_radix):
@@ -200,8 +226,14 @@ def _limb_choice(rows, in_bound, zmax, amax, fan_in, sparse, nnz, dense_size, wi
     return best
 
 
-def plan(layers: Sequence[Sequence[Row]], input_bounds: Sequence[int], n_points: int,
-         point_ns: float | None, *, complete: bool = True) -> Plan:
+def plan(
+    layers: Sequence[Sequence[Row]],
+    input_bounds: Sequence[int],
+    n_points: int,
+    point_ns: float | None,
+    *,
+    complete: bool = True,
+) -> Plan:
     """Plan every layer; batch the network when every layer has an exact kernel and the batch is
     estimated cheaper than ``point_ns`` per point (the per-point path's estimate; None: always batch).
     ``complete=False`` stops at the first layer without one (the bounds of deep networks' later
@@ -223,11 +255,21 @@ def plan(layers: Sequence[Sequence[Row]], input_bounds: Sequence[int], n_points:
     calls = sum(8 + p.limbs * p.weight_limbs + 5 * max(p.limbs + p.weight_limbs - 1, p.out_limbs) for p in out)
     batch_ns = sum(p.ns for p in out) + NS_CALL * calls / max(1, min(chunk, n_points))
     if point_ns is not None and point_ns <= batch_ns:
-        return Plan(tuple(out), False, chunk, f"per point is cheaper: about {point_ns / 1000:.1f} us against "
-                                              f"{batch_ns / 1000:.1f} us per point batched", batch_ns)
+        return Plan(
+            tuple(out),
+            False,
+            chunk,
+            f"per point is cheaper: about {point_ns / 1000:.1f} us against {batch_ns / 1000:.1f} us per point batched",
+            batch_ns,
+        )
     versus = "" if point_ns is None else f" against {point_ns / 1000:.1f} us per point alone"
-    return Plan(tuple(out), True, chunk, f"every layer exact in batch: about {batch_ns / 1000:.1f} us per point"
-                                         + versus, batch_ns)
+    return Plan(
+        tuple(out),
+        True,
+        chunk,
+        f"every layer exact in batch: about {batch_ns / 1000:.1f} us per point" + versus,
+        batch_ns,
+    )
 
 
 def chunk_size(layers: Sequence[LayerPlan]) -> int:
@@ -240,6 +282,7 @@ def chunk_size(layers: Sequence[LayerPlan]) -> int:
 
 
 # -- compiled layers -------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Layer:
@@ -271,8 +314,9 @@ def _build_layer(p: LayerPlan, rows: Sequence[Row], width_in: int) -> Layer:
                 ri.append(i), ci.append(s), vals.append(a)
     shape = (n_w * width if split else width, width_in)
     if p.sparse:
-        weights = sp.csr_matrix((np.array(vals, dtype=dtype), (np.array(ri, dtype=np.int64),
-                                 np.array(ci, dtype=np.int64))), shape=shape)
+        weights = sp.csr_matrix(
+            (np.array(vals, dtype=dtype), (np.array(ri, dtype=np.int64), np.array(ci, dtype=np.int64))), shape=shape
+        )
     else:
         weights = np.zeros(shape, dtype=dtype)
         weights[ri, ci] = np.array(vals, dtype=dtype)
@@ -292,6 +336,7 @@ def _build_layer(p: LayerPlan, rows: Sequence[Row], width_in: int) -> Layer:
 
 
 # -- limb arithmetic -------------------------------------------------------------------
+
 
 def signed_limb(a: int, r: int, j: int) -> int:
     """Limb j of a in sign-magnitude radix 2^r: |a| = sum_j m_j 2^(r j) with 0 <= m_j < 2^r, and
@@ -377,6 +422,7 @@ def normalize(C: list, r: int, n_out: int, out: np.ndarray | None = None, work: 
 
 # -- evaluation ------------------------------------------------------------------------
 
+
 def forward(layers: Sequence[Layer], X: np.ndarray, work: dict | None = None) -> tuple[np.ndarray, int]:
     """The output layer's values (nodes, limbs, points) and their radix, for inputs ``X`` (d, points)
     (int64, or object when some input needs 63 bits or more); exact. ``work`` holds each layer's
@@ -410,7 +456,11 @@ def _layer(L: Layer, H: np.ndarray, r_in: int, work: dict, k: int) -> tuple[np.n
     c = H.shape[2]
     if p.engine == "batch-float64":
         X = _exact(H, r_in, np.float64)
-        Z = L.weights @ X if p.sparse else np.matmul(L.weights, X, out=scratch(work, (k, "Z"), (p.width, c), np.float64))
+        Z = (
+            L.weights @ X
+            if p.sparse
+            else np.matmul(L.weights, X, out=scratch(work, (k, "Z"), (p.width, c), np.float64))
+        )
         Z += L.bias
         return _activate_exact(L, Z)[:, None, :], 0
     if p.engine == "batch-int64":
@@ -430,7 +480,7 @@ def _layer(L: Layer, H: np.ndarray, r_in: int, work: dict, k: int) -> tuple[np.n
     C = [[P[j, :, q - j] for j in range(n_w) if 0 <= q - j < n_in] for q in range(n_in + n_w - 1)]
     for q in range(L.bias.shape[1]):
         C.extend([] for _ in range(q + 1 - len(C)))
-        C[q].append(L.bias[:, q:q + 1])
+        C[q].append(L.bias[:, q : q + 1])
     Z = normalize(C, r, p.out_limbs, scratch(work, (k, "N"), (p.width, p.out_limbs, c), np.float64), work)
     return _activate_limbs(L, Z, r, work, k)
 

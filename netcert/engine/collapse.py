@@ -105,16 +105,35 @@ def plan(layers: Sequence[Sequence[Row]], input_bounds: Sequence[int]) -> tuple[
     chunk = chunk_size(H)
     ns = elements + small + batch.NS_CALL * (12 + 3 * shape.input_limbs) / chunk
     acts = ",".join(sorted({r.activation for r in hidden}))
-    filt = LayerPlan(1, H, sum(len(r.sources) for r in hidden), max(len(r.sources) for r in hidden), acts,
-                     max(shape.S).bit_length(), "sign-filter", ns=elements,
-                     why=f"signs from float64, |error| < {d + 5} 2^-53 S_j proved; ambiguous entries exact")
+    filt = LayerPlan(
+        1,
+        H,
+        sum(len(r.sources) for r in hidden),
+        max(len(r.sources) for r in hidden),
+        acts,
+        max(shape.S).bit_length(),
+        "sign-filter",
+        ns=elements,
+        why=f"signs from float64, |error| < {d + 5} 2^-53 S_j proved; ambiguous entries exact",
+    )
     z_out = batch.layer_bounds(out, [batch.value_bound(b, r.activation) for b, r in zip(shape.S, hidden)])[0]
-    coll = LayerPlan(2, 1, len(out[0].sources), len(out[0].sources), out[0].activation, z_out.bit_length(),
-                     "collapse", radix=2 * shape.rho, limbs=shape.input_limbs,
-                     weight_limbs=max(t for _, t, _ in columns) + 1, ns=small,
-                     why=f"y = c + sum_k x_k G_k, G = M^T mask: {len(columns)} limb columns, sums below 2^52")
-    return Plan((filt, coll), True, chunk,
-                f"two layers collapsed to one form per point: about {ns / 1000:.1f} us per point", ns), shape
+    coll = LayerPlan(
+        2,
+        1,
+        len(out[0].sources),
+        len(out[0].sources),
+        out[0].activation,
+        z_out.bit_length(),
+        "collapse",
+        radix=2 * shape.rho,
+        limbs=shape.input_limbs,
+        weight_limbs=max(t for _, t, _ in columns) + 1,
+        ns=small,
+        why=f"y = c + sum_k x_k G_k, G = M^T mask: {len(columns)} limb columns, sums below 2^52",
+    )
+    return Plan(
+        (filt, coll), True, chunk, f"two layers collapsed to one form per point: about {ns / 1000:.1f} us per point", ns
+    ), shape
 
 
 def chunk_size(hidden: int) -> int:
@@ -201,9 +220,23 @@ def build(plan_: Plan, shape: Shape, layers: Sequence[Sequence[Row]]) -> Pair:
     order = np.array(sorted(range(len(halves)), key=lambda i: halves[i][1]), dtype=np.int64)
     position = np.array([halves[i][1] for i in order], dtype=np.int64)
     starts = np.flatnonzero(np.r_[True, position[1:] != position[:-1]])
-    return Pair(plan_, weights, above, below, tuple(hidden), limbs,
-                np.array([halves[i][0] for i in order], dtype=np.int64), starts, position[starts],
-                order, rho, shape.input_limbs, shape.width, out.bias, out.activation)
+    return Pair(
+        plan_,
+        weights,
+        above,
+        below,
+        tuple(hidden),
+        limbs,
+        np.array([halves[i][0] for i in order], dtype=np.int64),
+        starts,
+        position[starts],
+        order,
+        rho,
+        shape.input_limbs,
+        shape.width,
+        out.bias,
+        out.activation,
+    )
 
 
 def _round_up(v: int) -> float:
@@ -265,4 +298,3 @@ def _assemble(pair: Pair, X: np.ndarray, G: np.ndarray) -> list[int]:
     if pair.out_activation == THRESHOLD:
         return [int(v >= 0) for v in outs]
     return outs
-

@@ -16,5 +16,15 @@ from netcert.engine.pointwise import forward
 from netcert.engine.program import Program, compile_network
 from netcert.engine.run import Evaluation, Mismatch, Progress, outputs, run
 
-__all__ = ["ENGINES", "Evaluation", "Mismatch", "Program", "Progress", "compile_network", "evaluation_plan",
-           "forward", "outputs", "run"]
+__all__ = [
+    "ENGINES",
+    "Evaluation",
+    "Mismatch",
+    "Program",
+    "Progress",
+    "compile_network",
+    "evaluation_plan",
+    "forward",
+    "outputs",
+    "run",
+]

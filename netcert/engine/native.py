@@ -101,10 +101,10 @@ def _compile(path: Path) -> str | None:
     """Compile into ``path`` atomically (temporary file, then rename); None, or why it failed."""
     cc = shlex.split(os.environ.get("CC", "cc"))
     import gmpy2  # noqa: PLC0415  (its package directory ships gmp.h; gmpy2.libs its libgmp)
+
     here = Path(gmpy2.__file__).parent
     bundled = sorted((here.parent / "gmpy2.libs").glob("libgmp*.so*"))
-    attempts = [["-lgmp"]] + ([[f"-I{here}", str(bundled[0]), f"-Wl,-rpath,{bundled[0].parent}"]]
-                              if bundled else [])
+    attempts = [["-lgmp"]] + ([[f"-I{here}", str(bundled[0]), f"-Wl,-rpath,{bundled[0].parent}"]] if bundled else [])
     errors = []
     for extra in attempts:
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".so")
@@ -138,6 +138,7 @@ def _bind(lib: ctypes.CDLL) -> ctypes.CDLL:
 
 
 # -- programs ----------------------------------------------------------------------------
+
 
 class _Pool:
     """Integer constants in the order the C side imports them."""
@@ -193,24 +194,52 @@ class Program:
             before.append(len(forms_before))
             act = ACTIVATIONS[step.activation]
             if type(step) is Node:
-                steps.append([0, step.slot, act, step.form, pool.shared(step.m), pool.shared(step.B),
-                              0, 0, 0, 0, 0, 0])
+                steps.append([0, step.slot, act, step.form, pool.shared(step.m), pool.shared(step.B), 0, 0, 0, 0, 0, 0])
             elif type(step) is Table:
                 pos = pool.run([math.ceil(t) for t in step.pos_tau])
                 neg = pool.run([math.floor(t) for t in step.neg_tau])
                 slopes = pool.run([*step.pos_slope, *step.neg_slope])
                 icpts = pool.run([*step.pos_icpt, *step.neg_icpt])
-                steps.append([1, step.slot, act, step.form, 0, pool.shared(step.B), len(step.pos_tau), pos,
-                              slopes, icpts, len(step.neg_tau), neg])
+                steps.append(
+                    [
+                        1,
+                        step.slot,
+                        act,
+                        step.form,
+                        0,
+                        pool.shared(step.B),
+                        len(step.pos_tau),
+                        pos,
+                        slopes,
+                        icpts,
+                        len(step.neg_tau),
+                        neg,
+                    ]
+                )
             else:
                 raise ValueError("rational-fallback nodes stay in Python")
         lengths, blob = _encode(pool.values)
-        arrays = [np.array([program.n_slots, len(program.forms), len(program.steps), len(program.input_slots),
-                            program.output_slots[0], len(pool.values)], dtype=np.int64),
-                  np.array(program.input_slots, dtype=np.int64), np.array(starts, dtype=np.int64),
-                  np.array(slots, dtype=np.int64), np.array(coefs, dtype=np.int64),
-                  np.array(steps, dtype=np.int64).reshape(-1), np.array(before, dtype=np.int64),
-                  np.array(forms_before, dtype=np.int64), lengths]
+        arrays = [
+            np.array(
+                [
+                    program.n_slots,
+                    len(program.forms),
+                    len(program.steps),
+                    len(program.input_slots),
+                    program.output_slots[0],
+                    len(pool.values),
+                ],
+                dtype=np.int64,
+            ),
+            np.array(program.input_slots, dtype=np.int64),
+            np.array(starts, dtype=np.int64),
+            np.array(slots, dtype=np.int64),
+            np.array(coefs, dtype=np.int64),
+            np.array(steps, dtype=np.int64).reshape(-1),
+            np.array(before, dtype=np.int64),
+            np.array(forms_before, dtype=np.int64),
+            lengths,
+        ]
         self._lib, self.n_inputs, self._lock = lib, len(program.input_slots), threading.Lock()
         self._handle = lib.nc_new(*(_ptr(a) for a in arrays), blob)
         if not self._handle:
@@ -227,7 +256,7 @@ class Program:
             return []
         lib = self._lib
         flat = [int(x) for p in points for x in p]
-        if all(-2**63 < x < 2**63 for x in flat):
+        if all(-(2**63) < x < 2**63 for x in flat):
             X = np.array(flat, dtype=np.int64)
             status = lib.nc_run_i64(self._handle, n, _ptr(X))
         else:
@@ -241,7 +270,7 @@ class Program:
         raw, out, at = buf.raw, [], 0
         for s in sizes.tolist():
             m = -s if s < 0 else s
-            v = int.from_bytes(raw[at:at + m], "big")
+            v = int.from_bytes(raw[at : at + m], "big")
             out.append(-v if s < 0 else v)
             at += m
         return out

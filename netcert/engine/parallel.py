@@ -61,7 +61,7 @@ def default_jobs() -> int:
 def batches(items: Sequence, workers: int) -> list[Sequence]:
     """``items`` cut into at most ``TASKS_PER_WORKER * workers`` contiguous runs of near-equal length."""
     tasks = max(1, min(len(items), workers * TASKS_PER_WORKER))
-    return [items[k * len(items) // tasks:(k + 1) * len(items) // tasks] for k in range(tasks)]
+    return [items[k * len(items) // tasks : (k + 1) * len(items) // tasks] for k in range(tasks)]
 
 
 def _apply(fn: Callable, batch: Sequence) -> list:
@@ -136,8 +136,11 @@ class Lifeline:
         _PIPES.pop(self.parent, None)  # the parent's pipe, inherited: not this process's to give out
         read, write = self._fds
         os.close(write)  # only the parent may keep the write end open
-        if not self.pipe and threading.get_ident() == self.thread \
-                and _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+        if (
+            not self.pipe
+            and threading.get_ident() == self.thread
+            and _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+        ):
             os.close(read)
         else:
             threading.Thread(target=_die_at_end_of_file, args=(read,), daemon=True).start()
@@ -165,8 +168,10 @@ def _interrupts_deferred() -> Iterator[None]:
     ("Exception ignored in ...") and dropped: the run would go on as if never interrupted (seen on
     ``netcert verify``, about one Ctrl-C in eight). Only in the main thread and only over Python's
     own handler: elsewhere the handler is someone else's, or cannot be replaced."""
-    if threading.current_thread() is not threading.main_thread() \
-            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
         yield
         return
     caught: list[int] = []
@@ -329,8 +334,11 @@ class Beside:
             pass
         self._process.join(EXIT_TIMEOUT)  # the exit code is None until the child has been reaped
         code = self._process.exitcode
-        raise ExecutorError(f"a forked process stopped (exit code {code})" if code is not None else
-                            f"a forked process closed its pipe and had not exited {EXIT_TIMEOUT:g} s later")
+        raise ExecutorError(
+            f"a forked process stopped (exit code {code})"
+            if code is not None
+            else f"a forked process closed its pipe and had not exited {EXIT_TIMEOUT:g} s later"
+        )
 
     def _stop(self) -> None:
         """Stop the child if it runs and reap it: SIGTERM first (its handler exits through its
@@ -370,6 +378,7 @@ def _beside(fn: Callable, send, lifeline: Lifeline) -> None:
 
 def _netcert_version() -> str:
     import netcert
+
     return netcert.__version__
 
 
@@ -407,8 +416,7 @@ class Dask:
         level = quiet.level
         quiet.setLevel(logging.CRITICAL)  # a failed connection is reported once, below
         try:
-            self.client = Client(address, timeout=CONNECT_TIMEOUT if timeout is None else timeout,
-                                 set_as_default=False)
+            self.client = Client(address, timeout=CONNECT_TIMEOUT if timeout is None else timeout, set_as_default=False)
         except Exception as e:  # OSError, TimeoutError, ValueError (a malformed address), ...
             raise ExecutorError(f"cannot reach the Dask scheduler at {address}: {_one_line(e)}") from None
         finally:
@@ -422,8 +430,11 @@ class Dask:
         other = sorted({v for v in versions.values() if v != netcert.__version__})
         if not threads or other:
             self.close()
-            raise ExecutorError(f"the Dask scheduler at {address} has no workers" if not threads else
-                                f"the Dask workers at {address} run netcert {other[0]}, this is {netcert.__version__}")
+            raise ExecutorError(
+                f"the Dask scheduler at {address} has no workers"
+                if not threads
+                else f"the Dask workers at {address} run netcert {other[0]}, this is {netcert.__version__}"
+            )
         self.workers, self.slots = len(threads), sum(threads.values())  # slots: tasks that run at once
 
     def parallel(self, items: int, minimum: int = 2) -> bool:
@@ -441,8 +452,7 @@ class Dask:
         futures = []
         try:
             shared = self.client.scatter(fn, broadcast=True, hash=False)
-            futures = [self.client.submit(_apply, shared, batch, pure=False)
-                       for batch in batches(items, self.slots)]
+            futures = [self.client.submit(_apply, shared, batch, pure=False) for batch in batches(items, self.slots)]
             for f in futures:
                 yield from f.result()
         except NetcertError:

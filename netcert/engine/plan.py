@@ -57,8 +57,9 @@ def batch_rows(G: nx.DiGraph, layers: list[list], rows: dict) -> list[list[batch
         for v in nodes:
             A, B, _ = rows[v]
             items = sorted((index[u], int(a)) for u, a in A.items())
-            layer.append(batch.Row(tuple(j for j, _ in items), tuple(a for _, a in items), int(B),
-                                   G.nodes[v][keys.ACTIVATION]))
+            layer.append(
+                batch.Row(tuple(j for j, _ in items), tuple(a for _, a in items), int(B), G.nodes[v][keys.ACTIVATION])
+            )
         out.append(layer)
     return out
 
@@ -82,10 +83,18 @@ def _per_point_plan(G: nx.DiGraph, layers: list[list], rational: dict, why: str)
     for k, nodes in enumerate(layers[1:], start=1):
         rat = sum(1 for v in nodes if v in rational)
         acts = ",".join(sorted({G.nodes[v][keys.ACTIVATION] for v in nodes}))
-        out.append(batch.LayerPlan(k, len(nodes), sum(G.in_degree(v) for v in nodes),
-                                   max((G.in_degree(v) for v in nodes), default=0), acts, 0,
-                                   "rational fallback" if rat else "sweep",
-                                   why=f"{rat} nodes with exploding scales" if rat else why))
+        out.append(
+            batch.LayerPlan(
+                k,
+                len(nodes),
+                sum(G.in_degree(v) for v in nodes),
+                max((G.in_degree(v) for v in nodes), default=0),
+                acts,
+                0,
+                "rational fallback" if rat else "sweep",
+                why=f"{rat} nodes with exploding scales" if rat else why,
+            )
+        )
     return batch.Plan(tuple(out), False, 0, why)
 
 

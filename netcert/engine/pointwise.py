@@ -35,6 +35,7 @@ from netcert.engine.activations import ACTIVATE
 from netcert.engine.program import Node, Program, RatNode, Table
 from netcert.exact import Rat, mpq, mpz
 
+
 def forward(program: Program, point: tuple) -> list:
     """Integer output values H (value = H / output scale) on one point given as integers."""
     vals = [0] * program.n_slots
@@ -223,7 +224,6 @@ class Events:
         return [vals[s] for s in p.output_slots]
 
 
-
 def sweep_order(program: Program, data: Dataset) -> list[int]:
     """Points ordered by the first form the program computes (in the papers' networks, the
     projection to a line), so that consecutive points share as much state as possible."""
@@ -269,7 +269,7 @@ def evaluate_points(program: Program, data: Dataset, indices: list[int]) -> tupl
     kernel = native_program(program)
     if kernel is not None:
         for lo in range(0, n, _NATIVE_BLOCK):
-            block = indices[lo:lo + _NATIVE_BLOCK]
+            block = indices[lo : lo + _NATIVE_BLOCK]
             mismatches(data, scale, block, kernel.run([data.num[i] for i in block]), wrong)
         return n, wrong
     straight, faster = _straight_line(program) if data.n >= _STRAIGHT_MIN_POINTS else (None, None)

@@ -133,6 +133,7 @@ class Program:
 
 # -- compile -------------------------------------------------------------------
 
+
 def compile_network(G: nx.DiGraph, input_scales: tuple) -> Program:
     """Compile ``G`` for inputs given as integers over ``input_scales`` (one per input)."""
     order = ordered_nodes(G)
@@ -178,11 +179,20 @@ def assemble(G: nx.DiGraph, order: list, rows: dict, rational: dict, scale: dict
     slot = {v: compact[slot[v]] for v in kept}
     steps, form_order = _steps(G, order, slot, rows, rational, form_of, forms, tables, needed)
     outs = list(G.graph[keys.OUTPUTS])
-    big = bool(rational) or max((abs(c).bit_length() for row in rows.values() for c in row[0].values()),
-                                default=0) > _BIG_BITS
-    return Program(len(kept), tuple(slot[v] for v in inputs), tuple(Form(tuple(f)) for f in forms),
-                   tuple(steps), tuple(form_order), tuple(slot[v] for v in outs),
-                   tuple(scale[v] for v in outs), big)
+    big = (
+        bool(rational)
+        or max((abs(c).bit_length() for row in rows.values() for c in row[0].values()), default=0) > _BIG_BITS
+    )
+    return Program(
+        len(kept),
+        tuple(slot[v] for v in inputs),
+        tuple(Form(tuple(f)) for f in forms),
+        tuple(steps),
+        tuple(form_order),
+        tuple(slot[v] for v in outs),
+        tuple(scale[v] for v in outs),
+        big,
+    )
 
 
 def _integer_row(coef: dict, bias: Rat, activation: str) -> tuple[tuple[dict, object, Rat], Rat] | None:
@@ -190,8 +200,11 @@ def _integer_row(coef: dict, bias: Rat, activation: str) -> tuple[tuple[dict, ob
     sources, and the scale of its value; None when the common denominator grows
     far beyond the row's own numbers."""
     t = mpz(1)
-    limit = _EXPLOSION * max((max(c.numerator.bit_length(), c.denominator.bit_length())
-                              for c in (*coef.values(), bias)), default=1) + 64
+    limit = (
+        _EXPLOSION
+        * max((max(c.numerator.bit_length(), c.denominator.bit_length()) for c in (*coef.values(), bias)), default=1)
+        + 64
+    )
     for c in (*coef.values(), bias):
         t = gmpy2.lcm(t, c.denominator)
         if t.bit_length() > limit:
@@ -244,8 +257,10 @@ def _table_consumers(G: nx.DiGraph, rows: dict, form_of: dict) -> set:
         sources = list(G.predecessors(v))
         if len(sources) < _TABLE_MIN_SOURCES:
             continue
-        if all(G.nodes[u][keys.ACTIVATION] == keys.RELU and u in form_of for u in sources) \
-                and len({form_of[u][0] for u in sources}) == 1:
+        if (
+            all(G.nodes[u][keys.ACTIVATION] == keys.RELU and u in form_of for u in sources)
+            and len({form_of[u][0] for u in sources}) == 1
+        ):
             out.add(v)
     return out
 
@@ -271,8 +286,9 @@ def _steps(G, order, slot, rows, rational, form_of, forms, tables, needed):
         act = G.nodes[v][keys.ACTIVATION]
         if v in rational:
             classes, bias = rational[v]
-            steps.append(RatNode(slot[v], act, tuple((q, tuple((slot[u], p) for u, p in terms))
-                                                      for q, terms in classes), bias))
+            steps.append(
+                RatNode(slot[v], act, tuple((q, tuple((slot[u], p) for u, p in terms)) for q, terms in classes), bias)
+            )
             form_order.append(())
             continue
         A, B, _ = rows[v]
@@ -304,8 +320,18 @@ def _make_table(slot: int, act: str, form: int, B, sources: list) -> Table:
     neg.sort(key=lambda e: e[0])
     pos_slope, pos_icpt = _prefix([e[1] for e in pos]), _prefix([e[2] for e in pos])
     neg_slope, neg_icpt = _suffix([e[1] for e in neg]), _suffix([e[2] for e in neg])
-    return Table(slot, act, form, B + const, tuple(e[0] for e in pos), tuple(pos_slope), tuple(pos_icpt),
-                 tuple(e[0] for e in neg), tuple(neg_slope), tuple(neg_icpt))
+    return Table(
+        slot,
+        act,
+        form,
+        B + const,
+        tuple(e[0] for e in pos),
+        tuple(pos_slope),
+        tuple(pos_icpt),
+        tuple(e[0] for e in neg),
+        tuple(neg_slope),
+        tuple(neg_icpt),
+    )
 
 
 def _prefix(values: list) -> list:

@@ -91,7 +91,7 @@ class BatchWork:
         inputs = np.array(data.num[lo:hi], dtype=object if self.wide else np.int64).reshape(hi - lo, data.d).T
         for a in range(lo, hi, self.chunk):
             b = min(hi, a + self.chunk)
-            X = inputs[:, a - lo:b - lo]
+            X = inputs[:, a - lo : b - lo]
             if isinstance(self.layers, collapse.Pair):
                 outs = collapse.forward(self.layers, X, work)
             else:
@@ -117,8 +117,15 @@ def _task(work: PointWork | BatchWork, bounds: tuple[int, int]) -> tuple[int, li
     return work.evaluate(*bounds)
 
 
-def run(G: nx.DiGraph, data: Dataset, progress: Progress | None = None, jobs: int | None = None,
-        executor: parallel.Local | parallel.Dask | None = None, *, engine: str = "auto") -> Evaluation:
+def run(
+    G: nx.DiGraph,
+    data: Dataset,
+    progress: Progress | None = None,
+    jobs: int | None = None,
+    executor: parallel.Local | parallel.Dask | None = None,
+    *,
+    engine: str = "auto",
+) -> Evaluation:
     """Evaluate ``G`` exactly on every distinct point of ``data`` and compare with the labels.
 
     Layered networks whose values provably fit the batch kernels go through

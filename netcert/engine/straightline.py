@@ -31,7 +31,9 @@ MAX_TERMS = 400_000  # beyond this CPython's compiler needs seconds and gigabyte
 _CHUNK = 48  # terms per statement: longer sums nest deeply enough to exhaust the compiler's stack
 
 
-def compile_program(program: Program, table_value: Callable, mpz: Callable, mpq: Callable) -> Callable[[tuple], list] | None:
+def compile_program(
+    program: Program, table_value: Callable, mpz: Callable, mpq: Callable
+) -> Callable[[tuple], list] | None:
     """The program as a function point -> output values, or None when it is too large to compile."""
     rational_terms = sum(len(t) for step in program.steps if type(step) is RatNode for _, t in step.classes)
     if sum(len(f.terms) for f in program.forms) + len(program.steps) + rational_terms > MAX_TERMS:
@@ -100,7 +102,7 @@ def _sum(target: str, terms, env: dict) -> list[str]:
     out = []
     for a in range(0, len(terms), _CHUNK):
         parts = []
-        for s, c in terms[a:a + _CHUNK]:
+        for s, c in terms[a : a + _CHUNK]:
             if not parts and a == 0:
                 parts.append(_product(c, f"v{s}", env))
             elif c > 0:

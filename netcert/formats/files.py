@@ -61,7 +61,7 @@ def write_atomic(path: str | Path, data: bytes) -> None:
 def _sweep_stale(directory: Path, name: str) -> None:
     """Remove ``.<name>.<pid>.*.tmp`` files whose writer is gone; a live writer's are left alone."""
     for tmp in directory.glob(f".{glob_escape(name)}.*.tmp"):
-        pid = tmp.name[len(name) + 2:].split(".", 1)[0]
+        pid = tmp.name[len(name) + 2 :].split(".", 1)[0]
         if not (pid.isascii() and pid.isdigit()) or int(pid) == os.getpid():
             continue
         try:
@@ -216,8 +216,13 @@ def _reason(e: OSError) -> str:
 
 
 def _kind(mode: int) -> str:
-    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a device"),
-                       (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket")):
+    for test, name in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
         if test(mode):
             return name
     return "not a file"

@@ -29,8 +29,10 @@ def to_document(G: nx.DiGraph) -> dict:
     order = sorted(G.nodes, key=lambda v: (layer[v], node_key(v)))
     pos = {v: k for k, v in enumerate(order)}
     nodes = [_node_dict(v, G.nodes[v]) for v in order]
-    edges = [{"source": u, "target": v, keys.WEIGHT: format_rational(G.edges[u, v][keys.WEIGHT])}
-             for u, v in sorted(G.edges, key=lambda e: (pos[e[0]], pos[e[1]]))]
+    edges = [
+        {"source": u, "target": v, keys.WEIGHT: format_rational(G.edges[u, v][keys.WEIGHT])}
+        for u, v in sorted(G.edges, key=lambda e: (pos[e[0]], pos[e[1]]))
+    ]
     return {"directed": True, "multigraph": False, "graph": dict(G.graph), "nodes": nodes, "edges": edges}
 
 
@@ -123,8 +125,9 @@ class _CanonicalHash:
 
     def hexdigest(self) -> str:
         d = self.document
-        self.sha.update(b'],"graph":' + _dumps(d["graph"]) + b',"multigraph":false,"nodes":['
-                        + b",".join(self.node_text) + b"]}\n")
+        self.sha.update(
+            b'],"graph":' + _dumps(d["graph"]) + b',"multigraph":false,"nodes":[' + b",".join(self.node_text) + b"]}\n"
+        )
         return self.sha.hexdigest()
 
 
@@ -167,8 +170,9 @@ class _Numbers:
         return q
 
 
-def _add_nodes(G: nx.DiGraph, nodes: list, numbers: _Numbers, source: str,
-               hasher: _CanonicalHash | None) -> dict | None:
+def _add_nodes(
+    G: nx.DiGraph, nodes: list, numbers: _Numbers, source: str, hasher: _CanonicalHash | None
+) -> dict | None:
     """Add every node (in file order); return id -> position when the nodes are in canonical
     order (by layer, then integer ids before strings), else None."""
     top = limits.LAYER.value()
@@ -207,8 +211,15 @@ def _consume(items: list, stop: int, feed) -> None:
         items[start:stop] = [None] * len(piece)
 
 
-def _checked_edges(G: nx.DiGraph, edges: list, numbers: _Numbers, index: dict | None, state: list,
-                   source: str, hasher: _CanonicalHash | None):
+def _checked_edges(
+    G: nx.DiGraph,
+    edges: list,
+    numbers: _Numbers,
+    index: dict | None,
+    state: list,
+    source: str,
+    hasher: _CanonicalHash | None,
+):
     """(u, v, attributes) of every edge in file order, each checked before it is given: the edges
     before it are in ``G`` by then (``add_edges_from`` takes one at a time), so a repeat is seen."""
     seen = numbers.seen
@@ -226,7 +237,10 @@ def _checked_edges(G: nx.DiGraph, edges: list, numbers: _Numbers, index: dict | 
         if len(edge) == 3:
             attrs = {keys.WEIGHT: weight}
         else:  # to_document writes no other edge attribute: such a file is not canonical
-            attrs = {keys.WEIGHT: weight, **{a: x for a, x in edge.items() if a not in ("source", "target", keys.WEIGHT)}}
+            attrs = {
+                keys.WEIGHT: weight,
+                **{a: x for a, x in edge.items() if a not in ("source", "target", keys.WEIGHT)},
+            }
             state[0] = False
         if state[0]:
             here = (index[u], index[v])

@@ -53,6 +53,7 @@ def popcount(words: np.ndarray) -> np.ndarray:
 
 # -- Stage 0 ----------------------------------------------------------------------------------------------
 
+
 def ceil_log2_root(S: int) -> int:
     """The least e >= 0 with 4^e >= S, i.e. ceil(log2 sqrt(S)) for S >= 1 (0 for S <= 1), exactly."""
     return (int(S - 1).bit_length() + 1) // 2 if S > 1 else 0
@@ -95,12 +96,15 @@ def floats(rows: Sequence[Sequence[int]], what: str) -> np.ndarray:
     except OverflowError:
         out = np.array([math.inf])
     if not np.isfinite(out).all():
-        raise PreconditionError(f"{what} exceed the float64 range used for sizing (2^1024, after scaling "
-                                "to the common denominator of the data); quantize the data")
+        raise PreconditionError(
+            f"{what} exceed the float64 range used for sizing (2^1024, after scaling "
+            "to the common denominator of the data); quantize the data"
+        )
     return out
 
 
 # -- Stage 1: sizing ----------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Angles:
@@ -130,7 +134,7 @@ def angle_histogram(U: np.ndarray, names: Sequence[int] | None = None) -> Angles
         sq = np.zeros((b - a, n - a - 1))
         diff = np.empty_like(sq)
         for c in range(width):
-            np.subtract(U[a:b, c, None], U[None, a + 1:, c], out=diff)
+            np.subtract(U[a:b, c, None], U[None, a + 1 :, c], out=diff)
             diff *= diff
             sq += diff
         np.sqrt(sq, out=sq)
@@ -145,9 +149,11 @@ def angle_histogram(U: np.ndarray, names: Sequence[int] | None = None) -> Angles
             i, j = np.nonzero(keep)
             best, pair = float(theta[k]), (a + int(i[k]), a + 1 + int(j[k]))
         if best < EDGES[0]:
-            i, j = (pair if names is None else (names[pair[0]], names[pair[1]]))
-            raise PreconditionError(f"points {i} and {j} are too close for the float64 angle statistics "
-                                    f"(angle {best:.3g} < 1e-13); quantize the data")
+            i, j = pair if names is None else (names[pair[0]], names[pair[1]])
+            raise PreconditionError(
+                f"points {i} and {j} are too close for the float64 angle statistics "
+                f"(angle {best:.3g} < 1e-13); quantize the data"
+            )
         counts += np.bincount(edge_index(theta), minlength=len(EDGES))
     return Angles(counts, best, pair)
 
@@ -187,6 +193,7 @@ def worst_k(theta_min: float, n: int, eta: float) -> int:
 
 # -- Stage 1: exact codes -------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Centred:
     """The centred rows X_i - c_X as Python integers, with int64 and float64 copies for the sign tests."""
@@ -225,7 +232,7 @@ def code_bits(L: Lift, A: np.ndarray, s: Sequence[int]) -> np.ndarray:
     for t0 in range(0, k, _CODE_CHUNK):
         t1 = min(k, t0 + _CODE_CHUNK)
         bits = signs(P, A[t0:t1], s[t0:t1])
-        out[:, t0 // 8: t0 // 8 + -(-(t1 - t0) // 8)] = np.packbits(bits, axis=1, bitorder="little")
+        out[:, t0 // 8 : t0 // 8 + -(-(t1 - t0) // 8)] = np.packbits(bits, axis=1, bitorder="little")
     return out
 
 
@@ -233,7 +240,7 @@ def pack(bits: np.ndarray) -> np.ndarray:
     """A boolean n x k matrix packed as ``code_bits`` packs codes."""
     n, k = bits.shape
     out = np.zeros((n, 8 * (-(-k // 64))), dtype=np.uint8)
-    out[:, :-(-k // 8)] = np.packbits(bits, axis=1, bitorder="little")
+    out[:, : -(-k // 8)] = np.packbits(bits, axis=1, bitorder="little")
     return out
 
 
@@ -257,6 +264,7 @@ def distinct(rows: np.ndarray) -> bool:
 
 
 # -- verified sizing: refine until distinct, then prune ------------------------------------------------------
+
 
 class Partition:
     """The classes of n points whose bits agree so far; ``active`` (increasing) holds the points whose
@@ -297,7 +305,7 @@ def prune_columns(bits: np.ndarray, order: Sequence[int]) -> np.ndarray:
     keys = np.random.default_rng(20210607).integers(1, 2**63, size=k, dtype=np.uint64)
     H = np.zeros(n, dtype=np.uint64)
     for t0 in range(0, k, 256):
-        H ^= np.bitwise_xor.reduce(np.where(bits[:, t0:t0 + 256], keys[None, t0:t0 + 256], np.uint64(0)), axis=1)
+        H ^= np.bitwise_xor.reduce(np.where(bits[:, t0 : t0 + 256], keys[None, t0 : t0 + 256], np.uint64(0)), axis=1)
     keep = np.ones(k, dtype=bool)
     for t in order:
         if keep.sum() == 1:
@@ -324,6 +332,7 @@ def _distinct_given_hash(bits: np.ndarray, keep: np.ndarray, H: np.ndarray) -> b
 
 # -- Stages 2 and 3: parities of random subsets --------------------------------------------------------------
 
+
 def draw_rows(rng: np.random.Generator, width: int, count: int, rho: float) -> list[np.ndarray]:
     """``count`` random subsets S_r = {i : U_i < rho} of range(width), U = rng.random(width); empty ones drawn
     again at once."""
@@ -347,8 +356,8 @@ def parities(codes: np.ndarray, rows: Sequence[np.ndarray]) -> np.ndarray:
         mask[S] = True
         m = np.packbits(mask, bitorder="little").view(np.uint64)
         for a in range(0, words.shape[0], step):
-            folded = np.bitwise_xor.reduce(words[a:a + step] & m[None, :], axis=1)
-            out[a:a + step, r] = popcount(folded) & 1
+            folded = np.bitwise_xor.reduce(words[a : a + step] & m[None, :], axis=1)
+            out[a : a + step, r] = popcount(folded) & 1
     return out
 
 
@@ -360,7 +369,7 @@ def min_hamming(codes: np.ndarray) -> int:
     rows = max(1, _PAIR_BLOCK // max(n * W, 1))
     for a in range(0, n - 1, rows):
         b = min(n - 1, a + rows)
-        dist = popcount(words[a:b, None, :] ^ words[None, a + 1:, :]).sum(axis=2, dtype=np.int64)
+        dist = popcount(words[a:b, None, :] ^ words[None, a + 1 :, :]).sum(axis=2, dtype=np.int64)
         keep = np.arange(a + 1, n)[None, :] > np.arange(a, b)[:, None]
         best = min(best, int(np.where(keep, dist, best).min()))
     return best

@@ -110,8 +110,9 @@ class Line:
     draws: int
 
 
-def spread_line(data: Dataset, seed: int = 0, tries: int = 16, keep: int = 4,
-                direction: tuple[int, ...] | None = None) -> Line:
+def spread_line(
+    data: Dataset, seed: int = 0, tries: int = 16, keep: int = 4, direction: tuple[int, ...] | None = None
+) -> Line:
     """docs/constructions/vardi2022.md section 2: the best of ``tries`` random integer directions in [-2^15, 2^15]^d.
 
     Each batch of ``tries`` draws (numpy ``default_rng(seed)``, one

@@ -59,8 +59,15 @@ class Staircase:
     layers: int
 
 
-def staircase(G: nx.DiGraph, name: str, layer: int, t: Affine, alphas: Sequence[Rat],
-              series: Sequence[Series], group: int | None = None) -> Staircase:
+def staircase(
+    G: nx.DiGraph,
+    name: str,
+    layer: int,
+    t: Affine,
+    alphas: Sequence[Rat],
+    series: Sequence[Series],
+    group: int | None = None,
+) -> Staircase:
     """Emit the step units for ``alphas`` from ``layer`` on, ``group`` per layer (None: all in one).
 
     Returns forms over the last emitted layer; the caller materializes them.

@@ -118,14 +118,14 @@ def parity_tree(G: nx.DiGraph, name: str, layer: int, rows: Sequence[Sequence[Ha
     items = [list(r) for r in rows]
     one, minus_one = const(1), const(-1)
     for level in range(1, shape.levels + 1):
-        wu, wp = (_tag(w) for w in shape.widths[2 * level - 2: 2 * level])
+        wu, wp = (_tag(w) for w in shape.widths[2 * level - 2 : 2 * level])
         cu = cp = 0
         at = layer + 2 * level - 2
         next_items = []
         for row in items:
             outs = []
             for start in range(0, len(row), f):
-                block = row[start:start + f]
+                block = row[start : start + f]
                 incoming = [(a, one) for a in block]
                 counts = []
                 for j in range(1, len(block) + 1):
@@ -155,7 +155,8 @@ def one_hot(G: nx.DiGraph, name: str, layer: int, chunks: Sequence[Sequence[Hash
         for v in range(2 ** len(chunk)):
             node = f"{name}[{len(out):0{w}d}]"
             incoming = [(c, const(1) if v >> t & 1 else const(-1)) for t, c in enumerate(chunk)]
-            net.add_neuron(G, node, layer=layer, activation=keys.THRESHOLD, bias=const(-v.bit_count()),
-                           incoming=incoming)
+            net.add_neuron(
+                G, node, layer=layer, activation=keys.THRESHOLD, bias=const(-v.bit_count()), incoming=incoming
+            )
             out.append(node)
     return out

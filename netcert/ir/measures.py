@@ -107,11 +107,18 @@ def measure(G: nx.DiGraph) -> Measures:
     top = max(sizes)
     dense = sum((sizes.get(l - 1, 0) + 1) * n for l, n in sizes.items() if l >= 1) if layered else None
     return Measures(
-        depth=top, width=max((c for l, c in sizes.items() if 0 < l < top), default=0),
+        depth=top,
+        width=max((c for l, c in sizes.items() if 0 < l < top), default=0),
         neurons=sum(1 for _, act in G.nodes(data=keys.ACTIVATION) if act != keys.INPUT),
-        params_dense=dense, params_nonzero=nonzero, max_weight_bits=max_bits, total_weight_bits=total_bits,
-        layered=layered, activations=tuple(sorted(acts)),
-        inputs=len(G.graph[keys.INPUTS]), outputs=len(G.graph[keys.OUTPUTS]))
+        params_dense=dense,
+        params_nonzero=nonzero,
+        max_weight_bits=max_bits,
+        total_weight_bits=total_bits,
+        layered=layered,
+        activations=tuple(sorted(acts)),
+        inputs=len(G.graph[keys.INPUTS]),
+        outputs=len(G.graph[keys.OUTPUTS]),
+    )
 
 
 def layer_table(G: nx.DiGraph) -> list[tuple[int, int, tuple[str, ...], int, int, int]]:

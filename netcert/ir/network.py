@@ -18,12 +18,14 @@ from netcert.ir import keys
 NodeId = Hashable
 
 
-def new_network(inputs: Sequence[NodeId], *, construction: Mapping | None = None,
-                dataset: str | None = None) -> nx.DiGraph:
+def new_network(
+    inputs: Sequence[NodeId], *, construction: Mapping | None = None, dataset: str | None = None
+) -> nx.DiGraph:
     """A network with its input nodes (layer 0) and no neurons yet."""
     G = nx.DiGraph()
-    G.graph.update({keys.FORMAT: keys.FORMAT_NAME, keys.VERSION: keys.FORMAT_VERSION,
-                    keys.INPUTS: list(inputs), keys.OUTPUTS: []})
+    G.graph.update(
+        {keys.FORMAT: keys.FORMAT_NAME, keys.VERSION: keys.FORMAT_VERSION, keys.INPUTS: list(inputs), keys.OUTPUTS: []}
+    )
     if construction is not None:
         G.graph[keys.CONSTRUCTION] = dict(construction)
     if dataset is not None:
@@ -33,8 +35,15 @@ def new_network(inputs: Sequence[NodeId], *, construction: Mapping | None = None
     return G
 
 
-def add_neuron(G: nx.DiGraph, node: NodeId, *, layer: int, activation: str, bias: object,
-               incoming: Mapping[NodeId, object] | Iterable[tuple[NodeId, object]] = ()) -> None:
+def add_neuron(
+    G: nx.DiGraph,
+    node: NodeId,
+    *,
+    layer: int,
+    activation: str,
+    bias: object,
+    incoming: Mapping[NodeId, object] | Iterable[tuple[NodeId, object]] = (),
+) -> None:
     """Add (in place) a neuron act(bias + sum w * value(u)); zero weights add no edge."""
     G.add_node(node, **{keys.LAYER: layer, keys.ACTIVATION: activation, keys.BIAS: to_rat(bias)})
     items = incoming.items() if isinstance(incoming, Mapping) else incoming

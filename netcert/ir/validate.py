@@ -33,8 +33,7 @@ class Problem:
 
 def validate(G: nx.DiGraph) -> list[Problem]:
     """Every problem of ``G``: errors first, then warnings, each in a stable order."""
-    problems = (_check_ports(G) + _check_nodes(G) + _check_edges(G) + _check_cycles(G)
-                + _check_dead(G))
+    problems = _check_ports(G) + _check_nodes(G) + _check_edges(G) + _check_cycles(G) + _check_dead(G)
     return sorted(problems, key=lambda p: p.severity != ERROR)
 
 
@@ -61,8 +60,11 @@ def _check_ports(G: nx.DiGraph) -> list[Problem]:
             out.append(Problem(f"graph.{key}", "lists a node twice"))
         out += [Problem(f"graph.{key}", f"names {v!r}, which is not a node") for v in ids if v not in G]
     listed_in = set(G.graph.get(keys.INPUTS) or [])
-    out += [Problem(f"graph.{keys.OUTPUTS}", f"{v!r} is an input node")
-            for v in G.graph.get(keys.OUTPUTS) or [] if v in listed_in]
+    out += [
+        Problem(f"graph.{keys.OUTPUTS}", f"{v!r} is an input node")
+        for v in G.graph.get(keys.OUTPUTS) or []
+        if v in listed_in
+    ]
     return out
 
 
@@ -143,5 +145,8 @@ def _check_dead(G: nx.DiGraph) -> list[Problem]:
             if u not in alive:
                 alive.add(u)
                 stack.append(u)
-    return [Problem(_name(v), "dead: no output depends on it", WARNING)
-            for v, act in G.nodes(data=keys.ACTIVATION) if v not in alive and act != keys.INPUT]
+    return [
+        Problem(_name(v), "dead: no output depends on it", WARNING)
+        for v, act in G.nodes(data=keys.ACTIVATION)
+        if v not in alive and act != keys.INPUT
+    ]

@@ -64,7 +64,7 @@ def number(s):
     base = 16 if m.re is HEX else 10
     if too_big(a, base == 16) or too_big(b or "", base == 16):
         refuse(f"at most {limit('BITS')} bits", f"a string of {len(s)} characters", "number")
-    p, q = ZZ.dtype(a, base), ZZ.dtype(b or "1", base)
+    p, q = (ZZ.dtype(int(t, 16) if base == 16 else t) for t in (a, b or "1"))  # FLINT's fmpz takes no base
     if (b and q == 1) or ZZ.gcd(p, q) != 1 or (sign and p == 0):
         refuse("canonical form (lowest terms, no /1, no -0)", repr(s[:60]), "number")
     return QQ(-p if sign else p, q)

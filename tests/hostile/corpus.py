@@ -42,6 +42,7 @@ GOOD_Y = np.array([0, 1, 1, 2, 0, 1], dtype=np.int64)
 
 # -- the valid files every hostile one is made from ------------------------------------------
 
+
 def _good_files(d: Path) -> None:
     """good.npz, good.csv, good.json (zhang2017 on good.npz), good.cert.json (certified)."""
     from netcert import certificate, dataset, certify
@@ -64,6 +65,7 @@ def _good_files(d: Path) -> None:
 
 
 # -- zip and npy surgery -----------------------------------------------------------------------
+
 
 def _npy_bytes(a: np.ndarray) -> bytes:
     buf = io.BytesIO()
@@ -91,19 +93,20 @@ def _npz(path: Path, X: bytes | np.ndarray, y: bytes | np.ndarray = GOOD_Y, meth
     _zip(path, {"X.npy": as_bytes(X), "y.npy": as_bytes(y)}, method)
 
 
-def _patch_zip(src: Path, dst: Path, *, flag: int | None = None, method: int | None = None,
-               version: int | None = None) -> None:
+def _patch_zip(
+    src: Path, dst: Path, *, flag: int | None = None, method: int | None = None, version: int | None = None
+) -> None:
     """A copy of a zip whose local and central headers claim another flag, method or version."""
     raw = bytearray(src.read_bytes())
     for sig, off_version, off_flag, off_method in ((b"PK\x03\x04", 4, 6, 8), (b"PK\x01\x02", 6, 8, 10)):
         at = raw.find(sig)
         while at >= 0:
             if flag is not None:
-                raw[at + off_flag:at + off_flag + 2] = struct.pack("<H", flag)
+                raw[at + off_flag : at + off_flag + 2] = struct.pack("<H", flag)
             if method is not None:
-                raw[at + off_method:at + off_method + 2] = struct.pack("<H", method)
+                raw[at + off_method : at + off_method + 2] = struct.pack("<H", method)
             if version is not None:
-                raw[at + off_version:at + off_version + 2] = struct.pack("<H", version)
+                raw[at + off_version : at + off_version + 2] = struct.pack("<H", version)
             at = raw.find(sig, at + 4)
     dst.write_bytes(bytes(raw))
 
@@ -125,18 +128,58 @@ def _bomb_npz(path: Path, shape: tuple, zeros: int) -> None:
     body = _deflated_zeros(header, zeros)
     crc = 0  # never reached: a reader must stop at the header
     name = b"X.npy"
-    local = struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0, 8, 0, 0, crc, len(body),
-                        (len(header) + zeros) & 0xFFFFFFFF, len(name), 0) + name
+    local = (
+        struct.pack(
+            "<4sHHHHHIIIHH",
+            b"PK\x03\x04",
+            20,
+            0,
+            8,
+            0,
+            0,
+            crc,
+            len(body),
+            (len(header) + zeros) & 0xFFFFFFFF,
+            len(name),
+            0,
+        )
+        + name
+    )
     y = _npy_bytes(GOOD_Y)
     yname = b"y.npy"
-    ylocal = struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0, 0, 0, 0, zlib.crc32(y), len(y), len(y),
-                         len(yname), 0) + yname
+    ylocal = (
+        struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0, 0, 0, 0, zlib.crc32(y), len(y), len(y), len(yname), 0)
+        + yname
+    )
     central = b""
     offsets = (0, len(local) + len(body))
-    for (nm, comp, size, method, crc_, off) in ((name, len(body), (len(header) + zeros) & 0xFFFFFFFF, 8, crc, offsets[0]),
-                                                 (yname, len(y), len(y), 0, zlib.crc32(y), offsets[1])):
-        central += struct.pack("<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 20, 20, 0, method, 0, 0, crc_, comp, size,
-                               len(nm), 0, 0, 0, 0, 0, off) + nm
+    for nm, comp, size, method, crc_, off in (
+        (name, len(body), (len(header) + zeros) & 0xFFFFFFFF, 8, crc, offsets[0]),
+        (yname, len(y), len(y), 0, zlib.crc32(y), offsets[1]),
+    ):
+        central += (
+            struct.pack(
+                "<4sHHHHHHIIIHHHHHII",
+                b"PK\x01\x02",
+                20,
+                20,
+                0,
+                method,
+                0,
+                0,
+                crc_,
+                comp,
+                size,
+                len(nm),
+                0,
+                0,
+                0,
+                0,
+                0,
+                off,
+            )
+            + nm
+        )
     start = len(local) + len(body) + len(ylocal) + len(y)
     end = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, 2, 2, len(central), start, 0)
     path.write_bytes(local + body + ylocal + y + central + end)
@@ -154,6 +197,7 @@ def _gzip_bomb(path: Path, size: int) -> None:
 
 
 # -- the cases -------------------------------------------------------------------------------
+
 
 def _dataset_cases(d: Path) -> list[Case]:
     """Each bad dataset, read by build (and by verify, with the good network)."""
@@ -222,11 +266,17 @@ def _dataset_cases(d: Path) -> list[Case]:
     npz("claims_huge_y.npz", "exceeds the limit", GOOD_X, _npy_header((10**12,), "<i8"))
     npz("badmagic.npz", "not a readable .npy member", b"\x93NOTNPY" + bytes(100))
     npz("npyversion9.npz", "format version 9.0", _npy_header((6, 2), version=(9, 0)) + GOOD_X.tobytes())
-    npz("npyexpr.npz", "not a readable .npy member",
-        b"\x93NUMPY\x01\x00" + struct.pack("<H", 54) + b"{'descr': __import__('os').system('true'), 'x': 1}  \n")
+    npz(
+        "npyexpr.npz",
+        "not a readable .npy member",
+        b"\x93NUMPY\x01\x00" + struct.pack("<H", 54) + b"{'descr': __import__('os').system('true'), 'x': 1}  \n",
+    )
     npz("npyshortdata.npz", "not a readable .npy member", _npy_header((6, 2)) + bytes(40))
-    npz("npybigheader.npz", "not a readable .npy member",
-        b"\x93NUMPY\x02\x00" + struct.pack("<I", 200_000) + b"{" + b" " * 199_998 + b"\n")
+    npz(
+        "npybigheader.npz",
+        "not a readable .npy member",
+        b"\x93NUMPY\x02\x00" + struct.pack("<I", 200_000) + b"{" + b" " * 199_998 + b"\n",
+    )
     npz("pickled.npz", "dtype object", np.array([[{}, {}]] * 6, dtype=object))
     _bomb_npz(d / "bomb.npz", (300_000_000,), 20 << 20)
     bad.append(("bomb.npz", "exceeds the limit"))
@@ -270,40 +320,110 @@ def _dataset_cases(d: Path) -> list[Case]:
 
     cases = []
     for name, fragment in bad:
-        cases.append(Case(f"build-{name}", ("build", f"{{dir}}/{name}", "-c", "zhang2017", "-o", "{dir}/out.json"),
-                          3, fragment, output="out.json"))
+        cases.append(
+            Case(
+                f"build-{name}",
+                ("build", f"{{dir}}/{name}", "-c", "zhang2017", "-o", "{dir}/out.json"),
+                3,
+                fragment,
+                output="out.json",
+            )
+        )
     for name, fragment in bad[::3]:  # verify reads datasets by the same code; a third of them is enough
-        cases.append(Case(f"verify-data-{name}", ("verify", "{dir}/good.json", "--data", f"{{dir}}/{name}",
-                                                  "-o", "{dir}/out.cert.json", "-j", "1"),
-                          3, fragment, output="out.cert.json"))
+        cases.append(
+            Case(
+                f"verify-data-{name}",
+                ("verify", "{dir}/good.json", "--data", f"{{dir}}/{name}", "-o", "{dir}/out.cert.json", "-j", "1"),
+                3,
+                fragment,
+                output="out.cert.json",
+            )
+        )
     # Extreme but legal: coordinates from 1e-300 to 1e290 once overflowed park2021's float size claims
     # after a build that succeeded; the claims are exact now, so both commands certify.
-    extreme = np.array([[1e-300, 1e290], [2e-300, -1e290], [1e290, 1e-300], [-1e290, 3e-300],
-                        [5e-200, 7e100], [1.0, -1e-250], [3e150, 2.0], [-4e-100, -8e200]])
+    extreme = np.array(
+        [
+            [1e-300, 1e290],
+            [2e-300, -1e290],
+            [1e290, 1e-300],
+            [-1e290, 3e-300],
+            [5e-200, 7e100],
+            [1.0, -1e-250],
+            [3e150, 2.0],
+            [-4e-100, -8e200],
+        ]
+    )
     np.savez(d / "extreme.npz", X=extreme, y=np.array([0, 1, 2, 0, 1, 2, 0, 1]))
     from netcert.constructions import registry
     from netcert.dataset import load
     from netcert.formats import netjson
+
     netjson.write(registry.get("park2021").build(load(d / "extreme.npz"), seed=0), d / "extreme.json")
-    cases.append(Case("build-extreme-park2021", ("build", "{dir}/extreme.npz", "-c", "park2021", "-o",
-                                                 "{dir}/extreme-built.json"), 0, "park2021 on 8 points"))
-    cases.append(Case("verify-extreme-park2021", ("verify", "{dir}/extreme.json", "--data", "{dir}/extreme.npz",
-                                                  "-o", "{dir}/extreme.cert.json", "-j", "1"), 0, "CERTIFIED"))
-    cases.append(Case("build-empty-name", ("build", "", "-c", "zhang2017", "-o", "{dir}/out.json"), 3,
-                      "an empty file name", output="out.json"))
-    cases.append(Case("build-max-values", ("--max-values", "5", "build", "{dir}/good.csv", "-c", "zhang2017",
-                                           "-o", "{dir}/out.json"), 3, "--max-values", output="out.json"))
-    cases.append(Case("build-max-bytes", ("--max-bytes", "20", "build", "{dir}/good.csv", "-c", "zhang2017",
-                                          "-o", "{dir}/out.json"), 3, "--max-bytes", output="out.json"))
-    cases.append(Case("build-output-dir", ("build", "{dir}/good.npz", "-c", "zhang2017", "-o", "{dir}/dir.npz"), 3,
-                      "is a directory"))
-    cases.append(Case("build-output-nodir", ("build", "{dir}/good.npz", "-c", "zhang2017", "-o",
-                                             "{dir}/no/such/dir/out.json"), 3, "does not exist"))
+    cases.append(
+        Case(
+            "build-extreme-park2021",
+            ("build", "{dir}/extreme.npz", "-c", "park2021", "-o", "{dir}/extreme-built.json"),
+            0,
+            "park2021 on 8 points",
+        )
+    )
+    cases.append(
+        Case(
+            "verify-extreme-park2021",
+            ("verify", "{dir}/extreme.json", "--data", "{dir}/extreme.npz", "-o", "{dir}/extreme.cert.json", "-j", "1"),
+            0,
+            "CERTIFIED",
+        )
+    )
+    cases.append(
+        Case(
+            "build-empty-name",
+            ("build", "", "-c", "zhang2017", "-o", "{dir}/out.json"),
+            3,
+            "an empty file name",
+            output="out.json",
+        )
+    )
+    cases.append(
+        Case(
+            "build-max-values",
+            ("--max-values", "5", "build", "{dir}/good.csv", "-c", "zhang2017", "-o", "{dir}/out.json"),
+            3,
+            "--max-values",
+            output="out.json",
+        )
+    )
+    cases.append(
+        Case(
+            "build-max-bytes",
+            ("--max-bytes", "20", "build", "{dir}/good.csv", "-c", "zhang2017", "-o", "{dir}/out.json"),
+            3,
+            "--max-bytes",
+            output="out.json",
+        )
+    )
+    cases.append(
+        Case(
+            "build-output-dir",
+            ("build", "{dir}/good.npz", "-c", "zhang2017", "-o", "{dir}/dir.npz"),
+            3,
+            "is a directory",
+        )
+    )
+    cases.append(
+        Case(
+            "build-output-nodir",
+            ("build", "{dir}/good.npz", "-c", "zhang2017", "-o", "{dir}/no/such/dir/out.json"),
+            3,
+            "does not exist",
+        )
+    )
     return cases
 
 
 def _network_docs() -> dict[str, tuple[object, str]]:
     """name -> (JSON document or raw text, fragment) of bad networks for 2 inputs."""
+
     def net(nodes, edges, inputs=("a", "b"), outputs=("o",), **graph):
         g = {"format": "netcert.network", "version": 1, "inputs": list(inputs), "outputs": list(outputs), **graph}
         return {"directed": True, "multigraph": False, "graph": g, "nodes": nodes, "edges": edges}
@@ -324,29 +444,47 @@ def _network_docs() -> dict[str, tuple[object, str]]:
         "deep.json": ("[" * 100_000 + "]" * 100_000, "nested 100000 deep"),
         "deepobject.json": ('{"a":' * 100 + "1" + "}" * 100, "nested 100 deep"),
         "nan.json": ('{"directed": NaN}', "NaN is not a JSON number"),
-        "layerdigits.json": (json.dumps(with_o(layer=1)).replace('"layer": 1', '"layer": ' + "9" * 5000),
-                             "4300 digits"),
+        "layerdigits.json": (
+            json.dumps(with_o(layer=1)).replace('"layer": 1', '"layer": ' + "9" * 5000),
+            "4300 digits",
+        ),
         "layer1e30.json": (with_o(layer=10**30), "layer"),
-        "layer1e9dead.json": (net([a, b, o, {"id": "z", "layer": 10**9, "activation": "relu", "bias": "0"}],
-                                  [ea, eb]), "exceeds the limit"),
+        "layer1e9dead.json": (
+            net([a, b, o, {"id": "z", "layer": 10**9, "activation": "relu", "bias": "0"}], [ea, eb]),
+            "exceeds the limit",
+        ),
         "layerneg.json": (with_o(layer=-1), "does not match"),
         "layerfloat.json": (with_o(layer=1.0), "layer must be an integer"),
         "layerbool.json": (with_o(layer=True), "does not match"),
         "badact.json": (with_o(activation="sigmoid"), "does not match"),
         "noinputs.json": (net([a, b, o], [ea, eb], inputs=()), "does not match"),
         "nooutputs.json": (net([a, b, o], [ea, eb], outputs=()), "does not match"),
-        "twooutputs.json": (net([a, b, o, dict(o, id="p")], [ea, eb, dict(ea, target="p")], outputs=("o", "p")),
-                            "outputs"),
+        "twooutputs.json": (
+            net([a, b, o, dict(o, id="p")], [ea, eb, dict(ea, target="p")], outputs=("o", "p")),
+            "outputs",
+        ),
         "outputisinput.json": (net([a, b, o], [ea, eb], outputs=("a",)), "invalid network"),
         "missingoutput.json": (net([a, b, o], [ea, eb], outputs=("q",)), "invalid network"),
         "dupinputs.json": (net([a, b, o], [ea, eb], inputs=("a", "a")), "invalid network"),
-        "cycle.json": (net([a, b, h, o2, dict(h, id="h2", layer=1)],
-                           [ea, eb, dict(ea, target="h"), {"source": "h", "target": "h2", "weight": "1"},
-                            {"source": "h2", "target": "h", "weight": "1"}, {"source": "h", "target": "o",
-                                                                             "weight": "1"}]), "invalid network"),
+        "cycle.json": (
+            net(
+                [a, b, h, o2, dict(h, id="h2", layer=1)],
+                [
+                    ea,
+                    eb,
+                    dict(ea, target="h"),
+                    {"source": "h", "target": "h2", "weight": "1"},
+                    {"source": "h2", "target": "h", "weight": "1"},
+                    {"source": "h", "target": "o", "weight": "1"},
+                ],
+            ),
+            "invalid network",
+        ),
         "selfloop.json": (net([a, b, o], [ea, eb, {"source": "o", "target": "o", "weight": "1"}]), "invalid network"),
-        "edgedown.json": (net([a, b, h, o2], [ea, eb, {"source": "o", "target": "h", "weight": "1"}]),
-                          "invalid network"),
+        "edgedown.json": (
+            net([a, b, h, o2], [ea, eb, {"source": "o", "target": "h", "weight": "1"}]),
+            "invalid network",
+        ),
         "intoinput.json": (net([a, b, o], [ea, eb, {"source": "a", "target": "b", "weight": "1"}]), "invalid network"),
         "biasinput.json": (net([dict(a, bias="1"), b, o], [ea, eb]), "does not match"),
         "nobias.json": (net([a, b, {k: v for k, v in o.items() if k != "bias"}], [ea, eb]), "does not match"),
@@ -394,9 +532,15 @@ def _network_cases(d: Path) -> list[Case]:
     names.append(("dir.json", "a directory"))
     names.append(("missing.json", "No such file"))
     for name, fragment in names:
-        cases.append(Case(f"verify-net-{name}", ("verify", f"{{dir}}/{name}", "--data", "{dir}/good.npz",
-                                                 "-o", "{dir}/out.cert.json", "-j", "1"),
-                          3, fragment, output="out.cert.json"))
+        cases.append(
+            Case(
+                f"verify-net-{name}",
+                ("verify", f"{{dir}}/{name}", "--data", "{dir}/good.npz", "-o", "{dir}/out.cert.json", "-j", "1"),
+                3,
+                fragment,
+                output="out.cert.json",
+            )
+        )
         if name not in ("threeinputs.json",):  # inspect needs no dataset
             cases.append(Case(f"inspect-{name}", ("inspect", f"{{dir}}/{name}"), 3, fragment))
     return cases
