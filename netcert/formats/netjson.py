@@ -38,8 +38,9 @@ def to_document(G: nx.DiGraph) -> dict:
 
 def _node_dict(v, attrs: dict) -> dict:
     out = {"id": v, **attrs}
-    if keys.BIAS in out:
-        out[keys.BIAS] = format_rational(out[keys.BIAS])
+    for key in (keys.BIAS, keys.SLOPE):  # the node attributes that hold exact numbers
+        if key in out:
+            out[key] = format_rational(out[key])
     return out
 
 
@@ -186,6 +187,8 @@ def _add_nodes(
             raise FormatError(f"{source}: node {v!r}: " + limits.LAYER.exceeded("layer", layer))
         if keys.BIAS in attrs:
             attrs[keys.BIAS] = numbers(attrs[keys.BIAS], lambda: f"node {v!r} bias")
+        if keys.SLOPE in attrs:  # a leaky_relu's: held as an mpq like the bias
+            attrs[keys.SLOPE] = numbers(attrs[keys.SLOPE], lambda: f"node {v!r} slope")
         if v in G:
             raise FormatError(f"{source}: node {v!r} appears twice")
         G.add_node(v, **attrs)

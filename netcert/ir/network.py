@@ -12,7 +12,7 @@ from typing import Hashable
 
 import networkx as nx
 
-from netcert.exact import to_rat
+from netcert.exact import format_rational, to_rat
 from netcert.ir import keys
 
 NodeId = Hashable
@@ -43,9 +43,17 @@ def add_neuron(
     activation: str,
     bias: object,
     incoming: Mapping[NodeId, object] | Iterable[tuple[NodeId, object]] = (),
+    slope: object | None = None,
 ) -> None:
-    """Add (in place) a neuron act(bias + sum w * value(u)); zero weights add no edge."""
-    G.add_node(node, **{keys.LAYER: layer, keys.ACTIVATION: activation, keys.BIAS: to_rat(bias)})
+    """Add (in place) a neuron act(bias + sum w * value(u)); zero weights add no edge.
+
+    ``slope`` is a leaky_relu's (value slope * z for z < 0) and must be None for every other
+    activation, as the file format has the key on leaky_relu nodes only.
+    """
+    attrs = {keys.LAYER: layer, keys.ACTIVATION: activation, keys.BIAS: to_rat(bias)}
+    if slope is not None:
+        attrs[keys.SLOPE] = to_rat(slope)
+    G.add_node(node, **attrs)
     items = incoming.items() if isinstance(incoming, Mapping) else incoming
     for source, weight in items:
         w = to_rat(weight)
@@ -56,6 +64,25 @@ def add_neuron(
 def set_outputs(G: nx.DiGraph, outputs: Sequence[NodeId]) -> None:
     """Declare (in place) the ordered output nodes."""
     G.graph[keys.OUTPUTS] = list(outputs)
+
+
+def set_classes(G: nx.DiGraph, classes: Sequence[object], dropped: str | None = None) -> None:
+    """Declare (in place) the class label of each output, as canonical exact strings, and the
+    final monotone map (``keys.SOFTMAX`` or ``keys.SIGMOID``) removed from the scores, if any.
+
+    One output takes two labels [neg, pos]: f > 0 predicts pos, f < 0 neg (specs/README.md 3.5).
+    """
+    G.graph[keys.CLASSES] = [format_rational(to_rat(c)) for c in classes]
+    if dropped is not None:
+        G.graph[keys.DROPPED] = dropped
+    else:
+        G.graph.pop(keys.DROPPED, None)
+
+
+def classes(G: nx.DiGraph) -> list[str] | None:
+    """The class labels of the outputs (exact strings), or None for a network without them."""
+    labels = G.graph.get(keys.CLASSES)
+    return None if labels is None else list(labels)
 
 
 def inputs(G: nx.DiGraph) -> list[NodeId]:

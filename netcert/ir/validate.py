@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from netcert.exact import Rat, is_exact
+from netcert.errors import NumberError
+from netcert.exact import Rat, format_rational, is_exact, parse_rational
 from netcert.ir import keys
 from netcert.ir.network import NodeId
 
@@ -33,7 +34,9 @@ class Problem:
 
 def validate(G: nx.DiGraph) -> list[Problem]:
     """Every problem of ``G``: errors first, then warnings, each in a stable order."""
-    problems = _check_ports(G) + _check_nodes(G) + _check_edges(G) + _check_cycles(G) + _check_dead(G)
+    problems = (
+        _check_ports(G) + _check_labels(G) + _check_nodes(G) + _check_edges(G) + _check_cycles(G) + _check_dead(G)
+    )
     return sorted(problems, key=lambda p: p.severity != ERROR)
 
 
@@ -68,6 +71,51 @@ def _check_ports(G: nx.DiGraph) -> list[Problem]:
     return out
 
 
+def _check_labels(G: nx.DiGraph) -> list[Problem]:
+    """``graph.classes`` and ``graph.dropped`` (specs/README.md 3.2, rules 7 and 8): one distinct
+    canonical label per output, two ([neg, pos]) for a single output; a dropped map only on a
+    classifier, since without classes nothing says the outputs are scores."""
+    out: list[Problem] = []
+    graph = G.graph
+    if keys.CLASSES in graph:
+        out += _check_classes(graph[keys.CLASSES], graph.get(keys.OUTPUTS))
+    if keys.DROPPED in graph:
+        dropped = graph[keys.DROPPED]
+        if dropped not in keys.DROPPABLE:
+            out.append(
+                Problem(f"graph.{keys.DROPPED}", f"must be one of {', '.join(keys.DROPPABLE)}, got {dropped!r:.40}")
+            )
+        if keys.CLASSES not in graph:
+            out.append(Problem(f"graph.{keys.DROPPED}", f"is only for a classifier: graph.{keys.CLASSES} is missing"))
+    return out
+
+
+def _check_classes(classes: object, outputs: object) -> list[Problem]:
+    where = f"graph.{keys.CLASSES}"
+    if not isinstance(classes, list):
+        return [Problem(where, "must be a list of exact label strings")]
+    out = [Problem(where, f"{c!r:.40} is not a canonical decimal exact number") for c in classes if not _canonical(c)]
+    if len(set(map(repr, classes))) != len(classes):
+        out.append(Problem(where, "lists a class twice"))
+    if isinstance(outputs, list) and outputs:
+        wanted = 2 if len(outputs) == 1 else len(outputs)
+        if len(classes) != wanted:
+            because = "[neg, pos] for the one output" if len(outputs) == 1 else "one per output"
+            out.append(Problem(where, f"has {len(classes)} classes; {wanted} expected ({because})"))
+    return out
+
+
+def _canonical(label: object) -> bool:
+    """A label string is canonical when it is the decimal form netcert writes (specs/README.md 1):
+    labels are matched as strings, so ``"0x1"`` or ``"2/2"`` would never match a label 1."""
+    if not isinstance(label, str):
+        return False
+    try:
+        return format_rational(parse_rational(label)) == label
+    except NumberError:
+        return False
+
+
 def _check_nodes(G: nx.DiGraph) -> list[Problem]:
     listed = set(G.graph.get(keys.INPUTS) or [])
     out: list[Problem] = []
@@ -99,6 +147,10 @@ def _check_node(G: nx.DiGraph, v: NodeId, attrs: dict, listed: bool) -> list[Pro
             out.append(Problem(where, "a neuron must be in layer >= 1"))
         if not is_exact(attrs.get(keys.BIAS)):
             out.append(Problem(where, f"bias must be an exact number, got {attrs.get(keys.BIAS)!r:.40}"))
+    if act == keys.LEAKY_RELU and not is_exact(attrs.get(keys.SLOPE)):
+        out.append(Problem(where, f"a leaky_relu needs an exact slope, got {attrs.get(keys.SLOPE)!r:.40}"))
+    elif act != keys.LEAKY_RELU and keys.SLOPE in attrs:
+        out.append(Problem(where, f"only a leaky_relu has a slope, not {act!r:.40}"))
     return out
 
 
