@@ -1,0 +1,3 @@
+from netcert.cli import main
+
+main()
