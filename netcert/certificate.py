@@ -1,9 +1,10 @@
 """Certificates: what was checked, about which exact files, by which tools.
 
-``make`` assembles the record of ``specs/README.md`` section 4 from the
-results of each stage (dataset quantities, measures, the fast evaluation, the
-kernel's verdict, the construction's size claims); ``to_bytes`` writes it
-canonically. The verdict is ``certified`` only when every part holds.
+The functions here assemble the record of ``specs/README.md`` section 4 from
+the results of each stage (dataset quantities, measures, the fast evaluation
+and the claim it checks, the kernel's verdict, the construction's size
+claims); ``to_bytes`` writes it canonically. The verdict is ``certified`` only
+when every part holds.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ import netcert
 from netcert.constructions.base import Construction
 from netcert.constructions.exactmath import evaluate_formula
 from netcert.dataset import Dataset
+from netcert.engine.claims import Classification, Tolerance
 from netcert.engine.evaluate import Evaluation
-from netcert.exact import format_rational
+from netcert.exact import Rat, format_rational
 from netcert.formats import schemas
 from netcert.ir.measures import Measures
 from netcert.separation import Separation
@@ -92,6 +94,66 @@ def interpolation_section(ev: Evaluation) -> dict:
     }
 
 
+def claim_record(kind: str, eps: Rat | None) -> dict:
+    """The top-level ``claim`` of a version 2 certificate: ``{"kind": ...}``, with ``eps`` for tolerance."""
+    return {"kind": kind} if eps is None else {"kind": kind, "eps": format_rational(eps)}
+
+
+def classification_section(c: Classification) -> dict:
+    """Section 4's ``classification``: whether every point is right, the misses (first 10 by index,
+    each with its label, the predicted class or "tie" and every exact output), the exact least
+    margin and the first point attaining it, the digest of the outputs."""
+    return {
+        "correct": c.correct,
+        "points_checked": c.points_checked,
+        "miss_count": len(c.misses),
+        "misses": [
+            {
+                "index": m.index,
+                "label": format_rational(m.label),
+                "predicted": m.predicted,
+                "outputs": [format_rational(v) for v in m.outputs],
+            }
+            for m in c.misses[:MAX_MISMATCHES]
+        ],
+        "min_margin": None if c.min_margin is None else format_rational(c.min_margin),
+        "min_margin_point": c.min_margin_point,
+        "outputs_digest": c.outputs_digest,
+    }
+
+
+def tolerance_section(t: Tolerance) -> dict:
+    """Section 4's ``tolerance``: whether every error is <= eps, the points over it (first 10 by
+    index), the exact largest error and the first point attaining it, the digest of the outputs."""
+    return {
+        "within": t.within,
+        "eps": format_rational(t.eps),
+        "points_checked": t.points_checked,
+        "over_count": len(t.over),
+        "over": [
+            {
+                "index": o.index,
+                "expected": format_rational(o.expected),
+                "obtained": format_rational(o.obtained),
+                "error": format_rational(o.error),
+            }
+            for o in t.over[:MAX_MISMATCHES]
+        ],
+        "max_error": format_rational(t.max_error),
+        "max_error_point": t.max_error_point,
+        "outputs_digest": t.outputs_digest,
+    }
+
+
+HOLDS = {"interpolation": "exact", "classification": "correct", "tolerance": "within"}
+"""The boolean of each claim's section that says the claim holds on every point."""
+
+
+def claim_kind(cert: dict) -> str:
+    """The claim a certificate checks: its ``claim.kind``, or interpolation (a version 1 file)."""
+    return cert.get("claim", {}).get("kind", "interpolation")
+
+
 def checker_section(verdict) -> dict:
     """The kernel's verdict as section 4's checker section: the run's mode, seed and sample size (null when
     full), the points it compared (their count and the digest of their indices), what agreed, notes, failures.
@@ -147,8 +209,10 @@ def construction_section(c: Construction | None, options: Mapping, claim, measur
 
 
 def verdict_of(cert: dict) -> str:
-    """``certified`` iff interpolation is exact, the kernel agrees on everything, and size claims hold."""
-    ok = cert["interpolation"]["exact"] and not cert["checker"]["failures"]
+    """``certified`` iff the claim holds on every point (interpolation exact, classification correct,
+    tolerance within), the kernel agrees on everything, and size claims hold."""
+    kind = claim_kind(cert)
+    ok = cert[kind][HOLDS[kind]] and not cert["checker"]["failures"]
     construction = cert.get("construction")
     if construction is not None:
         ok = ok and construction["size"]["holds"]

@@ -16,9 +16,11 @@ from pathlib import Path
 
 from netcert import certificate, dataset, kernel, separation
 from netcert.engine import parallel
+from netcert.engine import claims as claims_
 from netcert.engine import evaluate
 from netcert.constructions import registry
-from netcert.errors import FormatError, InputError, NetworkError
+from netcert.errors import FormatError, InputError, NetworkError, UsageError
+from netcert.exact import Rat, mpq
 from netcert.formats import files, netjson, schemas
 from netcert.ir import keys, measures, validate
 
@@ -31,6 +33,7 @@ _UNCOMPARED = ("tools", "executor")
 _KERNEL_PARALLEL_MIN = 200  # kernel points from which a local run forks processes for them
 _BESIDE_MIN_POINTS = 2000  # points from which the claims and the kernel run beside the evaluation
 _NO_MISMATCHES = {"exact": True, "mismatch_count": 0, "mismatches": []}
+CLASSES = keys.CLASSES  # the graph's class labels (specs/README.md section 3)
 
 
 def load_network(path: str | Path):
@@ -62,8 +65,15 @@ def verify(
     jobs: int | None = None,
     executor: parallel.Local | parallel.Dask | None = None,
     csv: dataset.CsvOptions | None = None,
+    claim: str | None = None,
+    eps: Rat | None = None,
 ) -> dict:
     """The certificate of ``net_path`` on ``data_path`` (paths relative to ``cert_path``).
+
+    ``claim``: interpolation, classification or tolerance (default: classification when the
+    network has ``classes``, else interpolation); ``eps``, an exact number, is tolerance's and
+    only tolerance's (``claim_of``). An interpolation certificate is version 1, as it always
+    was; the other two are version 2 with a ``claim`` and their own section (``_claimed``).
 
     ``data``, if given, must be ``dataset.load(data_path, csv=csv)`` (saves reading it twice).
     ``csv``: how a .csv dataset is read (default: section 2.2's rules); the certificate
@@ -89,8 +99,11 @@ def verify(
         raise InputError(
             f"{net_path}: the network has {len(G.graph[keys.INPUTS])} inputs but {data_path} has d = {data.d}"
         )
+    kind = claim_of(G, claim, eps, net_path)
     claims = partial(_claims, G, digest, data, net_path, data_path, cert_path)
     check = partial(_kernel, net_path, data_path, executor, sample=sample, seed=seed, full=full)
+    if kind != claims_.INTERPOLATION:
+        return _claimed(G, data, kind, eps, claims, check, executor, progress, kernel_progress)
     checked = None
     if not full and executor.beside(data.n, _BESIDE_MIN_POINTS):
         with parallel.Beside(partial(_claims_and_check, claims, check)) as other:
@@ -102,6 +115,49 @@ def verify(
         ev = evaluate.run(G, data, progress, executor=executor)
     cert["interpolation"] = certificate.interpolation_section(ev)
     cert["checker"] = checked or check(cert, kernel_progress)
+    if executor.record() is not None:
+        cert["executor"] = executor.record()
+    cert["tools"] = certificate.tools()
+    cert["verdict"] = certificate.verdict_of(cert)
+    return cert
+
+
+def claim_of(G, claim: str | None, eps: Rat | None, net_path) -> str:
+    """The claim to check: ``claim``, or classification when ``G`` has ``classes`` (else
+    interpolation). Raises ``UsageError`` for an unknown claim or an ``eps`` given to any claim but
+    tolerance (or missing for it), ``InputError`` when the network cannot carry the claim: no
+    ``classes`` for classification, or more than one output for tolerance and interpolation."""
+    kind = claim or (claims_.CLASSIFICATION if G.graph.get(CLASSES) is not None else claims_.INTERPOLATION)
+    if kind not in claims_.KINDS:
+        raise UsageError(f"unknown claim {kind!r} (one of {', '.join(claims_.KINDS)})")
+    if (eps is None) == (kind == claims_.TOLERANCE):
+        raise UsageError(
+            "--eps is required for the tolerance claim" if eps is None else f"--eps is for tolerance only, not {kind}"
+        )
+    outs = len(G.graph[keys.OUTPUTS])
+    if kind == claims_.CLASSIFICATION:
+        classes = G.graph.get(CLASSES)
+        if classes is None:
+            raise InputError(f"{net_path}: the classification claim needs the network's classes (graph.classes)")
+        if len(classes) != (2 if outs == 1 else outs):
+            raise InputError(f"{net_path}: {len(classes)} classes for {outs} outputs")
+    elif outs != 1:
+        raise InputError(f"{net_path}: the network has {outs} outputs; the {kind} claim compares one with the labels")
+    return kind
+
+
+def _claimed(G, data, kind, eps, claims, check, executor, progress, kernel_progress) -> dict:
+    """A version 2 certificate: the claims, the exact outputs of every point judged by the claim
+    (``engine.claims``), and the kernel's re-derivation of the outputs, margins and errors."""
+    cert = claims()
+    cert["version"] = 2
+    cert["claim"] = certificate.claim_record(kind, eps)
+    values = evaluate.values(G, data, progress, executor=executor)
+    if kind == claims_.CLASSIFICATION:
+        cert[kind] = certificate.classification_section(claims_.classify(values, data.labels, G.graph[CLASSES]))
+    else:
+        cert[kind] = certificate.tolerance_section(claims_.tolerate(values, data.labels, eps))
+    cert["checker"] = check(cert, kernel_progress)
     if executor.record() is not None:
         cert["executor"] = executor.record()
     cert["tools"] = certificate.tools()
@@ -248,6 +304,7 @@ def recheck(
             return [f"{what}.path: {stored[what]['path']} does not exist (relative to {base})"]
     claimed = stored["checker"]
     executor = executor or parallel.Local(jobs)
+    kind, eps = certificate.claim_kind(stored), stored.get("claim", {}).get("eps")
     try:
         fresh = verify(
             net_path,
@@ -261,7 +318,9 @@ def recheck(
             jobs=jobs,
             executor=executor,
             csv=dataset.CsvOptions.from_record(stored["dataset"].get("csv")),
-        )  # read as it was read
+            claim=kind,
+            eps=None if eps is None else mpq(eps),
+        )  # read as it was read, judged by the claim it states
         diffs = _differences(stored, fresh)
         if _other_points(claimed, fresh["dataset"]["n"], sample, full):
             rest = {k: v for k, v in stored.items() if k not in ("checker", "verdict")}  # the claims alone
@@ -280,7 +339,7 @@ def recheck(
                 f"{f['expected']}, found {f['found']}"
                 for f in more["failures"]
             ]
-    except InputError as e:
+    except (InputError, UsageError) as e:
         return [f"files no longer verify: {e}"]
     if not diffs and stored["verdict"] != certificate.CERTIFIED:
         diffs.append(f"verdict: {stored['verdict']} (reproduced, but not certified)")

@@ -514,13 +514,14 @@ def _activate_limbs(L: Layer, H: np.ndarray, r: int, work: dict, k: int) -> tupl
     return np.where(L.relu[:, :, None], H * keep, H), r
 
 
-def to_ints(H: np.ndarray, r: int) -> list[int]:
-    """The exact integers of the single node of ``H`` (1, limbs, points)."""
+def to_ints(H: np.ndarray, r: int, node: int = 0) -> list[int]:
+    """The exact integers of node ``node`` of ``H`` (nodes, limbs, points), one per point."""
     if H.dtype == np.float64:
-        H = H.astype(np.int64)
+        H = H[node : node + 1].astype(np.int64)
+        node = 0
     if r == 0:
-        return [int(v) for v in H[0, 0]]
+        return [int(v) for v in H[node, 0]]
     total = np.zeros(H.shape[2], dtype=object)
     for p in range(H.shape[1]):
-        total += H[0, p].astype(object) << (r * p)
+        total += H[node, p].astype(object) << (r * p)
     return [int(v) for v in total]

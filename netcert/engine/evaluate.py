@@ -14,7 +14,7 @@ from __future__ import annotations
 from netcert.engine.plan import ENGINES, evaluation_plan
 from netcert.engine.pointwise import forward
 from netcert.engine.program import Program, compile_network
-from netcert.engine.run import Evaluation, Mismatch, Progress, outputs, run
+from netcert.engine.run import Evaluation, Mismatch, Progress, outputs, run, values
 
 __all__ = [
     "ENGINES",
@@ -27,4 +27,5 @@ __all__ = [
     "forward",
     "outputs",
     "run",
+    "values",
 ]

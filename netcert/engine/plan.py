@@ -28,8 +28,9 @@ ENGINES = ("auto", "batch", "collapse", "point")
 
 
 def layers_of(G: nx.DiGraph, rational: dict) -> tuple[list[list], str | None]:
-    """The nodes the output needs, by layer (layer 0: every input, in order), and why the batch
-    engine cannot take them (None when it can: every edge among them goes from layer l to l + 1)."""
+    """The nodes the outputs need, by layer (layer 0: every input, in order; the last layer: the
+    outputs, in ``graph.outputs`` order), and why the batch engine cannot take them (None when it
+    can: every edge among them goes from layer l to l + 1, and the outputs are the last layer)."""
     outs = list(G.graph[keys.OUTPUTS])
     needed = set(outs).union(*(nx.ancestors(G, v) for v in outs))
     by_layer: dict[int, list] = {}
@@ -39,9 +40,13 @@ def layers_of(G: nx.DiGraph, rational: dict) -> tuple[list[list], str | None]:
     top = max(by_layer, default=0)
     layers = [list(G.graph[keys.INPUTS])] + [by_layer.get(k, []) for k in range(1, top + 1)]
     if rational:
-        return layers, f"{len(rational)} nodes' integer scales explode (rational fallback)"
-    if len(outs) != 1 or not all(layers[1:]) or G.nodes[outs[0]][keys.LAYER] != top:
-        return layers, "the output is not alone in the last of consecutive layers"
+        return (
+            layers,
+            f"{len(rational)} nodes are rationals (exploding integer scales or leaky_relu: rational fallback)",
+        )
+    if not all(layers[1:]) or set(layers[-1]) != set(outs):
+        return layers, "the outputs are not the whole last of consecutive layers"
+    layers[-1] = outs  # the batch engine's last rows are then the outputs, in graph.outputs order
     for k, nodes in enumerate(layers[1:], start=1):
         if any(G.nodes[u][keys.LAYER] != k - 1 for v in nodes for u in G.predecessors(v)):
             return layers, f"not layered: layer {k} reads a layer other than {k - 1}"

@@ -31,7 +31,7 @@ from time import perf_counter
 
 from netcert.dataset import Dataset
 from netcert.engine import native, straightline
-from netcert.engine.activations import ACTIVATE
+from netcert.engine.activations import ACTIVATE, activate
 from netcert.engine.program import Node, Program, RatNode, Table
 from netcert.exact import Rat, mpq, mpz
 
@@ -46,7 +46,7 @@ def forward(program: Program, point: tuple) -> list:
     for step, before in zip(program.steps, program.form_order):
         for f in before:
             L[f] = sum(c * vals[s] for s, c in forms[f].terms if vals[s])
-        vals[step.slot] = ACTIVATE[step.activation](step_value(step, L, vals))
+        vals[step.slot] = activate(step.activation, step_value(step, L, vals), getattr(step, "slope", None))
     return [vals[s] for s in program.output_slots]
 
 
@@ -133,7 +133,7 @@ class Sweep:
             else:
                 z = rational_value(step, vals)
             self.recomputed += 1
-            v = ACTIVATE[step.activation](z)
+            v = ACTIVATE[step.activation](z) if kind is not RatNode else activate(step.activation, z, step.slope)
             if first or v != vals[step.slot]:
                 vals[step.slot] = v
                 for f in readers[step.slot]:
@@ -208,7 +208,7 @@ class Events:
                 z = table_value(step, L[step.form])
             else:
                 z = rational_value(step, vals)
-            v = ACTIVATE[step.activation](z)
+            v = ACTIVATE[step.activation](z) if kind is not RatNode else activate(step.activation, z, step.slope)
             slot = step.slot
             if v != vals[slot]:
                 vals[slot] = v
@@ -285,6 +285,22 @@ def evaluate_points(program: Program, data: Dataset, indices: list[int]) -> tupl
         faster = program.runtime.straight[1] = check(straight, 2 * c, 3 * c) < check(reuse, c, 2 * c)
         check(straight if faster else reuse, 3 * c, n)
     return n, wrong
+
+
+def output_values(program: Program, data: Dataset, indices: list[int]) -> list[list]:
+    """The integer values of every output (value = H / its output scale) on the points ``indices``
+    (consecutive points of the sweep order), in that order: the C kernel when it runs the program
+    and there is one output (it exports one), else the straight-line function on datasets of at
+    least _STRAIGHT_MIN_POINTS points when it compiles, else ``Sweep``. All give ``forward``'s values."""
+    kernel = native_program(program) if len(program.output_slots) == 1 else None
+    if kernel is not None:
+        out: list[list] = []
+        for lo in range(0, len(indices), _NATIVE_BLOCK):
+            out += [[z] for z in kernel.run([data.num[i] for i in indices[lo : lo + _NATIVE_BLOCK]])]
+        return out
+    straight = _straight_line(program)[0] if data.n >= _STRAIGHT_MIN_POINTS else None
+    step = straight if straight is not None else Sweep(program)
+    return [step(data.num[i]) for i in indices]
 
 
 def mismatches(data: Dataset, scale: Rat, indices, outs, wrong: list[tuple[int, Rat]]) -> None:

@@ -21,8 +21,8 @@ compiles (docs/performance.md, "The compiled program"):
   searches instead of one multiply-add per source. This is exact: the
   breakpoints -B_j / m_j are rationals compared exactly with L.
 - **Rational fallback.** A row whose common denominator would grow far beyond
-  its own numbers (many unrelated denominators) keeps its coefficients as
-  rationals grouped by denominator (``RatNode``).
+  its own numbers (many unrelated denominators), and every leaky_relu node,
+  keeps its coefficients as rationals grouped by denominator (``RatNode``).
 
 ``Form``, ``Node``, ``RatNode``, ``Table`` and ``Program`` are defined here and
 nowhere else; the interpreters (``pointwise``), the straight-line compiler
@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 import gmpy2
 import networkx as nx
 
+from netcert.engine.activations import LEAKY_RELU, SLOPE
 from netcert.errors import InputError
 from netcert.exact import Rat, mpq, mpz
 from netcert.ir import keys
@@ -76,6 +77,7 @@ class RatNode:
     activation: str
     classes: tuple[tuple[object, tuple[tuple[int, object], ...]], ...]  # (q, ((slot, p), ...))
     bias: Rat
+    slope: Rat | None = None  # leaky_relu's (``activations.activate``), None for every other activation
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,10 @@ def integer_rows(G: nx.DiGraph, order: list, input_scales: tuple) -> tuple[dict,
             continue
         coef = {u: mpq(d[keys.WEIGHT]) / scale[u] for u, _, d in G.in_edges(v, data=True)}
         bias = mpq(G.nodes[v][keys.BIAS])
-        row = _integer_row(coef, bias, G.nodes[v][keys.ACTIVATION])
+        act = G.nodes[v][keys.ACTIVATION]
+        # leaky_relu's two slopes would need a second integer scale per node: its value stays a
+        # rational (the rational fallback), exact and slower, and only the Python paths run it.
+        row = None if act == LEAKY_RELU else _integer_row(coef, bias, act)
         if row is None:
             rational[v], scale[v] = (_rational_classes(coef), bias), mpq(1)
         else:
@@ -286,8 +291,11 @@ def _steps(G, order, slot, rows, rational, form_of, forms, tables, needed):
         act = G.nodes[v][keys.ACTIVATION]
         if v in rational:
             classes, bias = rational[v]
+            slope = mpq(G.nodes[v][SLOPE]) if act == LEAKY_RELU else None
             steps.append(
-                RatNode(slot[v], act, tuple((q, tuple((slot[u], p) for u, p in terms)) for q, terms in classes), bias)
+                RatNode(
+                    slot[v], act, tuple((q, tuple((slot[u], p) for u, p in terms)) for q, terms in classes), bias, slope
+                )
             )
             form_order.append(())
             continue

@@ -3,7 +3,7 @@
 Deliberately the plainest reading of the network semantics of specs/README.md
 section 3, used as the oracle the fast evaluator is tested against and as the
 baseline benchmarks compare with. It is slow by design and shares nothing with
-the rest of ``netcert.engine`` but ``activations``, whose three functions it
+the rest of ``netcert.engine`` but ``activations``, whose functions it
 applies to Fractions.
 """
 
@@ -13,7 +13,7 @@ from fractions import Fraction
 
 import networkx as nx
 
-from netcert.engine.activations import ACTIVATE
+from netcert.engine.activations import SLOPE, activate
 from netcert.ir import keys
 
 
@@ -28,5 +28,7 @@ def forward(G: nx.DiGraph, x: list[Fraction]) -> list[Fraction]:
         z = Fraction(int(b.numerator), int(b.denominator))
         for u, _, w in G.in_edges(v, data=keys.WEIGHT):
             z += Fraction(int(w.numerator), int(w.denominator)) * value[u]
-        value[v] = Fraction(ACTIVATE[act](z))
+        slope = G.nodes[v].get(SLOPE)
+        slope = None if slope is None else Fraction(int(slope.numerator), int(slope.denominator))
+        value[v] = Fraction(activate(act, z, slope))
     return [value[v] for v in G.graph[keys.OUTPUTS]]

@@ -72,6 +72,13 @@ class PointWork:
         """Points lo..hi-1 of the sweep order; (count, [(index, obtained)] of the mismatches)."""
         return pointwise.evaluate_points(self.program, self.data, self.order[lo:hi])
 
+    def values(self, lo: int, hi: int) -> list[tuple[int, tuple[Rat, ...]]]:
+        """Points lo..hi-1 of the sweep order: (index, the exact value of every output)."""
+        indices = self.order[lo:hi]
+        scales = self.program.output_scales
+        ints = pointwise.output_values(self.program, self.data, indices)
+        return [(i, tuple(mpq(z) / s for z, s in zip(zs, scales))) for i, zs in zip(indices, ints)]
+
 
 @dataclass(frozen=True)
 class BatchWork:
@@ -84,6 +91,7 @@ class BatchWork:
     scale: Rat
     chunk: int
     wide: bool
+    scales: tuple[Rat, ...] = ()  # every output's scale, in graph.outputs order (``values``)
 
     def evaluate(self, lo: int, hi: int) -> tuple[int, list[tuple[int, Rat]]]:
         """Points lo..hi-1, ``chunk`` at a time; mismatches as ``pointwise.evaluate_points`` reports them."""
@@ -99,6 +107,22 @@ class BatchWork:
             pointwise.mismatches(data, self.scale, range(a, b), outs, wrong)
         return hi - lo, wrong
 
+    def values(self, lo: int, hi: int) -> list[tuple[int, tuple[Rat, ...]]]:
+        """Points lo..hi-1, ``chunk`` at a time: (index, the exact value of every output)."""
+        data, out, work = self.data, [], {}
+        inputs = np.array(data.num[lo:hi], dtype=object if self.wide else np.int64).reshape(hi - lo, data.d).T
+        for a in range(lo, hi, self.chunk):
+            b = min(hi, a + self.chunk)
+            X = inputs[:, a - lo : b - lo]
+            if isinstance(self.layers, collapse.Pair):
+                columns = [collapse.forward(self.layers, X, work)]
+            else:
+                H, r = batch.forward(self.layers, X, work)
+                columns = [batch.to_ints(H, r, k) for k in range(len(self.scales))]
+            for k, i in enumerate(range(a, b)):
+                out.append((i, tuple(mpq(col[k]) / s for col, s in zip(columns, self.scales))))
+        return out
+
 
 def _prepare(G: nx.DiGraph, data: Dataset, engine: str) -> tuple[PointWork | BatchWork, int]:
     """What every range of points needs, and the fewest points worth a pool of processes."""
@@ -107,14 +131,50 @@ def _prepare(G: nx.DiGraph, data: Dataset, engine: str) -> tuple[PointWork | Bat
     if chosen.compiled is not None:
         wide = max(bounds, default=0) >= batch.INT64_EXACT
         minimum = max(_PARALLEL_MIN_POINTS, int(_PARALLEL_MIN_NS // max(chosen.plan.ns, 1.0)))
-        scale = mpq(chosen.scale[G.graph[keys.OUTPUTS][0]])
-        return BatchWork(chosen.compiled, data, scale, chosen.plan.chunk, wide), minimum
+        scales = tuple(mpq(chosen.scale[v]) for v in G.graph[keys.OUTPUTS])
+        return BatchWork(chosen.compiled, data, scales[0], chosen.plan.chunk, wide, scales), minimum
     program = chosen.program
     return PointWork(program, data, pointwise.sweep_order(program, data)), _PARALLEL_MIN_POINTS
 
 
 def _task(work: PointWork | BatchWork, bounds: tuple[int, int]) -> tuple[int, list[tuple[int, Rat]]]:
     return work.evaluate(*bounds)
+
+
+def _values_task(work: PointWork | BatchWork, bounds: tuple[int, int]) -> list[tuple[int, tuple[Rat, ...]]]:
+    return work.values(*bounds)
+
+
+def values(
+    G: nx.DiGraph,
+    data: Dataset,
+    progress: Progress | None = None,
+    jobs: int | None = None,
+    executor: parallel.Local | parallel.Dask | None = None,
+    *,
+    engine: str = "auto",
+) -> list[tuple[Rat, ...]]:
+    """The exact value of every output of ``G`` (in ``graph.outputs`` order) on every distinct
+    point of ``data``, in index order: what the classification and tolerance claims judge
+    (``claims``). The engines, ranges and executors are ``run``'s; several outputs take the batch
+    engine layer by layer when it applies (the collapse has one output), else the per-point path.
+    Raises ``InputError`` when the inputs do not match the dataset's coordinates."""
+    work, minimum = _prepare(G, data, engine)
+    executor = executor or parallel.Local(jobs)
+    found: dict[int, tuple[Rat, ...]] = {}
+    if not executor.parallel(data.n, minimum):
+        step = 256 if progress else data.n
+        for start in range(0, data.n, step):
+            found.update(work.values(start, min(start + step, data.n)))
+            if progress is not None:
+                progress(min(start + step, data.n))
+    else:
+        bounds = [(r.start, r.stop) for r in parallel.batches(range(data.n), executor.slots)]
+        for part in executor.map(partial(_values_task, work), bounds):
+            found.update(part)
+            if progress is not None:
+                progress(len(found))
+    return [found[i] for i in range(data.n)]
 
 
 def run(

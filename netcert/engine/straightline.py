@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from netcert.engine.activations import SOURCE
+from netcert.engine.activations import LEAKY_RELU, SOURCE
 from netcert.engine.program import Program, RatNode, Table
 
 SMALL = 1 << 62  # coefficients below this are literals; larger ones are bound by name
@@ -51,7 +51,10 @@ def compile_program(
             lines.append(f"    z = _table_value({_bind(step, env)}, L{step.form})")
         else:
             lines.append(f"    z = {_product(step.m, f'L{step.form}', env)}{_signed(step.B, env)}")
-        lines.append(f"    v{step.slot} = {SOURCE[step.activation]}")
+        if type(step) is RatNode and step.activation == LEAKY_RELU:
+            lines.append(f"    v{step.slot} = z if z >= 0 else {_bind(step.slope, env)} * z")
+        else:
+            lines.append(f"    v{step.slot} = {SOURCE[step.activation]}")
     lines.append(f"    return [{', '.join(f'v{s}' for s in program.output_slots)}]")
     exec(compile("\n".join(lines), "<netcert straight-line program>", "exec"), env)  # noqa: S102
     return env["run"]
