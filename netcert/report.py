@@ -66,11 +66,46 @@ def _shown(text: str) -> str:
     return display(mpq(text))
 
 
+def classification_line(c: dict) -> str:
+    """The classification section in one line: right on every point or the misses (the first one
+    shown), and the least margin with its point (a margin <= 0 is a miss)."""
+    margin = (
+        "no label is a class"
+        if c["min_margin"] is None
+        else f"min margin {_shown(c['min_margin'])} at point {c['min_margin_point']}"
+    )
+    if c["correct"]:
+        return f"  classification: right on all {c['points_checked']} points, {margin}"
+    first = c["misses"][0]
+    return (
+        f"  classification: FAILS: {c['miss_count']} of {c['points_checked']} points missed (first at point "
+        f"{first['index']}: label {first['label']}, predicted {first['predicted']}), {margin}"
+    )
+
+
+def tolerance_line(t: dict) -> str:
+    """The tolerance section in one line: within eps on every point or the points over it, and the
+    largest error with its point."""
+    worst = f"max error {_shown(t['max_error'])} at point {t['max_error_point']}"
+    if t["within"]:
+        return f"  tolerance: within {_shown(t['eps'])} on all {t['points_checked']} points, {worst}"
+    first = t["over"][0]
+    return (
+        f"  tolerance: FAILS: {t['over_count']} of {t['points_checked']} points over {_shown(t['eps'])} "
+        f"(first at point {first['index']}: label {_shown(first['expected'])}, output "
+        f"{_shown(first['obtained'])}), {worst}"
+    )
+
+
 def certificate_summary(cert: dict, path: object) -> list[str]:
     """The lines ``netcert verify`` prints about a certificate it wrote."""
-    s, i, k, ds = cert["structure"], cert["interpolation"], cert["checker"], cert["dataset"]
+    s, k, ds = cert["structure"], cert["checker"], cert["dataset"]
     lines = [f"{path}: {cert['verdict'].upper()}"]
-    if i["exact"]:
+    if "classification" in cert:
+        lines.append(classification_line(cert["classification"]))
+    elif "tolerance" in cert:
+        lines.append(tolerance_line(cert["tolerance"]))
+    elif (i := cert["interpolation"])["exact"]:
         lines.append(f"  interpolation: exact on all {i['points_checked']} points")
     else:
         first = i["mismatches"][0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -25,7 +26,8 @@ from netcert.cli.common import (
     progress,
     report,
 )
-from netcert.errors import InputError, NetcertError
+from netcert.errors import InputError, NetcertError, UsageError
+from netcert.exact import Rat, mpq
 
 
 @click.command(name="verify")
@@ -48,6 +50,13 @@ from netcert.errors import InputError, NetcertError
     default=None,
     help="Processes for the exact evaluation [default: every core].",
 )
+@click.option(
+    "--claim",
+    type=click.Choice(["interpolation", "classification", "tolerance"]),
+    default=None,
+    help="What is checked on every point [default: classification when NET has classes, else interpolation].",
+)
+@click.option("--eps", default=None, help="Tolerance's bound on |f(x) - y|: an exact number (0.01, 1/100).")
 @SCHEDULER
 @_progress_options
 @_csv_options
@@ -62,6 +71,8 @@ def verify_cmd(
     scheduler: str | None,
     quiet: bool,
     show_progress: bool,
+    claim: str | None,
+    eps: str | None,
     **flags: str | None,
 ) -> None:
     """Evaluate NET exactly on every point of DATA, re-check it independently, write a certificate.
@@ -72,6 +83,7 @@ def verify_cmd(
     output = output or _cert_name(net)
     mode = _mode(quiet, show_progress)
     with _errors():
+        bound = None if eps is None else _exact_eps(eps)
         csv = _csv(flags)
         ds = dataset.load(data, csv=csv)
         n = ds.n
@@ -92,8 +104,20 @@ def verify_cmd(
                 data=ds,
                 executor=ex,
                 csv=csv,
+                claim=claim,
+                eps=bound,
             )
     _finish(cert, output, lambda: _notes(ds))
+
+
+def _exact_eps(text: str) -> Rat:
+    """--eps as the exact number it writes: a decimal (``0.01`` is 1/100, not a float) or ``p/q``,
+    at least 0; anything else is a usage error (exit 2)."""
+    m = re.fullmatch(r"([0-9]+)(?:\.([0-9]+))?|([0-9]+)/([0-9]*[1-9][0-9]*)", text.strip())
+    if m is None or len(text) > 1000:
+        raise UsageError(f"--eps takes an exact number at least 0 (0.01 or 1/100), got {text[:40]!r}")
+    whole, frac, p, q = m.groups()
+    return mpq(int(p), int(q)) if p is not None else mpq(int(whole + (frac or "")), 10 ** len(frac or ""))
 
 
 def _finish(cert: dict, path: Path, after=None) -> None:
