@@ -12,7 +12,7 @@ from typing import Hashable
 
 import networkx as nx
 
-from netcert.exact import format_rational, to_rat
+from netcert.exact import format_rational, parse_rational, to_rat
 from netcert.ir import keys
 
 NodeId = Hashable
@@ -72,7 +72,7 @@ def set_classes(G: nx.DiGraph, classes: Sequence[object], dropped: str | None = 
 
     One output takes two labels [neg, pos]: f > 0 predicts pos, f < 0 neg (specs/README.md 3.5).
     """
-    G.graph[keys.CLASSES] = [format_rational(to_rat(c)) for c in classes]
+    G.graph[keys.CLASSES] = [format_rational(parse_rational(c) if isinstance(c, str) else to_rat(c)) for c in classes]
     if dropped is not None:
         G.graph[keys.DROPPED] = dropped
     else:
