@@ -549,3 +549,62 @@ def test_extreme_coordinates_never_exit_1_after_a_certificate(tmp_path):
         result = run("verify", tmp_path / "n.json", "--data", data, "-o", tmp_path / "c.cert.json", "-j", "1")
         assert result.exit_code == 0, result.output
         assert "min squared separation ~" in result.output
+
+
+def test_every_command_module_registers_its_commands():
+    """Each module of netcert.cli.COMMANDS adds its commands to the group (adding a family is a
+    one-line change): the group holds exactly the commands the modules register."""
+    import click
+
+    from netcert import cli as package
+
+    registered = set()
+    for module in package.COMMANDS:
+        group = click.Group()
+        module.register(group)
+        assert group.commands, module.__name__
+        registered |= set(group.commands)
+    assert registered == set(cli.commands)
+    assert {"build", "verify", "check", "inspect", "constructions", "compare", "sweep", "demo"} <= registered
+
+
+@pytest.mark.parametrize(
+    "net,cert",
+    [("a/net.json", "a/net.cert.json"), ("a/m.json.gz", "a/m.cert.json"), ("a/model", "a/model.cert.json")],
+)
+def test_certificate_name_is_beside_the_network(net, cert):
+    from netcert import workflow
+
+    assert workflow.certificate_name(Path(net)) == Path(cert)
+
+
+def test_certificate_files_expand_directories_sorted_and_refuse_an_empty_one(tmp_path):
+    from netcert import workflow
+    from netcert.errors import InputError
+
+    (tmp_path / "d" / "sub").mkdir(parents=True)
+    for p in ("d/sub/b.cert.json", "d/a.cert.json", "d/c.json", "x.cert.json"):
+        (tmp_path / p).write_text("{}")
+    got = workflow.certificate_files([tmp_path / "x.cert.json", tmp_path / "d"])
+    assert got == [tmp_path / "x.cert.json", tmp_path / "d" / "a.cert.json", tmp_path / "d" / "sub" / "b.cert.json"]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="no \\*.cert.json file"):
+        workflow.certificate_files([tmp_path / "empty"])
+
+
+def test_a_budget_names_the_stage_it_stopped_in_and_refuses_zero():
+    import time
+
+    from netcert import workflow
+    from netcert.errors import InputError, UsageError
+
+    stage = ["starting"]
+    with pytest.raises(InputError, match="work: stopped at the budget of 0.05 s, while sleeping"):
+        with workflow.budget(0.05, "work", stage):
+            stage.append("sleeping")
+            time.sleep(5)
+    with workflow.budget(None, "work", stage):  # no budget: the block runs to its end
+        pass
+    with pytest.raises(UsageError, match="positive"):
+        with workflow.budget(0, "work", stage):
+            pass

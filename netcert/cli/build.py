@@ -9,7 +9,6 @@ import click
 from netcert.cli.common import (
     EXISTING,
     OUTPUT,
-    _budget,
     _csv,
     _csv_options,
     _errors,
@@ -29,16 +28,9 @@ from netcert.cli.common import (
     registry,
     report,
     validate,
+    workflow,
 )
 from netcert.errors import InputError, NetworkError, PreconditionError, UsageError
-
-
-def _alternatives(ds, refused: str, seed: int) -> str:
-    """The way out of a refusal: the constructions whose assumptions this dataset meets."""
-    fits = [c.name for c in registry.CONSTRUCTIONS.values() if c.name != refused and not c.check(ds, {"seed": seed})]
-    if not fits:
-        return "; no construction accepts this dataset"
-    return f"; constructions that accept it: {', '.join(fits)} (or -c auto)"
 
 
 class _BuildCommand(click.Command):
@@ -128,7 +120,7 @@ def build(
         doing = ["starting"]
         with (
             progress.stages(f"build {construction}", _mode(quiet, show_progress)) as stage,
-            _budget(budget, f"build {construction} on {data}", doing),
+            workflow.budget(budget, f"build {construction} on {data}", doing),
         ):
 
             def now(what: str) -> None:
@@ -150,7 +142,7 @@ def build(
                 G = api.build(ds, construction, seed=seed, **options)
             except PreconditionError as e:
                 raise PreconditionError(
-                    str(e) + ("" if construction == "auto" else _alternatives(ds, construction, seed))
+                    str(e) + ("" if construction == "auto" else workflow.alternatives(ds, construction, seed))
                 ) from None
             c = registry.get(G.graph[keys.CONSTRUCTION]["name"])
             now(f"writing {output}")

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from netcert import limits
-from netcert.errors import InputError, NetcertError, UsageError
+from netcert.errors import InputError, NetcertError
 
 
 class _Lazy:
@@ -36,7 +36,7 @@ api, auto = _Lazy("netcert.api"), _Lazy("netcert.constructions.auto")
 registry = _Lazy("netcert.constructions.registry")
 files, netjson = _Lazy("netcert.formats.files"), _Lazy("netcert.formats.netjson")
 keys, measures, validate = _Lazy("netcert.ir.keys"), _Lazy("netcert.ir.measures"), _Lazy("netcert.ir.validate")
-exact = _Lazy("netcert.exact")
+exact, workflow = _Lazy("netcert.exact"), _Lazy("netcert.workflow")
 
 
 class _InputFile(click.ParamType):
@@ -163,37 +163,6 @@ def _notes(ds) -> None:
 
 def _mode(quiet: bool, show_progress: bool) -> str:
     return progress.NEVER if quiet else progress.ALWAYS if show_progress else progress.AUTO
-
-
-class _Budget(Exception):
-    """The time a command was given ran out."""
-
-
-@contextlib.contextmanager
-def _budget(seconds: float | None, what: str, stage: list[str]):
-    """Exit 3 (an InputError naming the stage) when ``seconds`` pass inside the block (SIGALRM, main thread)."""
-    if seconds is None:
-        yield
-        return
-    if seconds <= 0:
-        raise UsageError(f"--budget takes a positive number of seconds, got {seconds}")
-    import signal
-
-    def expire(signum, frame):
-        raise _Budget()
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    except _Budget:
-        raise InputError(
-            f"{what}: stopped at the budget of {seconds:g} s, while {stage[-1]}; nothing was "
-            "written (give a larger --budget, or none)"
-        ) from None
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def _limit_option(limit: limits.Limit):
