@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -21,13 +22,17 @@ from netcert.cli.common import (
     certificate,
     certify,
     dataset,
+    exact,
     files,
     parallel,
     progress,
     report,
+    workflow,
 )
-from netcert.errors import InputError, NetcertError, UsageError
-from netcert.exact import Rat, mpq
+from netcert.errors import NetcertError, UsageError
+
+if TYPE_CHECKING:  # the library is imported lazily: `netcert --help` must not load gmpy2
+    from netcert.exact import Rat
 
 
 @click.command(name="verify")
@@ -80,7 +85,7 @@ def verify_cmd(
     A CSV read with --label-column, --delimiter, ... is recorded with those
     options in the certificate, so `netcert check` reads it the same way.
     """
-    output = output or _cert_name(net)
+    output = output or workflow.certificate_name(net)
     mode = _mode(quiet, show_progress)
     with _errors():
         bound = None if eps is None else _exact_eps(eps)
@@ -117,6 +122,7 @@ def _exact_eps(text: str) -> Rat:
     if m is None or len(text) > 1000:
         raise UsageError(f"--eps takes an exact number at least 0 (0.01 or 1/100), got {text[:40]!r}")
     whole, frac, p, q = m.groups()
+    mpq = exact.mpq
     return mpq(int(p), int(q)) if p is not None else mpq(int(whole + (frac or "")), 10 ** len(frac or ""))
 
 
@@ -128,15 +134,6 @@ def _finish(cert: dict, path: Path, after=None) -> None:
     if after is not None:
         after()
     sys.exit(0 if cert["verdict"] == certificate.CERTIFIED else 1)
-
-
-def _cert_name(net: Path) -> Path:
-    name = net.name
-    for suffix in (".json.gz", ".json"):
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
-            break
-    return net.with_name(name + ".cert.json")
 
 
 def _summary(cert: dict, path: Path) -> None:
@@ -185,7 +182,7 @@ def check(
     seed and sample), so a claim of a full check is re-checked in full.
     """
     with _errors():
-        found = _certificates(certs)
+        found = workflow.certificate_files(certs)
         ex = parallel.connect(scheduler, jobs)
     with ex:
         sys.exit(_check_all(found, sample, full, ex, _mode(quiet, show_progress), allow_outside))
@@ -226,21 +223,6 @@ def _check_all(certs: list[Path], sample: int | None, full: bool, ex, mode: str,
         else:
             click.echo(f"OK   {path}")
     return worst
-
-
-def _certificates(paths: tuple[Path, ...]) -> list[Path]:
-    """The certificate files named, a directory expanded to its *.cert.json files (recursively, sorted);
-    a directory that holds none is refused (a CI step that checks nothing must not pass)."""
-    out: list[Path] = []
-    for p in paths:
-        if not p.is_dir():
-            out.append(p)
-            continue
-        found = sorted(q for q in p.rglob("*.cert.json") if q.is_file())
-        if not found:
-            raise InputError(f"{p}: a directory with no *.cert.json file in it")
-        out.extend(found)
-    return out
 
 
 def register(group: click.Group) -> None:
