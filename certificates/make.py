@@ -28,6 +28,7 @@ import zipfile
 from fractions import Fraction
 from pathlib import Path
 
+import networkx as nx
 import numpy as np
 
 from netcert import certificate, dataset
@@ -158,6 +159,69 @@ GOOD = {
 }
 
 
+def tiny_network(outputs: int, classes: list[str] | None) -> nx.DiGraph:
+    """2 inputs -> 3 ReLUs -> ``outputs`` identities, small exact weights: a trained network's shape."""
+    G = nx.DiGraph(format="netcert.network", version=1, inputs=["x0", "x1"], outputs=[f"o{k}" for k in range(outputs)])
+    if classes is not None:
+        G.graph["classes"] = classes
+    G.add_nodes_from(["x0", "x1"], layer=0, activation="input")
+    hidden = [((1, -1), 0), ((1, 1), -1), ((-1, 2), 1)]
+    for i, (w, b) in enumerate(hidden):
+        G.add_node(f"h{i}", layer=1, activation="relu", bias=mpq(b, 2))
+        for j, a in enumerate(w):
+            G.add_edge(f"x{j}", f"h{i}", weight=mpq(a, 2))
+    heads = [(1, -1, 1), (-1, 1, 1 / 2), (1, 1, -1)][:outputs]
+    for k, ws in enumerate(heads):
+        G.add_node(f"o{k}", layer=2, activation="identity", bias=mpq(k - 1, 4))
+        for i, w in enumerate(ws):
+            G.add_edge(f"h{i}", f"o{k}", weight=mpq(*Fraction(w).as_integer_ratio()))
+    return G
+
+
+def tiny_points() -> np.ndarray:
+    """A 7 x 7 integer grid: n = 49, d = 2."""
+    return np.array([(a, b) for a in range(-3, 4) for b in range(-3, 4)], dtype=np.int64)
+
+
+def outputs_of(G: nx.DiGraph, X: np.ndarray) -> list[tuple[Fraction, ...]]:
+    from netcert.engine import reference
+
+    return [tuple(reference.forward(G, [Fraction(int(v)) for v in x])) for x in X]
+
+
+def classify_example(directory: Path) -> dict:
+    """Version 2, classification: 3 scores, labelled by the network's own unique argmax (ties left out)."""
+    G, X = tiny_network(3, ["0", "1", "2"]), tiny_points()
+    outs = outputs_of(G, X)
+    keep = [i for i, o in enumerate(outs) if o.count(max(o)) == 1]
+    write_npz(directory / "data.npz", X[keep], np.array([outs[i].index(max(outs[i])) for i in keep], dtype=np.int64))
+    netjson.write(G, directory / NET)
+    return verify_claim(directory, "data.npz")
+
+
+def tolerance_example(directory: Path) -> dict:
+    """Version 2, tolerance: one output, labels the output plus a dyadic error of at most 1/8, eps 1/4."""
+    G, X = tiny_network(1, None), tiny_points()
+    noise = [Fraction((i % 5) - 2, 16) for i in range(len(X))]
+    y = np.array([float(o[0] + e) for o, e in zip(outputs_of(G, X), noise)], dtype=np.float64)  # dyadic: exact
+    write_npz(directory / "data.npz", X.astype(np.float64), y)
+    netjson.write(G, directory / NET)
+    return verify_claim(directory, "data.npz", "--claim", "tolerance", "--eps", "1/4")
+
+
+def verify_claim(directory: Path, data_name: str, *claim: str) -> dict:
+    """``netcert verify`` of the network in ``directory`` with a claim of version 2; the certificate."""
+    code = netcert(
+        "verify", directory / NET, "--data", directory / data_name, "-o", directory / CERT, *claim, "--quiet"
+    )
+    if code != 0:
+        raise SystemExit(f"netcert verify {directory / NET} exited {code}, expected 0")
+    return json.loads((directory / CERT).read_bytes())
+
+
+CLAIMED = {"classify_tiny": classify_example, "tolerance_tiny": tolerance_example}
+
+
 def make_good(root: Path) -> dict[str, dict]:
     certs = {}
     for name, (data_name, make, construction) in GOOD.items():
@@ -165,6 +229,10 @@ def make_good(root: Path) -> dict[str, dict]:
         directory.mkdir(parents=True)
         make(directory / data_name)
         certs[name] = build_and_verify(directory, data_name, construction=construction)
+    for name, example in CLAIMED.items():
+        directory = root / "good" / name
+        directory.mkdir(parents=True)
+        certs[name] = example(directory)
     return certs
 
 

@@ -30,7 +30,7 @@ from netcert.constructions import registry as _registry
 from netcert.dataset import CsvOptions, Dataset
 from netcert.errors import PreconditionError, UsageError
 from netcert.engine.evaluate import Evaluation
-from netcert.exact import format_rational
+from netcert.exact import format_rational, mpq, parse_rational
 from netcert.formats import files as _files
 from netcert.formats import netjson as _netjson
 from netcert.ir.measures import Measures, measure
@@ -157,6 +157,8 @@ def verify(
     full: bool = False,
     jobs: int | None = None,
     workdir: PathLike | None = None,
+    claim: str | None = None,
+    eps: object = None,
 ) -> Certificate:
     """Evaluate ``network`` on every point of ``data``, have the kernel re-check it, and return the certificate.
 
@@ -165,8 +167,14 @@ def verify(
     (default: the certificate's directory when ``certificate`` is given, else a temporary
     directory that is removed, and then the certificate is returned unwritten, ``path`` None).
     With ``certificate``, the certificate is written there (atomically) and its paths are
-    relative to it, as ``netcert verify`` writes them.
+    relative to it, as ``netcert verify`` writes them. ``claim``: interpolation, classification
+    or tolerance (default: classification when the network has ``classes``, else
+    interpolation); ``eps`` (tolerance's, exact: a rational, an int or a canonical string such
+    as ``"1/100"``) bounds |f(x) - y|. Classification and tolerance certificates are version 2.
     """
+    if isinstance(eps, float):  # which exact number a float means is a guess: refused
+        raise UsageError(f"eps must be exact (a rational, an int or a string such as '1/100'), not the float {eps!r}")
+    bound = None if eps is None else mpq(eps) if not isinstance(eps, str) else parse_rational(eps)
     with tempfile.TemporaryDirectory(prefix="netcert-") as scratch:
         base = Path(workdir) if workdir is not None else (Path(certificate).parent if certificate else Path(scratch))
         net_path = network if not isinstance(network, nx.DiGraph) else base / "net.json"
@@ -188,6 +196,8 @@ def verify(
             jobs=jobs,
             data=ds,
             csv=CsvOptions.from_record(ds.csv) if ds.csv else None,
+            claim=claim,
+            eps=bound,
         )
         if certificate is None:
             return Certificate(record)
