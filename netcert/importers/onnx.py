@@ -884,6 +884,17 @@ AFTER_SCORES = {
 # ---------------------------------------------------------------- the outputs
 
 
+def _labels(raw: list, what: str, *, strict: bool) -> list[str] | None:
+    """The model's class labels as exact strings; None for labels that are not numbers when the
+    caller gives its own classes (they replace them), else the refusal naming the label."""
+    try:
+        return [label_string(c, what) for c in raw]
+    except InputError:
+        if strict:
+            raise
+        return None
+
+
 def _network_of(w: _Walker, graph: object, classes: Sequence[object] | None) -> nx.DiGraph:
     """One score tensor from the graph's outputs; its classes and dropped map, if any."""
     bases, kinds, said = [], set(), None
@@ -900,10 +911,10 @@ def _network_of(w: _Walker, graph: object, classes: Sequence[object] | None) -> 
         if v.kind is not None:
             kinds.add(v.kind)
         if v.classes is not None:
-            labels = [label_string(c, f"output {out.name!r} class") if classes is None else c for c in v.classes]
-            if said is not None and said != labels:
+            labels = _labels(v.classes, f"output {out.name!r} class", strict=classes is None)
+            if labels is not None and said is not None and said != labels:
                 raise w.fail(f"the outputs name different classes: {said} and {labels}")
-            said = labels
+            said = labels if labels is not None else said
     if not bases:
         raise w.fail("no output depends on the input")
     base = bases[0]
