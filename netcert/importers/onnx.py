@@ -21,6 +21,7 @@ import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 import networkx as nx
@@ -156,7 +157,7 @@ def import_onnx(path: str | Path, *, classes: Sequence[object] | None = None) ->
 class _Walker:
     """One pass over the nodes in order (ONNX graphs are topologically sorted)."""
 
-    def __init__(self, source: str, model: object, onnx_module: object) -> None:
+    def __init__(self, source: str, model: Any, onnx_module: Any) -> None:
         self.source, self.model, self.onnx = source, model, onnx_module
         self.values: dict[str, Value] = {}
         self.builder: Builder | None = None
@@ -193,7 +194,7 @@ class _Walker:
 
     # -- tensors
 
-    def _initializer(self, tensor: object) -> Const:
+    def _initializer(self, tensor: Any) -> Const:
         name = tensor.name
         if tensor.data_location == self.onnx.TensorProto.EXTERNAL:
             raise self.fail(f"initializer {name!r} is stored in an external file; netcert reads one file")
@@ -222,7 +223,7 @@ class _Walker:
         except InputError as e:
             raise self.fail(f"{what}{str(e)}") from None
 
-    def _input(self, graph: object) -> None:
+    def _input(self, graph: Any) -> None:
         initial = {t.name for t in graph.initializer}
         inputs = [i for i in graph.input if i.name not in initial]
         if len(inputs) != 1:
@@ -251,12 +252,12 @@ class _Walker:
         self.builder = Builder(d)
         self.values[inp.name] = Sym(_obj_from_list(self.builder.inputs(), dims))
 
-    def _network(self, graph: object, classes: Sequence[object] | None) -> nx.DiGraph:
+    def _network(self, graph: Any, classes: Sequence[object] | None) -> nx.DiGraph:
         return _network_of(self, graph, classes)
 
     # -- operators
 
-    def _apply(self, node: object, ins: list, attrs: dict) -> list[Value]:
+    def _apply(self, node: Any, ins: list, attrs: dict) -> list[Value]:
         op = node.op_type
         if node.domain not in ("", "ai.onnx", "ai.onnx.ml"):
             raise Unsupported(f"custom operator of domain {node.domain!r}")
@@ -300,7 +301,7 @@ def _builder(w: _Walker) -> Builder:
 
 
 def _binary(op: str) -> Callable:
-    def run(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
+    def run(w: _Walker, ins: list, attrs: dict, node: Any) -> list[Value]:
         a, b = ins
         if op == "Sub" and isinstance(b, Scores) and isinstance(a, Const) and b.kind == keys.SIGMOID:
             if any(q != 1 for q in a.data.reshape(-1)):
@@ -331,11 +332,11 @@ def _binary(op: str) -> Callable:
     return run
 
 
-def _identity(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
+def _identity(w: _Walker, ins: list, attrs: dict, node: Any) -> list[Value]:
     return [ins[0]]
 
 
-def _cast(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
+def _cast(w: _Walker, ins: list, attrs: dict, node: Any) -> list[Value]:
     v, to = ins[0], attrs.get("to")
     floats = {
         w.onnx.TensorProto.FLOAT,
@@ -360,18 +361,18 @@ def _cast(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
     return [Const(_obj(np.vectorize(lambda q: mpq(int(q)), otypes=[object])(v.data)), "int")]
 
 
-def _neg(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
+def _neg(w: _Walker, ins: list, attrs: dict, node: Any) -> list[Value]:
     return [_result(w, _obj(-_sym_data(ins[0])), ins[0])]
 
 
-def _dropout(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
+def _dropout(w: _Walker, ins: list, attrs: dict, node: Any) -> list[Value]:
     if len(node.output) > 1 and node.output[1]:
         raise Unsupported("Dropout's mask output is not part of an inference network")
     return [ins[0]]
 
 
 def _activation(activation: str, slope: Callable[[dict], object] | None = None) -> Callable:
-    def run(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
+    def run(w: _Walker, ins: list, attrs: dict, node: Any) -> list[Value]:
         v = ins[0]
         s = None if slope is None else exact(slope(attrs), "alpha")
         if isinstance(v, Const):
@@ -387,7 +388,7 @@ def _neurons(w: _Walker, data: np.ndarray, activation: str, slope: Rat | None = 
     return _obj_from_list(_builder(w).neurons(flat, activation, slope), data.shape)
 
 
-def _clip(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
+def _clip(w: _Walker, ins: list, attrs: dict, node: Any) -> list[Value]:
     """min(max(x, lo), hi) = hi - relu(hi - (lo + relu(x - lo))): two layers of ReLUs."""
     v = ins[0]
     lo = attrs.get("min") if len(ins) < 2 or ins[1] is None else _scalar_const(ins[1], "min")
@@ -431,7 +432,7 @@ def _relabel(v: Value, shape: Sequence[int]) -> Value:
     raise Unsupported("reshapes a classifier's scores")
 
 
-def _reshape(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
+def _reshape(w: _Walker, ins: list, attrs: dict, node: Any) -> list[Value]:
     v, target = ins[0], _ints(ins[1], "the target shape")
     old = _shape_of(v) if isinstance(v, (Const, Sym)) else (1, _scores_base(v).size)
     shape = [old[i] if s == 0 and not attrs.get("allowzero", 0) else s for i, s in enumerate(target)]
@@ -449,7 +450,7 @@ def _scores_base(v: Value) -> np.ndarray:
     return v.base if isinstance(v, (Scores, Label)) else _sym_data(v)
 
 
-def _flatten(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
+def _flatten(w: _Walker, ins: list, attrs: dict, node: Any) -> list[Value]:
     v = ins[0]
     if isinstance(v, (Scores, Label)):
         return [v]
@@ -465,7 +466,7 @@ def _axes(ins: list, attrs: dict, rank: int) -> list[int] | None:
     return None if axes is None else sorted(a % rank for a in axes)
 
 
-def _squeeze(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
+def _squeeze(w: _Walker, ins: list, attrs: dict, node: Any) -> list[Value]:
     v = ins[0]
     if isinstance(v, (Scores, Label)):
         return [v]
@@ -478,7 +479,7 @@ def _squeeze(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
     return [_relabel(v, [s for i, s in enumerate(shape) if i not in axes])]
 
 
-def _unsqueeze(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
+def _unsqueeze(w: _Walker, ins: list, attrs: dict, node: Any) -> list[Value]:
     v = ins[0]
     if isinstance(v, (Scores, Label)):
         return [v]
@@ -490,13 +491,13 @@ def _unsqueeze(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
     return [_relabel(v, shape)]
 
 
-def _transpose(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
+def _transpose(w: _Walker, ins: list, attrs: dict, node: Any) -> list[Value]:
     v = ins[0]
     data = np.transpose(_sym_data(v), attrs.get("perm"))
     return [_result(w, data, v)]
 
 
-def _concat(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
+def _concat(w: _Walker, ins: list, attrs: dict, node: Any) -> list[Value]:
     axis = attrs["axis"]
     if all(isinstance(v, Scores) for v in ins):
         kinds = {v.kind for v in ins}
@@ -513,13 +514,13 @@ def _concat(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
     return [_result(w, _obj(np.concatenate([_sym_data(v) for v in ins], axis=axis)), *ins)]
 
 
-def _shape(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
+def _shape(w: _Walker, ins: list, attrs: dict, node: Any) -> list[Value]:
     shape = list(_shape_of(ins[0]))
     start, end = attrs.get("start", 0), attrs.get("end", len(shape))
     return [Const(_obj(np.array([mpq(s) for s in shape[start:end]], dtype=object)), "int")]
 
 
-def _gather(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
+def _gather(w: _Walker, ins: list, attrs: dict, node: Any) -> list[Value]:
     v, index = ins
     if not isinstance(index, Const):
         raise Unsupported("an input-dependent index selects values: not piecewise linear")
@@ -532,7 +533,7 @@ def _gather(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
     return [Sym(_obj(data))]
 
 
-def _constant(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
+def _constant(w: _Walker, ins: list, attrs: dict, node: Any) -> list[Value]:
     if "value" in attrs:
         return [w._const(w.onnx.numpy_helper.to_array(attrs["value"]), "constant")]
     for key, kind in (("value_float", "float"), ("value_floats", "float"), ("value_int", "int"), ("value_ints", "int")):
@@ -560,7 +561,7 @@ def _matmul_rows(a_shape: tuple, b: np.ndarray) -> tuple[list, tuple]:
     return rows, (*a_shape[:-1], n)
 
 
-def _matmul(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
+def _matmul(w: _Walker, ins: list, attrs: dict, node: Any) -> list[Value]:
     a, b = ins
     if _is_sym(a) and _is_sym(b):
         raise Unsupported("the product of two input-dependent tensors is not piecewise linear")
@@ -587,7 +588,7 @@ def _matmul(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
     return [Sym(_obj(np.swapaxes(out.data, -1, -2)))]
 
 
-def _gemm(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
+def _gemm(w: _Walker, ins: list, attrs: dict, node: Any) -> list[Value]:
     a, b = ins[0], ins[1]
     c = ins[2] if len(ins) > 2 else None
     alpha, beta = exact(attrs.get("alpha", 1.0), "alpha"), exact(attrs.get("beta", 1.0), "beta")
@@ -609,7 +610,7 @@ def _gemm(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
     return [_linear(w, _obj(np.ascontiguousarray(x)), rows, bias, shape)]
 
 
-def _batchnorm(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
+def _batchnorm(w: _Walker, ins: list, attrs: dict, node: Any) -> list[Value]:
     """y = scale (x - mean) / sqrt(var + eps) + B per channel (axis 1), folded into one affine map.
 
     sqrt(var + eps) is rational only when var + eps is a square: otherwise it is taken as the float
@@ -691,7 +692,7 @@ def _positions(
         yield o, window
 
 
-def _conv(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
+def _conv(w: _Walker, ins: list, attrs: dict, node: Any) -> list[Value]:
     x, weight = ins[0], ins[1]
     b = ins[2] if len(ins) > 2 else None
     if not _is_sym(x) or not isinstance(weight, Const) or (b is not None and not isinstance(b, Const)):
@@ -735,7 +736,7 @@ def _pool_windows(attrs: dict, data: np.ndarray, kernel: Sequence[int]) -> tuple
     return result, (N, C, *out)
 
 
-def _avgpool(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
+def _avgpool(w: _Walker, ins: list, attrs: dict, node: Any) -> list[Value]:
     x = ins[0]
     if not _is_sym(x):
         raise Unsupported("pooling of a constant")
@@ -746,14 +747,14 @@ def _avgpool(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
     return [_linear(w, x.data, rows, [ZERO] * len(rows), shape)]
 
 
-def _global_avgpool(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
+def _global_avgpool(w: _Walker, ins: list, attrs: dict, node: Any) -> list[Value]:
     x = ins[0]
     if not _is_sym(x):
         raise Unsupported("pooling of a constant")
     return _avgpool(w, ins, {"kernel_shape": list(x.data.shape[2:])}, node)
 
 
-def _maxpool(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
+def _maxpool(w: _Walker, ins: list, attrs: dict, node: Any) -> list[Value]:
     """max over each window by a tournament of max(a, b) = a + relu(b - a): ceil(log2 k) layers."""
     x = ins[0]
     if len(node.output) > 1 and node.output[1]:
@@ -787,7 +788,7 @@ def _class_axis(data: np.ndarray, axis: int) -> None:
         raise Unsupported("the scores must be a (batch, classes) tensor, mapped along the classes")
 
 
-def _softmax(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
+def _softmax(w: _Walker, ins: list, attrs: dict, node: Any) -> list[Value]:
     v = ins[0]
     if not _is_sym(v):
         raise Unsupported("Softmax of a constant")
@@ -799,7 +800,7 @@ def _opset(w: _Walker) -> int:
     return max((o.version for o in w.model.opset_import if o.domain in ("", "ai.onnx")), default=1)
 
 
-def _sigmoid(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
+def _sigmoid(w: _Walker, ins: list, attrs: dict, node: Any) -> list[Value]:
     v = ins[0]
     if not _is_sym(v):
         raise Unsupported("Sigmoid of a constant")
@@ -807,7 +808,7 @@ def _sigmoid(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
     return [Scores(keys.SIGMOID, v.data)]
 
 
-def _argmax(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
+def _argmax(w: _Walker, ins: list, attrs: dict, node: Any) -> list[Value]:
     v = ins[0]
     if attrs.get("select_last_index", 0):
         raise Unsupported("select_last_index: a tie is a miss for netcert, not the last index")
@@ -816,14 +817,14 @@ def _argmax(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
     return [Label(v.kind if isinstance(v, Scores) else None, base, v.classes if isinstance(v, Scores) else None)]
 
 
-def _feature_extractor(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
+def _feature_extractor(w: _Walker, ins: list, attrs: dict, node: Any) -> list[Value]:
     table, label = ins
     if not isinstance(label, Label) or not isinstance(table, Const):
         raise Unsupported("only the class table of a classifier's ArgMax")
     return [Label(label.kind, label.base, [str(c) if table.kind == "str" else c for c in table.data.reshape(-1)])]
 
 
-def _zipmap(w: _Walker, ins: list, attrs: dict, node: object) -> list[Value]:
+def _zipmap(w: _Walker, ins: list, attrs: dict, node: Any) -> list[Value]:
     v = ins[0]
     if not isinstance(v, Scores):
         raise Unsupported("ZipMap of scores that no Softmax or Sigmoid made")
@@ -895,7 +896,7 @@ def _labels(raw: list, what: str, *, strict: bool) -> list[str] | None:
         return None
 
 
-def _network_of(w: _Walker, graph: object, classes: Sequence[object] | None) -> nx.DiGraph:
+def _network_of(w: _Walker, graph: Any, classes: Sequence[object] | None) -> nx.DiGraph:
     """One score tensor from the graph's outputs; its classes and dropped map, if any."""
     bases, kinds, said = [], set(), None
     for out in graph.output:

@@ -13,6 +13,7 @@ of the largest score is the one ``predict`` names, and the map is dropped and re
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -30,7 +31,7 @@ OUT = {"softmax": keys.SOFTMAX, "logistic": keys.SIGMOID}
 DTYPES = ("float64", "float32", "float16")
 
 
-def from_sklearn(model: object, *, dtype: str = "float64", classes: Sequence[object] | None = None) -> nx.DiGraph:
+def from_sklearn(model: Any, *, dtype: str = "float64", classes: Sequence[object] | None = None) -> nx.DiGraph:
     """The exact network of a fitted ``MLPClassifier`` or ``MLPRegressor``.
 
     ``dtype`` is the float type the weights are taken in (their exact value after rounding
@@ -71,7 +72,7 @@ def from_sklearn(model: object, *, dtype: str = "float64", classes: Sequence[obj
     return from_layers(layers, classes=labels, dropped=dropped)
 
 
-def _multilabel(model: object) -> bool:
+def _multilabel(model: Any) -> bool:
     """scikit-learn fits one logistic output per label on an indicator matrix: not a classifier
     of one class per point (its ``classes_`` then count the labels, not the outputs' classes)."""
     binarizer = getattr(model, "_label_binarizer", None)
