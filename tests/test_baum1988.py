@@ -43,6 +43,7 @@ def exact_everywhere(G, data) -> None:
 
 
 @pytest.mark.parametrize("n,d,C,seed", [(100, 2, 2, 0), (100, 10, 2, 1), (1000, 2, 2, 0), (1000, 10, 3, 1)])
+@pytest.mark.slow
 def test_certified_in_general_position_with_ceil_n_over_d_groups(tmp_path, n, d, C, seed):
     X, y = ball(n, d, C, seed)
     cert, G, data = certify(tmp_path, X, y, lambda ds: baum1988.build(ds, seed=seed), sample=50)
@@ -59,6 +60,7 @@ def test_certified_in_general_position_with_ceil_n_over_d_groups(tmp_path, n, d,
     assert s["activations"] == ["identity", "threshold"] and c["theorem"]["bound"]["value"] == 2 * groups
 
 
+@pytest.mark.slow
 def test_certified_on_digits(tmp_path):
     """d = 64 integer pixels, labels 0..9: fewer than d points per label, so every group is padded with
     auxiliary rows."""

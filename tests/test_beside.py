@@ -203,6 +203,7 @@ def counted(monkeypatch):
 
 
 @pytest.mark.parametrize("data, verdict", [("good.npz", "certified"), ("few.npz", "refuted"), ("many.npz", "refuted")])
+@pytest.mark.slow
 def test_the_certificate_is_the_sequential_one(work, counted, data, verdict):
     def cert(jobs):
         c = certify.verify(work / "net.json", work / data, work / "x.cert.json", sample=400, jobs=jobs)
@@ -216,12 +217,14 @@ def test_the_certificate_is_the_sequential_one(work, counted, data, verdict):
     assert f'"verdict": "{verdict}"' in one.decode()
 
 
+@pytest.mark.slow
 def test_full_mode_stays_sequential(work, counted):
     c = certify.verify(work / "net.json", work / "good.npz", work / "x.cert.json", full=True, jobs=2)
     assert c["verdict"] == "certified" and c["checker"]["points_checked"] == N
     assert not counted
 
 
+@pytest.mark.slow
 def test_the_kernel_reports_its_progress_from_beside(work, counted):
     seen = []
     certify.verify(

@@ -50,6 +50,7 @@ def test_tiny_example_matches_the_docs():
 @pytest.mark.parametrize("labels", ["integer", "real"])
 @pytest.mark.parametrize("d", [2, 10, 50])
 @pytest.mark.parametrize("n", [100, 1000])
+@pytest.mark.slow
 def test_certified_on_random_data_with_exactly_4_ceil_n_over_d_neurons(tmp_path, n, d, labels):
     X, y = random_data(n, d, labels, seed=7 * n + d)
     if labels == "integer":
@@ -95,12 +96,14 @@ def test_groups_with_zero_labels_are_skipped(tmp_path):
 
 
 @pytest.mark.parametrize("loader", [skdata.load_iris, skdata.load_wine, skdata.load_breast_cancer, skdata.load_digits])
+@pytest.mark.slow
 def test_certified_on_sklearn_datasets(tmp_path, loader):
     X, y = loader(return_X_y=True)
     cert, G, data = certify(tmp_path, X, y, bubeck2020.build, sample=100)
     _assert_certified(cert, data.n, X.shape[1])
 
 
+@pytest.mark.slow
 def test_digits_splits_groups_its_constant_pixels_make_dependent(tmp_path):
     """digits has always-zero pixels: 64 of its points are never affinely independent in R^64."""
     X, y = skdata.load_digits(return_X_y=True)

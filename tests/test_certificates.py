@@ -39,6 +39,7 @@ def test_there_are_examples():
 
 
 @pytest.mark.parametrize("cert", GOOD, ids=name)
+@pytest.mark.slow
 def test_good_certificate_checks(cert: Path):
     r = run("-m", "netcert", "check", cert.relative_to(ROOT))
     assert r.returncode == 0, r.stdout + r.stderr
@@ -47,6 +48,7 @@ def test_good_certificate_checks(cert: Path):
 
 
 @pytest.mark.parametrize("cert", BAD, ids=name)
+@pytest.mark.slow
 def test_bad_certificate_fails_for_its_reason(cert: Path):
     expected = (cert.parent / "expected.txt").read_text(encoding="utf-8").rstrip("\n")
     assert expected
@@ -58,6 +60,7 @@ def test_bad_certificate_fails_for_its_reason(cert: Path):
 
 
 @pytest.mark.parametrize("cert", GOOD + BAD, ids=lambda p: f"{p.parent.parent.name}-{name(p)}")
+@pytest.mark.slow
 def test_kernel_alone_agrees(cert: Path):
     """``python -m netcert.kernel`` on its own: accepts the good ones, rejects the forged or broken ones."""
     r = run("-m", "netcert.kernel", cert.relative_to(ROOT))
@@ -80,6 +83,7 @@ def _without_tools(raw: bytes) -> dict:
     return cert
 
 
+@pytest.mark.slow
 def test_make_reproduces_the_committed_files(tmp_path: Path):
     """make.py into a temporary directory gives the committed bytes.
 

@@ -56,6 +56,7 @@ def repo(tmp_path) -> Path:
     return tmp_path
 
 
+@pytest.mark.slow
 def test_pre_commit_hook_as_declared_checks_a_directory(repo):
     entry, default_args = _hook()
     for args in (["certificates"], default_args):  # the README's args, and the hook's own default (".")
@@ -65,6 +66,7 @@ def test_pre_commit_hook_as_declared_checks_a_directory(repo):
         assert proc.stderr == ""
 
 
+@pytest.mark.slow
 def test_pre_commit_hook_fails_on_a_changed_byte(repo):
     data = repo / "certificates" / "iris" / "iris.npz"
     raw = bytearray(data.read_bytes())
@@ -76,6 +78,7 @@ def test_pre_commit_hook_fails_on_a_changed_byte(repo):
     assert "iris" in proc.stdout + proc.stderr
 
 
+@pytest.mark.slow
 def test_readme_shell_step_as_written(repo):
     words = _readme_shell_step()
     proc = _netcert(words, repo)

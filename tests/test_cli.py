@@ -427,6 +427,7 @@ def test_subprocess_bad_dataset_one_line_exit_3(tmp_path, work):
     assert files_in(tmp_path) == ["bad.npz"]
 
 
+@pytest.mark.slow
 def test_subprocess_usage_errors_exit_2(tmp_path):
     proc = netcert_process("build", tmp_path / "missing.npz", cwd=tmp_path)
     assert proc.returncode == 3
@@ -441,6 +442,7 @@ def test_subprocess_usage_errors_exit_2(tmp_path):
     assert not (tmp_path / "n.json").exists()
 
 
+@pytest.mark.slow
 def test_subprocess_invalid_network_exit_3(tmp_path, work):
     net = tmp_path / "net.json"
     net.write_text('{"directed": true, "multigraph": false, "graph": {}, "nodes": [], "edges": []}')

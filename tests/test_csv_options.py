@@ -374,6 +374,7 @@ def _certify(tmp_path: Path, data: Path, options: CsvOptions | None) -> dict:
     return cert
 
 
+@pytest.mark.slow
 def test_the_iris_file_read_with_options_certifies_and_checks(tmp_path):
     data = write(tmp_path, IRIS, "iris.csv")
     ds = dataset.load(data, csv=IRIS_OPTIONS)
@@ -411,6 +412,7 @@ def _tampered(tmp_path: Path, change) -> Path:
         (lambda d: d["csv"].update(label_column=2), "dataset"),  # another column as the label
     ],
 )
+@pytest.mark.slow
 def test_a_tampered_record_fails_the_check(tmp_path, change, where):
     _certify(tmp_path, write(tmp_path, IRIS, "iris.csv"), IRIS_OPTIONS)
     path = _tampered(tmp_path, change)

@@ -59,6 +59,7 @@ def _without_executor(cert: dict) -> bytes:
     return certificate.to_bytes(cert)
 
 
+@pytest.mark.slow
 def test_a_cluster_certificate_equals_the_local_one_but_for_the_executor(good):
     local, remote, codes = good
     assert codes == (0, 0)
@@ -66,6 +67,7 @@ def test_a_cluster_certificate_equals_the_local_one_but_for_the_executor(good):
     assert _without_executor(dict(remote)) == local
 
 
+@pytest.mark.slow
 def test_a_mismatching_network_gives_the_same_mismatches_both_ways(work, cluster, tmp_path):
     local, remote, codes = _pair(work, cluster, tmp_path, "bad.npz")
     assert codes == (1, 1)
@@ -73,6 +75,7 @@ def test_a_mismatching_network_gives_the_same_mismatches_both_ways(work, cluster
     assert _without_executor(remote) == local
 
 
+@pytest.mark.slow
 def test_the_batch_engine_on_a_cluster_gives_the_same_certificate(work, cluster, tmp_path):
     from netcert import dataset
     from netcert.engine import evaluate
@@ -90,6 +93,7 @@ def test_the_batch_engine_on_a_cluster_gives_the_same_certificate(work, cluster,
     assert _without_executor(json.loads(remote.read_text())) == local.read_bytes()
 
 
+@pytest.mark.slow
 def test_the_kernel_full_mode_is_sharded_too(work, cluster, tmp_path):
     small = tmp_path / "small.npz"
     with np.load(work / "a.npz") as f:  # the kernel's sympy evaluation is slow: 300 points suffice
@@ -106,6 +110,7 @@ def test_the_kernel_full_mode_is_sharded_too(work, cluster, tmp_path):
     assert _without_executor(cert) == local.read_bytes()
 
 
+@pytest.mark.slow
 def test_check_on_a_cluster_ignores_the_executor_field(work, cluster, good):
     local, remote = work / "local.cert.json", work / "dask.cert.json"
     result = run("check", local, remote, "--scheduler", cluster, "--sample", "100")
@@ -114,6 +119,7 @@ def test_check_on_a_cluster_ignores_the_executor_field(work, cluster, good):
     assert run("check", remote, "--sample", "100").exit_code == 0  # and locally
 
 
+@pytest.mark.slow
 def test_the_executor_map_keeps_order_and_runs_the_kernels_own_function(cluster):
     from sympy.polys.domains import QQ
 
@@ -126,6 +132,7 @@ def test_the_executor_map_keeps_order_and_runs_the_kernels_own_function(cluster)
     assert list(parallel.Local(2).map(lambda x: kernel_net.evaluate(prog, x, 1), points)) == expected
 
 
+@pytest.mark.slow
 def test_an_unreachable_scheduler_is_one_line_and_exit_3(work, monkeypatch):
     monkeypatch.setattr(parallel, "CONNECT_TIMEOUT", 1.0)
     for address in ("tcp://127.0.0.1:9", "no-such-protocol://x"):
@@ -137,6 +144,7 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_3(work, monkeypatch):
         one_line_error(result, "cannot reach the Dask scheduler")
 
 
+@pytest.mark.slow
 def test_jobs_and_scheduler_together_is_a_usage_error(work, cluster):
     result = run("verify", work / "net.json", "--data", work / "a.npz", "--scheduler", cluster, "--jobs", "2")
     assert result.exit_code == 2
@@ -146,6 +154,7 @@ def test_jobs_and_scheduler_together_is_a_usage_error(work, cluster):
     one_line_error(result, "--jobs and --scheduler")
 
 
+@pytest.mark.slow
 def test_compare_verifies_on_the_cluster(cluster, tmp_path):
     rng = np.random.default_rng(1)
     np.savez(tmp_path / "d.npz", X=rng.uniform(-1, 1, (300, 2)), y=rng.integers(1, 3, 300))
@@ -179,6 +188,7 @@ def test_compare_refuses_an_unreachable_scheduler_before_building(tmp_path, monk
     assert not (tmp_path / "kept").exists() or not list((tmp_path / "kept").iterdir())
 
 
+@pytest.mark.slow
 def test_the_pytest_plugin_checks_certificates_on_the_cluster(cluster, pytester, good, work, monkeypatch):
     monkeypatch.setattr(parallel, "CONNECT_TIMEOUT", 1.0)
     for name in ("local.cert.json", "net.json", "a.npz"):

@@ -541,6 +541,7 @@ def test_csv_conflicting_duplicates_name_lines_and_the_label_column(tmp_path):
         (260, 40, 9),  # Gram path (d > 16)
     ],
 )
+@pytest.mark.slow
 def test_min_sq_separation_random_floats(n, d, seed):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, d))
@@ -688,6 +689,7 @@ def test_max_sq_norm_exact(tmp_path):
     assert frac(separation.max_sq_norm(ds)) == Fraction(1, 9)
 
 
+@pytest.mark.slow
 def test_separation_is_fast_enough():
     rng = np.random.default_rng(70)
     start = time.perf_counter()

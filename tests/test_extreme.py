@@ -128,6 +128,7 @@ def test_slope_bound_of_huge_gaps_is_fast_and_exact():
 
 
 @pytest.mark.parametrize("name", ["park2021", "zhang2017", "baum1988"])
+@pytest.mark.slow
 def test_float_data_from_1e_minus_300_to_1e290_certifies(tmp_path, name):
     """park2021's K0 bound and theorem bound raised PrecisionExhausted / OverflowError in verify here."""
     X, y = span_data()
@@ -154,6 +155,7 @@ def test_rajput2021_refuses_float_data_it_cannot_size(tmp_path):
     refused(code, err, "rajput2021", "float64 range")
 
 
+@pytest.mark.slow
 def test_many_prime_denominators_refused_before_any_work(tmp_path):
     """The lcm of 2,000 primes is a 28,000-bit column scale; every hidden ReLU would hold it."""
     path = prime_csv(tmp_path / "primes.csv", 2000)
@@ -172,6 +174,7 @@ def test_zhang2017_total_limit_is_checked_in_the_library(monkeypatch, tmp_path):
         zhang2017.build(data)
 
 
+@pytest.mark.slow
 def test_zhang2017_builds_and_certifies_many_prime_denominators(tmp_path):
     path = prime_csv(tmp_path / "primes.csv", 300)
     code, out, err = run("build", path, "-c", "zhang2017", "-o", tmp_path / "net.json")
@@ -233,6 +236,7 @@ PRIMES_600 = {  # outcome at NETCERT_MAX_BITS = 10000 (a 6,256-bit column scale)
 
 
 @pytest.mark.parametrize("name", sorted(registry.CONSTRUCTIONS))
+@pytest.mark.slow
 def test_prime_denominators_build_or_refuse_naming_the_limit(tmp_path, name):
     path = prime_csv(tmp_path / "primes.csv", 600)
     env = {"NETCERT_MAX_BITS": "10000"}

@@ -7,6 +7,8 @@ import stat
 import subprocess
 import sys
 
+import pytest
+
 from netcert.formats import files
 
 
@@ -39,6 +41,7 @@ def test_files_take_the_umask_not_0600(tmp_path):
     assert stat.S_IMODE((tmp_path / "b.json").stat().st_mode) == 0o600
 
 
+@pytest.mark.slow
 def test_a_closed_stdout_is_not_a_refutation(tmp_path):
     """`netcert constructions | head -1`: the reader leaves; exit 141 (SIGPIPE's), no traceback, never 1."""
     proc = subprocess.run(

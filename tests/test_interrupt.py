@@ -190,6 +190,7 @@ def work(tmp_path_factory):
         ("SIGINT to the group", 130),  # Ctrl-C in a terminal: every process of the foreground group
     ],
 )
+@pytest.mark.slow
 def test_an_interrupted_verify_leaves_no_worker(work, tmp_path, how, exit_code):
     err = tmp_path / "err.txt"
     p = _start(

@@ -649,6 +649,7 @@ def run_cli(*args):
     )
 
 
+@pytest.mark.slow
 def test_cli_exit_codes(tmp_path, small):
     cert = write_certificate(tmp_path, small)
     ok = run_cli(cert, "--full")

@@ -140,6 +140,7 @@ REFERENCE = {  # (variant, N, d, C): depth, width, dense, nonzero, max bits, tot
 
 
 @pytest.mark.parametrize("case", list(REFERENCE), ids=lambda c: "-".join(map(str, c)))
+@pytest.mark.slow
 def test_reference_sizes_are_reproduced_exactly(case):
     """Same data, seed and rules as the reference implementation: every size column agrees."""
     variant, N, d, C = case
@@ -243,6 +244,7 @@ def clusters(n_per: int, d: int, C: int, radius: float, seed: int = 0):
     ],
     ids=["uniform-d3", "gauss-d10", "clusters", "d1"],
 )
+@pytest.mark.slow
 def test_diameter_and_delta_are_exact(make):
     X = make()
     data = dataset.from_arrays(X, np.ones(len(X), dtype=int))
@@ -262,6 +264,7 @@ def test_diameter_and_delta_are_exact(make):
 @pytest.mark.parametrize("variant", ["counter", "width3"])
 @pytest.mark.parametrize("C", [2, 10])
 @pytest.mark.parametrize("d", [2, 10])
+@pytest.mark.slow
 def test_certified_on_random_data_100(tmp_path, d, C, variant, seed):
     X, y, _ = reference_data(100, d, C)
     cert, G, data = certify(tmp_path, X, y, build_with(variant=variant, seed=seed))
@@ -275,6 +278,7 @@ def test_certified_on_random_data_100(tmp_path, d, C, variant, seed):
     "d,C,variant,seed",
     [(2, 2, "counter", 0), (10, 10, "counter", 1), (2, 10, "width3", 1), (10, 2, "width3", 0), (2, 10, "blocks", 0)],
 )
+@pytest.mark.slow
 def test_certified_on_random_data_1000(tmp_path, d, C, variant, seed):
     X, y, _ = reference_data(1000, d, C)
     cert, G, data = certify(tmp_path, X, y, build_with(variant=variant, seed=seed), sample=50)
@@ -282,6 +286,7 @@ def test_certified_on_random_data_1000(tmp_path, d, C, variant, seed):
     assert cert["structure"]["depth"] > 70 and cert["structure"]["params_dense"] < 20 * 1000
 
 
+@pytest.mark.slow
 def test_sklearn_digits_exact_everywhere():
     """1797 points in d = 64 (labels 0..9), every point evaluated exactly (the kernel's all-pairs
     d = 64 separation check is left to the certified subset below, for time)."""
@@ -298,6 +303,7 @@ def test_sklearn_digits_exact_everywhere():
 
 
 @pytest.mark.parametrize("variant", ["counter", "width3"])
+@pytest.mark.slow
 def test_certified_on_digits_with_duplicates_merged(tmp_path, variant):
     X, y = skdata.load_digits(return_X_y=True)
     X, y = np.concatenate([X[:300], X[:50]]), np.concatenate([y[:300], y[:50]])
@@ -387,6 +393,7 @@ def test_bad_options_are_usage_errors(kw, message):
 
 
 @pytest.mark.parametrize("B", [1, 2, 7, 60])
+@pytest.mark.slow
 def test_a_fixed_block_is_used_and_exact(B):
     X, y, seed = reference_data(200, 2, 4)
     data = dataset.from_arrays(X, y)

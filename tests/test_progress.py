@@ -35,6 +35,7 @@ def test_hidden_unless_a_terminal_or_asked(capsys):
     assert capsys.readouterr().err == ""
 
 
+@pytest.mark.slow
 def test_a_long_build_shows_progress_within_five_seconds_on_a_terminal(tmp_path):
     """Acceptance: a build of more than 10 s, under a pseudo-terminal, prints its stage within 5 s."""
     rng = np.random.default_rng(0)

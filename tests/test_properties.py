@@ -73,6 +73,7 @@ ENGINES = {
 }
 
 
+@pytest.mark.slow
 def test_every_engine_the_kernel_and_the_oracle_agree_on_every_output():
     reached: Counter[str] = Counter()
 
@@ -86,6 +87,7 @@ def test_every_engine_the_kernel_and_the_oracle_agree_on_every_output():
     assert wanted <= set(reached), f"engines never reached: {sorted(wanted - set(reached))} (reached: {reached})"
 
 
+@pytest.mark.slow
 def test_the_strategies_draw_what_the_engines_need():
     """The regimes behind the engines: big rationals, unrelated denominators, float and integer inputs."""
     seen: Counter[str] = Counter()
@@ -210,6 +212,7 @@ def csv_files(draw) -> bytes:
 
 
 @pytest.mark.parametrize("suffix,files", [(".npz", npz_files()), (".csv", csv_files())])
+@pytest.mark.slow
 def test_netcert_and_the_kernel_read_the_same_dataset(tmp_path, suffix, files):
     path = tmp_path / f"data{suffix}"
 
@@ -238,6 +241,7 @@ def test_the_corpus_is_valid_and_every_command_accepts_it(tmp_path):
 
 
 @pytest.mark.parametrize("target", strategies.TARGETS, ids=[t.name for t in strategies.TARGETS])
+@pytest.mark.slow
 def test_mutated_files_keep_the_command_line_contract(target):
     """Exit 1 or 3 (0 where the meaning is intact), never 2, never a traceback, at most one error
     line. Every example runs; all distinct violations are reported together."""

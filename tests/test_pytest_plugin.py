@@ -35,6 +35,7 @@ def test_ini_option_enables_collection(pytester: pytest.Pytester):
     result.assert_outcomes(passed=1)
 
 
+@pytest.mark.slow
 def test_each_bad_certificate_fails_with_its_reason(pytester: pytest.Pytester):
     """One session over every bad example: each item fails, with its expected.txt in the report."""
     for case in BAD:

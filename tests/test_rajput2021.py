@@ -181,6 +181,7 @@ def test_worked_example_sizes_and_outputs(example):
 
 
 @pytest.mark.parametrize("n,d,seed", [(100, 2, 0), (100, 2, 1), (100, 10, 0), (100, 10, 1), (1000, 10, 0)])
+@pytest.mark.slow
 def test_certified_on_random_data_in_the_ball(tmp_path, n, d, seed):
     X, y = ball(n, d, seed=seed)
     cert, G, data = certify(tmp_path, X, y, build_with(seed=seed), sample=3 if d == 2 else 10)
@@ -205,6 +206,7 @@ def test_certified_on_a_separated_grid(tmp_path, n):
     assert o["sizing"] == "verified" and o["k"] <= o["k_refining"] <= o["k_drawn"] and o["k"] < o["k_u"] < o["k_wc"]
 
 
+@pytest.mark.slow
 def test_certified_on_digits(tmp_path):
     """The first 300 of scikit-learn's digits (d = 64, labels 0..9; all 1797 are certified by
     benchmarks/threshold.py digits: the kernel's exact all-pairs separation check alone takes about 10 s there)."""
@@ -266,6 +268,7 @@ def test_verified_stages_are_exact_and_minimal(n, d, seed):
 
 
 @pytest.mark.parametrize("n,d,C,seed", [(1, 2, 2, 0), (60, 3, 5, 4), (250, 10, 2, 2), (250, 2, 3, 1)])
+@pytest.mark.slow
 def test_predict_is_the_built_nonzero_count(n, d, C, seed):
     X, y = ball(n, d, C=C, seed=seed)
     data = dataset.from_arrays(X, y - 2)  # labels from -1: the offset y0 counts too
@@ -296,6 +299,7 @@ def small():
 
 
 @pytest.mark.parametrize("f", [2, 4, 32])
+@pytest.mark.slow
 def test_fan_in_trades_depth_for_weights(small, f):
     G = rajput2021.build(small, fan_in=f)
     m = claims_hold(G, small)

@@ -28,6 +28,7 @@ def _uniform(path, N, d, C, seed=0, real=False):
 
 
 @pytest.mark.parametrize("N,d", [(60, 2), (400, 3), (2000, 2)])
+@pytest.mark.slow
 def test_auto_builds_the_smallest_of_its_confirmed_predictions(N, d, tmp_path):
     data = dataset.load(_uniform(tmp_path / "d.npz", N, d, 3))
     G = auto.build(data)
@@ -72,6 +73,7 @@ def test_auto_refuses_construction_options(tmp_path):
     assert r.exit_code == 2 and "--construction auto takes no construction option" in r.output
 
 
+@pytest.mark.slow
 def test_compare_certifies_or_refuses_each_construction(tmp_path):
     data = _uniform(tmp_path / "d.npz", 80, 2, 3, real=False)
     r = _run("compare", data, "--only", "zhang2017,yun2019,vardi2022", "--json", "--sample", "50", "--jobs", "1")
@@ -88,6 +90,7 @@ def test_compare_certifies_or_refuses_each_construction(tmp_path):
     assert out["bounds"]["vc_params"] == 9 and out["bounds"]["labels"] == 3
 
 
+@pytest.mark.slow
 def test_compare_reports_a_refusal_with_its_reason(tmp_path):
     data = _uniform(tmp_path / "d.npz", 40, 2, 2, real=True)
     r = _run("compare", data, "--only", "vardi2022,zhang2017", "--sample", "20")
@@ -98,6 +101,7 @@ def test_compare_reports_a_refusal_with_its_reason(tmp_path):
     assert "Omega(sqrt N) parameters: 7" in r.output
 
 
+@pytest.mark.slow
 def test_tiny_sweep_writes_the_csv_slopes_and_plots(tmp_path):
     out = tmp_path / "sw"
     r = _run("sweep", "-c", "zhang2017,vardi2022", "--n", "50,100,200", "--L", "12,40", "--out", out, "--times")

@@ -191,6 +191,7 @@ def ten_thousand():
         ("delta", (11, 910, 20, 236, 1819, 14338, 10832, 231, 690870)),
     ],
 )
+@pytest.mark.slow
 def test_reference_sizes_at_ten_thousand_points(ten_thousand, mode, row):
     G = vardi2022.build(ten_thousand, mode=mode, gadgets="paper")
     m = measures.measure(G)
@@ -203,6 +204,7 @@ def test_reference_sizes_at_ten_thousand_points(ten_thousand, mode, row):
     assert compact.params_dense < 3 * 10_000 + 2 - 1  # smaller than the trivial interpolant (section 14)
 
 
+@pytest.mark.slow
 def test_ten_thousand_points_exact(ten_thousand):
     G = vardi2022.build(ten_thousand)
     exact_everywhere(G, ten_thousand)
@@ -228,6 +230,7 @@ def _check_structure(cert: dict, stage2: str) -> None:
 @pytest.mark.parametrize("mode", ["plain", "delta"])
 @pytest.mark.parametrize("C", [2, 10])
 @pytest.mark.parametrize("d", [1, 2, 10])
+@pytest.mark.slow
 def test_certified_on_random_data_100(tmp_path, d, C, mode, stage2, seed):
     X, y = uniform(100, d, C, seed=10 * d + C + seed)
     cert, G, data = certify(tmp_path, X, y, build_with(mode=mode, stage2=stage2, seed=seed))
@@ -245,6 +248,7 @@ def test_certified_on_random_data_100(tmp_path, d, C, mode, stage2, seed):
         (10, 10, "delta", "wide", 1),
     ],
 )
+@pytest.mark.slow
 def test_certified_on_random_data_1000(tmp_path, d, C, mode, stage2, seed):
     X, y = uniform(1000, d, C, seed=d + C + seed)
     cert, G, data = certify(tmp_path, X, y, build_with(mode=mode, stage2=stage2, seed=seed), sample=200)
@@ -264,6 +268,7 @@ def test_certified_on_random_data_1000(tmp_path, d, C, mode, stage2, seed):
         (30, {"block": 30, "mode": "plain", "stage2": "narrow"}),
     ],
 )
+@pytest.mark.slow
 def test_certified_with_other_options(tmp_path, N, kw):
     X, y = uniform(N, 3, 5, seed=4)
     cert, G, data = certify(tmp_path, X, y, build_with(**kw))
@@ -344,6 +349,7 @@ def test_depth_cap_on_random_data_falls_back_to_the_trivial_network():
         ("plain", 80, "trivial", None),
     ],
 )
+@pytest.mark.slow
 def test_depth_cap_picks_the_best_block_size_that_fits(mode, L, built, n):
     data = dataset.from_arrays(*jittered_line(1000))
     G = vardi2022.build(data, depth=L, mode=mode)
@@ -391,6 +397,7 @@ COUNT_DATA = {C: dataset.from_arrays(*uniform(60, 3, C, seed=C)) for C in (2, 5)
 @pytest.mark.parametrize("C", [2, 5])
 @pytest.mark.parametrize("stage2,group", [("wide", None), ("narrow", 1), ("narrow", 3)])
 @pytest.mark.parametrize("mode", ["plain", "delta"])
+@pytest.mark.slow
 def test_counts_predict_the_measured_sizes(mode, stage2, group, C):
     data = COUNT_DATA[C]
     for n, gadgets in itertools.product([1, 2, 3, 5, 8, 20, 60], ["paper", "compact"]):
@@ -413,6 +420,7 @@ def test_counts_predict_the_measured_sizes(mode, stage2, group, C):
 
 @pytest.mark.parametrize("mode", ["plain", "delta"])
 @pytest.mark.parametrize("gadgets", ["paper", "compact"])
+@pytest.mark.slow
 def test_stage_three_counts_equal_full_dry_runs(mode, gadgets):
     """n <= 4 are dry runs; n >= 5 is extrapolated from chunk 3 and must agree with a full dry run."""
     for n, rho, c in itertools.product(range(1, 10), [1, 2, 5], [1, 2, 3]):
@@ -422,6 +430,7 @@ def test_stage_three_counts_equal_full_dry_runs(mode, gadgets):
 
 @pytest.mark.parametrize("stage2,group", [("wide", None), ("narrow", 1), ("narrow", 3)])
 @pytest.mark.parametrize("mode", ["plain", "delta"])
+@pytest.mark.slow
 def test_extrapolated_counts_match_real_builds_with_many_points_per_block(mode, stage2, group):
     data = dataset.from_arrays(*uniform(240, 2, 6, seed=9))
     for n in (5, 6, 9, 13):
@@ -432,6 +441,7 @@ def test_extrapolated_counts_match_real_builds_with_many_points_per_block(mode, 
 
 
 @pytest.mark.parametrize("mode", ["plain", "delta"])
+@pytest.mark.slow
 def test_section_11_closed_forms_match_dry_runs(mode):
     """docs/constructions/vardi2022.md section 6's Stage III table (paper gadgets, n >= 2, rho >= 2) and widths 7 / 8 for n >= 3."""
     for n, rho, c in itertools.product(range(2, 8), [2, 3, 6], [1, 2, 3, 4]):
@@ -456,6 +466,7 @@ def test_section_11_closed_forms_match_dry_runs(mode):
 
 
 @pytest.mark.parametrize("mode,minimize", [("plain", "dense"), ("delta", "dense"), ("plain", "nonzero")])
+@pytest.mark.slow
 def test_block_size_minimizes_the_measured_count(mode, minimize):
     """Brute force: every n of section 12's scan built and measured; the automatic choice is the best."""
     data = dataset.from_arrays(*uniform(80, 2, 3, seed=2))
@@ -504,6 +515,7 @@ def test_one_label_gives_the_constant_network(label, d):
 
 
 @pytest.mark.parametrize("mode", ["plain", "delta"])
+@pytest.mark.slow
 def test_offset_labels_are_exact(tmp_path, mode):
     rng = np.random.default_rng(3)
     X, y = rng.uniform(-1, 1, (300, 2)), rng.choice([-7, 5, 100], 300)
@@ -587,6 +599,7 @@ DEGENERATE = {
 @pytest.mark.parametrize("stage2", ["wide", "narrow"])
 @pytest.mark.parametrize("mode", ["plain", "delta"])
 @pytest.mark.parametrize("case", DEGENERATE)
+@pytest.mark.slow
 def test_degenerate_data(tmp_path, case, mode, stage2):
     X, y = DEGENERATE[case]()
     cert, G, data = certify(tmp_path, X, y, build_with(mode=mode, stage2=stage2))
@@ -599,6 +612,7 @@ def test_degenerate_data(tmp_path, case, mode, stage2):
 
 
 @pytest.mark.parametrize("mode", ["plain", "delta"])
+@pytest.mark.slow
 def test_sklearn_digits(mode):
     """1797 points in d = 64 (exactly, all labels; the kernel's d = 64 closest-pair check is left out for time)."""
     X, y = skdata.load_digits(return_X_y=True)
@@ -612,6 +626,7 @@ def test_sklearn_digits(mode):
     assert (o["y0"], o["C"], o["c"], o["built"]) == (0, 10, 4, "vardi2022")
 
 
+@pytest.mark.slow
 def test_sklearn_digits_with_duplicates_merged(tmp_path):
     X, y = skdata.load_digits(return_X_y=True)
     X, y = np.concatenate([X[:200], X[:50]]), np.concatenate([y[:200], y[:50]])

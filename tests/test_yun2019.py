@@ -48,6 +48,7 @@ def test_default_widths_are_the_reference_shape(n, widths):
 @pytest.mark.parametrize("labels", ["integer", "real"])
 @pytest.mark.parametrize("d", [2, 10, 50])
 @pytest.mark.parametrize("n", [100, 1000])
+@pytest.mark.slow
 def test_certified_on_random_data(tmp_path, n, d, labels):
     X, y = random_data(n, d, labels, seed=3 * n + d)
     cert, G, data = certify(tmp_path, X, y, yun2019.build)
@@ -56,6 +57,7 @@ def test_certified_on_random_data(tmp_path, n, d, labels):
 
 
 @pytest.mark.parametrize("d,labels", [(2, "integer"), (10, "real"), (50, "integer")])
+@pytest.mark.slow
 def test_certified_at_ten_thousand_points(tmp_path, d, labels):
     X, y = random_data(10_000, d, labels, seed=d)
     cert, G, data = certify(tmp_path, X, y, yun2019.build, sample=200)
@@ -64,6 +66,7 @@ def test_certified_at_ten_thousand_points(tmp_path, d, labels):
 
 
 @pytest.mark.parametrize("loader", [skdata.load_iris, skdata.load_digits, skdata.load_wine])
+@pytest.mark.slow
 def test_certified_on_sklearn_datasets(tmp_path, loader):
     X, y = loader(return_X_y=True)
     cert, G, data = certify(tmp_path, X, y, yun2019.build, sample=200)

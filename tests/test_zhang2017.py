@@ -41,6 +41,7 @@ def test_tiny_example_has_the_weights_of_the_docs():
 @pytest.mark.parametrize("labels", ["integer", "real"])
 @pytest.mark.parametrize("d", [1, 2, 10, 50])
 @pytest.mark.parametrize("n", [10, 1000])
+@pytest.mark.slow
 def test_certified_on_random_data(tmp_path, n, d, labels):
     X, y = random_data(n, d, labels, seed=n + d)
     cert, G, data = certify(tmp_path, X, y, zhang2017.build)
@@ -50,6 +51,7 @@ def test_certified_on_random_data(tmp_path, n, d, labels):
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.slow
 def test_certified_at_ten_thousand_points(tmp_path, seed):
     X, y = random_data(10_000, 2, "integer" if seed % 2 else "real", seed)
     cert, G, data = certify(tmp_path, X, y, zhang2017.build, sample=200 if seed else 1000)
@@ -57,6 +59,7 @@ def test_certified_at_ten_thousand_points(tmp_path, seed):
 
 
 @pytest.mark.parametrize("loader", [skdata.load_iris, skdata.load_digits, skdata.load_wine, skdata.load_breast_cancer])
+@pytest.mark.slow
 def test_certified_on_sklearn_datasets(tmp_path, loader):
     X, y = loader(return_X_y=True)
     cert, G, data = certify(tmp_path, X, y, zhang2017.build, sample=100)
