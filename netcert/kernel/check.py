@@ -105,13 +105,14 @@ def separation(X, claim, full, notes):
 def closest(I):
     """(least squared distance, i, j), [i, j] the lexicographically least pair attaining it. A sweep by coordinate
     sum s: d |x - y|^2 >= (s(x) - s(y))^2 (Cauchy-Schwarz), so every pair at distance <= best is visited."""
-    s, d = [sum(u) for u in I], len(I[0])
+    s, d, norm = [sum(u) for u in I], len(I[0]), [sum(map(mul, u, u)) for u in I]  # |x-y|^2 = |x|^2+|y|^2-2x.y
     order, best = sorted(range(len(I)), key=s.__getitem__), None
     for a, i in enumerate(order):
-        for j in (order[b] for b in range(a + 1, len(order))):
-            if best is not None and (s[j] - s[i]) ** 2 > d * best[0]:
+        x, nx, si = I[i], norm[i], s[i]
+        for j in order[a + 1:]:
+            if best is not None and (s[j] - si) ** 2 > d * best[0]:
                 break
-            cand = (sq(I[i], I[j]), min(i, j), max(i, j))
+            cand = (nx + norm[j] - 2 * sum(map(mul, x, I[j])), min(i, j), max(i, j))
             best = cand if best is None or cand < best else best
     return best
 
