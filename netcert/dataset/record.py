@@ -121,7 +121,11 @@ def from_columns(cols: _Columns, *, sha256: str | None = None, path: str | None 
 
 def _conflict(cols: _Columns, j: int, i: int) -> str:
     """Rows j < i, identical points with different labels: their indices, file lines and labels as written."""
-    show = (lambda v: repr(cols.label_names[v])) if cols.label_names else str  # noqa: E731
+    names = cols.label_names
+
+    def show(v: Rat) -> str:  # a mapped label as the string it was mapped from
+        return repr(names[v]) if names else str(v)
+
     lines = f"lines {cols.lines[j]} and {cols.lines[i]}, " if cols.lines else ""
     return f"rows {j} and {i} ({lines}labels {show(cols.labels[j])} and {show(cols.labels[i])})"
 
