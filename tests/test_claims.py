@@ -174,3 +174,13 @@ def test_cli_claim_and_eps(tmp_path):
     for bad in (["--eps", "1"], ["--claim", "tolerance"], ["--claim", "tolerance", "--eps", "-1"]):
         r = run(cli, ["verify", str(tmp_path / "net.json"), "--data", str(data), "-o", str(tmp_path / "x.json"), *bad])
         assert r.exit_code == 2, (bad, r.output)
+
+
+def test_a_leaky_relu_classifier_certifies_and_checks(tmp_path):
+    G, X = mlp(act="leaky_relu", seed=6), points(30, seed=7)
+    outs = oracle(G, X)
+    keep = [i for i, o in enumerate(outs) if o.count(max(o)) == 1]
+    data = save(tmp_path, X[keep], argmax_labels(outs)[keep])
+    cert = netcert.verify(G, data, certificate=tmp_path / "net.cert.json", full=True)
+    assert cert.certified and cert.record["structure"]["activations"] == ["identity", "leaky_relu"]
+    assert netcert.check(tmp_path / "net.cert.json").ok

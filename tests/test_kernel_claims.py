@@ -139,3 +139,10 @@ def test_the_kernel_reads_slopes_classes_and_several_outputs(tmp_path):
     d = copy.deepcopy(doc)
     del next(nd for nd in d["nodes"] if nd["activation"] == "leaky_relu")["slope"]
     assert knet.validate(d)[4]
+
+
+@pytest.mark.parametrize("claim", [{"kind": ["x"]}, {"kind": "foo"}, {"kind": "interpolation"}, [], {"kind": None}])
+def test_a_malformed_claim_is_a_failure_not_a_crash(made, claim):
+    path, record = made["miss"]
+    bad = dict(record, claim=claim)
+    assert kcheck(path, bad)

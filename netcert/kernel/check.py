@@ -132,7 +132,8 @@ LISTS = {"classification": ("misses", "miss_count", "min_margin"), "tolerance": 
 
 def kind_of(claims):
     """The claim a certificate states: claim.kind in version 2, interpolation without a claim (version 1)."""
-    return part(claims, "claim").get("kind", "interpolation") if "claim" in claims else "interpolation"
+    kind = part(claims, "claim").get("kind")
+    return kind if type(kind) is str and kind in LISTS else "interpolation"  # anything else: claim.kind fails
 
 def judge(kind, i, o, y, classes, eps):
     """(wrong, badness, entry) of point i with outputs o and label y: badness is -margin (None: the label is no
