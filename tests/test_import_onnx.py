@@ -332,3 +332,43 @@ def test_classes_that_contradict_the_model_are_refused(tmp_path, digits):
     path = save(skl2onnx.to_onnx(model, X[:1].astype(np.float32)), tmp_path / "m.onnx")
     with pytest.raises(UsageError, match="differs from the model's classes 0,1,2"):
         netcert.import_onnx(path, classes=[1, 2, 3])
+
+
+def torch_like_model(W1, b1, W2, b2):
+    """The graph torch.onnx.export writes for Linear -> ReLU -> Linear: Gemm with transB = 1."""
+    graph = helper.make_graph(
+        [
+            helper.make_node("Gemm", ["input", "fc1.weight", "fc1.bias"], ["h"], name="/fc1/Gemm", transB=1),
+            helper.make_node("Relu", ["h"], ["r"], name="/relu/Relu"),
+            helper.make_node("Gemm", ["r", "fc2.weight", "fc2.bias"], ["logits"], name="/fc2/Gemm", transB=1),
+        ],
+        "main_graph",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch_size", W1.shape[1]])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch_size", W2.shape[0]])],
+        [
+            numpy_helper.from_array(a, n)
+            for a, n in ((W1, "fc1.weight"), (b1, "fc1.bias"), (W2, "fc2.weight"), (b2, "fc2.bias"))
+        ],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_a_torch_export_and_from_layers_on_its_state_dict_are_byte_identical(tmp_path):
+    rng = np.random.default_rng(3)
+    W1, b1 = rng.normal(size=(6, 4)).astype(np.float32), rng.normal(size=6).astype(np.float32)
+    W2, b2 = rng.normal(size=(3, 6)).astype(np.float32), rng.normal(size=3).astype(np.float32)
+    path = save(torch_like_model(W1, b1, W2, b2), tmp_path / "torch.onnx")
+    G = netcert.import_onnx(path, classes=[0, 1, 2])
+    H = netcert.from_layers([(W1, b1, "relu"), (W2, b2, "identity")], classes=[0, 1, 2])
+    assert netjson.to_bytes(G) == netjson.to_bytes(H)
+    x = rng.normal(size=(5, 4)).astype(np.float32)
+    (logits,) = run_ort(path, x)
+    for i in range(5):
+        outs = forward(G, [Fraction(float(c)) for c in x[i]])
+        assert np.allclose([float(o) for o in outs], logits[i], rtol=1e-5, atol=1e-5)
+
+
+def test_without_the_onnx_extra_the_refusal_names_it(hostile, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnx", None)  # an import of onnx now fails as if absent
+    with pytest.raises(UsageError, match=r"pip install 'netcert\[onnx\]'"):
+        netcert.import_onnx(hostile / "ok.onnx")
