@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from netcert import plugins
 from netcert.constructions import baum1988, bubeck2020, park2021, rajput2021, vardi2022, yun2019, zhang2017
 from netcert.constructions import hernandez2025
+from netcert.constructions import dirksen2023, mikulincer2022
 from netcert.constructions.base import Construction
 from netcert.errors import InputError, UsageError
 
@@ -30,18 +31,25 @@ BUILTIN: dict[str, Construction] = {
         rajput2021.CONSTRUCTION,
         baum1988.CONSTRUCTION,
         hernandez2025.CONSTRUCTION,
+        mikulincer2022.CONSTRUCTION,
+        dirksen2023.CONSTRUCTION,
     )
 }
 
 _installed: plugins.Installed | None = None  # the plugins, once imported
+_warned = False  # whether the broken plugins were reported in this process
 _files: dict[str, Construction] = {}  # construction files loaded in this process, by construction name
 
 
-def installed() -> plugins.Installed:
-    """The installed plugins, imported at the first call; each broken one warned about once, on stderr."""
-    global _installed
+def installed(*, warn: bool = True) -> plugins.Installed:
+    """The installed plugins, imported at the first call. Each broken one is reported once per process, as
+    ``netcert: warning: ...`` on stderr, at the first call with ``warn`` (a caller that lists the plugins
+    for another purpose than showing them, such as collecting their options, passes ``warn=False``)."""
+    global _installed, _warned
     if _installed is None:
         _installed = plugins.installed(BUILTIN)
+    if warn and not _warned:
+        _warned = True
         for line in _installed.broken.values():
             print(f"netcert: warning: {line}", file=sys.stderr)
     return _installed
@@ -49,8 +57,8 @@ def installed() -> plugins.Installed:
 
 def reload_plugins() -> None:
     """Forget the imported plugins (and the files loaded), so that the next lookup imports them anew."""
-    global _installed
-    _installed = None
+    global _installed, _warned
+    _installed, _warned = None, False
     _files.clear()
 
 
