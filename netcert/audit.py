@@ -384,7 +384,7 @@ def record(result: Audit, first: int = 10) -> dict:
     """The audit as a JSON-ready object: exact values as strings (specs/README.md section 1),
     floats only under keys ending in ``_approx``; the first ``first`` diverging and recovered
     points by index."""
-    claim = {"kind": result.claim.kind}
+    claim: dict[str, str | None] = {"kind": result.claim.kind}
     if result.claim.eps is not None:
         claim["eps"] = _q(result.claim.eps)
     formats = []

@@ -128,7 +128,7 @@ def to_onnx(G: nx.DiGraph, dtype: str = "float64", metadata: Mapping[str, str] |
         bias = const(f"b_{n}", np.array([floats.round_to(b, fmt) for b in layer.biases]).astype(fmt.dtype))
         nodes.append(helper.make_node("Sum", terms + [bias], [f"z_{n}"]))
         name[n] = _activation(nodes, const, layer, n, fmt)
-    pieces = []
+    pieces: list[str] = []
     where = {v: (index[L.index], i) for L in net for i, v in enumerate(L.nodes)}
     for v in G.graph[keys.OUTPUTS]:
         k, i = where[v]

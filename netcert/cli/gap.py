@@ -83,8 +83,8 @@ def _table(result, seeds: int, rows, b, n: int) -> list[str]:
     if result.stopped and result.m_star:
         lines.append(f"note: {result.stopped}")
     lines.append(
-        f"lower bounds: N = {n} parameters at depth 2 (counting), ceil(sqrt N) = {b.vc_params} (VC); "
-        f"n/d and 4n/d neurons: Baum's and Bubeck et al.'s constructions"
+        f"lower bounds for arbitrary labels: {n} parameters at depth 2 (counting), ceil(sqrt N) = {b.vc_params} "
+        f"(VC); the constructions below build for any labels:"
     )
     for r in rows:
         size = f"{r.neurons} neurons, {r.params_nonzero} nonzero parameters" if r.neurons else r.reason[:60]
@@ -179,6 +179,7 @@ def gap_cmd(
             rows = []
             if constructions:
                 stage("building the constructions")
+                (out / "constructions").mkdir(exist_ok=True)
                 rows = compare.compare(local, out / "constructions", budget=construction_budget, jobs=1)
         b = compare.bounds(ds)
         _write(result, rows, b, out, ds, setup, seeds, require)
