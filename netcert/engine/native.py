@@ -226,8 +226,9 @@ class Program:
                     len(program.forms),
                     len(program.steps),
                     len(program.input_slots),
-                    program.output_slots[0],
+                    len(program.output_slots),
                     len(pool.values),
+                    *program.output_slots,  # header[6:]: every output's slot, in graph.outputs order
                 ],
                 dtype=np.int64,
             ),
@@ -241,12 +242,14 @@ class Program:
             lengths,
         ]
         self._lib, self.n_inputs, self._lock = lib, len(program.input_slots), threading.Lock()
+        self.n_outputs = len(program.output_slots)
         self._handle = lib.nc_new(*(_ptr(a) for a in arrays), blob)
         if not self._handle:
             raise MemoryError("the C kernel could not allocate the program")
 
     def run(self, points: Sequence[Sequence[int]]) -> list[int]:
-        """The exact output integer (``pointwise.forward``'s) of every point, in order."""
+        """The exact output integers (``pointwise.forward``'s) of every point, in order: with k
+        outputs, point i's are items i k .. i k + k - 1 (k = 1: one integer per point)."""
         with self._lock:
             return self._run(points)
 
@@ -264,6 +267,7 @@ class Program:
             status = lib.nc_run_bytes(self._handle, n, _ptr(lengths), blob)
         if status != 0:
             raise MemoryError("the C kernel ran out of memory")
+        n *= self.n_outputs  # the values exported: every output of every point
         sizes = np.empty(n, dtype=np.int64)
         buf = ctypes.create_string_buffer(max(1, lib.nc_export_size(self._handle, n)))
         lib.nc_export(self._handle, n, _ptr(sizes), buf)

@@ -290,13 +290,14 @@ def evaluate_points(program: Program, data: Dataset, indices: list[int]) -> tupl
 def output_values(program: Program, data: Dataset, indices: list[int]) -> list[list]:
     """The integer values of every output (value = H / its output scale) on the points ``indices``
     (consecutive points of the sweep order), in that order: the C kernel when it runs the program
-    and there is one output (it exports one), else the straight-line function on datasets of at
+    (every output of a point exported together), else the straight-line function on datasets of at
     least _STRAIGHT_MIN_POINTS points when it compiles, else ``Sweep``. All give ``forward``'s values."""
-    kernel = native_program(program) if len(program.output_slots) == 1 else None
+    kernel = native_program(program)
     if kernel is not None:
-        out: list[list] = []
+        k, out = len(program.output_slots), []
         for lo in range(0, len(indices), _NATIVE_BLOCK):
-            out += [[z] for z in kernel.run([data.num[i] for i in indices[lo : lo + _NATIVE_BLOCK]])]
+            flat = kernel.run([data.num[i] for i in indices[lo : lo + _NATIVE_BLOCK]])
+            out += [flat[a : a + k] for a in range(0, len(flat), k)]
         return out
     straight = _straight_line(program)[0] if data.n >= _STRAIGHT_MIN_POINTS else None
     step = straight if straight is not None else Sweep(program)

@@ -37,8 +37,8 @@ typedef struct {
 } num;
 
 typedef struct {
-    int64_t n_slots, n_forms, n_steps, n_inputs, output_slot, n_consts;
-    int64_t *input_slots, *form_start, *term_slot, *term_coef, *steps, *before_start, *before_form;
+    int64_t n_slots, n_forms, n_steps, n_inputs, n_outputs, n_consts;
+    int64_t *output_slots, *input_slots, *form_start, *term_slot, *term_coef, *steps, *before_start, *before_form;
     num *consts, *vals, *L;
     num acc, z;
     mpz_t tmp, *outs;
@@ -148,7 +148,8 @@ program *nc_new(const int64_t *header, const int64_t *input_slots, const int64_t
     program *p = calloc(1, sizeof(program));
     if (!p) return NULL;
     p->n_slots = header[0]; p->n_forms = header[1]; p->n_steps = header[2];
-    p->n_inputs = header[3]; p->output_slot = header[4]; p->n_consts = header[5];
+    p->n_inputs = header[3]; p->n_outputs = header[4]; p->n_consts = header[5];
+    p->output_slots = copy(header + 6, p->n_outputs);  /* the output slots follow the header */
     int64_t n_terms = form_start[p->n_forms];
     p->input_slots = copy(input_slots, p->n_inputs);
     p->form_start = copy(form_start, p->n_forms + 1);
@@ -186,7 +187,7 @@ void nc_free(program *p) {
     free_nums(p->consts, p->n_consts); free_nums(p->vals, p->n_slots); free_nums(p->L, p->n_forms);
     for (int64_t i = 0; i < p->n_outs; i++) mpz_clear(p->outs[i]);
     mpz_clear(p->acc.z); mpz_clear(p->z.z); mpz_clear(p->tmp);
-    free(p->input_slots); free(p->form_start); free(p->term_slot); free(p->term_coef); free(p->steps);
+    free(p->output_slots); free(p->input_slots); free(p->form_start); free(p->term_slot); free(p->term_coef); free(p->steps);
     free(p->before_start); free(p->before_form); free(p->outs);
     free(p->slot_changed); free(p->form_changed); free(p);
 }
@@ -268,8 +269,11 @@ static void run_point(program *p, int64_t i) {
         for (int64_t b = p->before_start[s]; b < p->before_start[s + 1]; b++) form_value(p, p->before_form[b]);
         step_value(p, p->steps + s * STEP_FIELDS);
     }
-    const num *out = p->vals + p->output_slot;
-    if (out->big) mpz_set(p->outs[i], out->z); else mpz_set_si(p->outs[i], out->s);
+    for (int64_t o = 0; o < p->n_outputs; o++) {  /* point i's outputs: outs[i * n_outputs + o] */
+        const num *out = p->vals + p->output_slots[o];
+        mpz_ptr to = p->outs[i * p->n_outputs + o];
+        if (out->big) mpz_set(to, out->z); else mpz_set_si(to, out->s);
+    }
     if (p->fresh) p->recomputed = 0;  /* the first point computes everything: not a sample */
     else if (p->reuse && ++p->probed == REUSE_PROBE)
         p->reuse = 8 * p->recomputed <= 7 * REUSE_PROBE * p->n_forms;
@@ -287,7 +291,7 @@ static void set_input(program *p, int64_t k, const num *x) {
 
 /* Points given as int64 numerators, row-major (n x inputs). Returns 0, or -1 out of memory. */
 int nc_run_i64(program *p, int64_t n, const int64_t *X) {
-    if (!reserve(p, n)) return -1;
+    if (!reserve(p, n * p->n_outputs)) return -1;
     num x = {0};
     for (int64_t i = 0; i < n; i++) {
         for (int64_t k = 0; k < p->n_inputs; k++) {
@@ -301,7 +305,7 @@ int nc_run_i64(program *p, int64_t n, const int64_t *X) {
 
 /* Points given as constants are (lengths with signs, big-endian magnitudes), n x inputs of them. */
 int nc_run_bytes(program *p, int64_t n, const int64_t *lengths, const unsigned char *bytes) {
-    if (!reserve(p, n)) return -1;
+    if (!reserve(p, n * p->n_outputs)) return -1;
     num x;
     num_init(&x);
     const unsigned char *at = bytes;
@@ -323,13 +327,13 @@ int nc_run_bytes(program *p, int64_t n, const int64_t *lengths, const unsigned c
 /* 1 while the kernel reuses work across points (see run_point), else 0. */
 int64_t nc_reuses(program *p) { return p->reuse; }
 
-/* Bytes of |output i| (0 for zero), negative for a negative output. */
+/* Bytes of |exported value i| (0 for zero), negative for a negative value; value i is output i % n_outputs of point i / n_outputs. */
 int64_t nc_output_size(program *p, int64_t i) {
     int64_t n = mpz_sgn(p->outs[i]) ? (int64_t)((mpz_sizeinbase(p->outs[i], 2) + 7) / 8) : 0;
     return mpz_sgn(p->outs[i]) < 0 ? -n : n;
 }
 
-/* The outputs 0..n-1 as (sizes, big-endian magnitudes back to back). */
+/* The exported values 0..n-1 (n = points x outputs) as (sizes, big-endian magnitudes back to back). */
 void nc_export(program *p, int64_t n, int64_t *sizes, unsigned char *bytes) {
     unsigned char *at = bytes;
     for (int64_t i = 0; i < n; i++) {
