@@ -382,7 +382,7 @@ def test_non_integer_labels_are_refused_naming_the_points():
         ({"shifts": "lucky"}, "--shifts must be one of random, smallest"),
         ({"block": 0}, "--block takes a positive integer, got 0"),
         ({"block": "many"}, "--block takes a positive integer"),
-        ({"direction": (1, 1)}, "maps two points to one image"),
+        ({"direction": (1, 1)}, r"park2021: direction \[1, 1\] maps points 0 and 1 to one image"),
         ({"direction": (1, 2, 3)}, "--direction needs 2 integers"),
     ],
 )

@@ -51,8 +51,9 @@ from __future__ import annotations
 import math
 import random
 from bisect import bisect_right
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import overload
 
 import networkx as nx
 import numpy as np
@@ -68,9 +69,10 @@ from netcert.constructions.base import (
     positive_option,
 )
 from netcert.dataset import Dataset
-from netcert.errors import NetcertError, PreconditionError, UsageError
+from netcert.errors import NetcertError, PreconditionError
 from netcert.exact import Rat, format_rational, mpq
 from netcert.constructions.exactmath import JSON_INT_BITS, Budget, ceil_log2_int, ceil_root, ceil_sqrt_pi, json_int
+from netcert.gadgets.projection import Draws, given, search
 from netcert.gadgets.steps import step
 from netcert.gadgets.wiring import Affine, combination, output, relu
 from netcert.ir import keys
@@ -120,51 +122,29 @@ class Projection:
         return max(self.floors) + 1
 
 
-def _images(rows: Sequence[Sequence[int]], u: Sequence[int]) -> list[int]:
-    nz = [(j, a) for j, a in enumerate(u) if a]
-    return [sum(a * r[j] for j, a in nz) for r in rows]
-
-
-def _range_and_gap(P: list[int]) -> tuple[int, int]:
-    s = sorted(P)
-    gap = min((b - a for a, b in zip(s, s[1:])), default=1)
-    return s[-1] - s[0], gap
-
-
 def project(data: Dataset, seed: int, direction: Sequence[int] | None = None) -> Projection:
     """Section 3: of each batch of 8 directions u_j = randint(-2^16, 2^16) (``random.Random(seed)``),
     the injective one with the smallest exact range / min gap (first on ties); further batches
-    while none is injective. ``direction`` fixes u instead (refused if not injective)."""
+    while none is injective (``gadgets.projection.search``). ``direction`` fixes u instead (refused
+    if not injective)."""
     rows, L = common_rows(data)
-    draws, best = 0, None
+    draws = Draws(seed)
     if direction is not None:
-        u = tuple(int(a) for a in direction)
-        if len(u) != data.d:
-            raise UsageError(f"--direction needs {data.d} integers, got {len(u)}")
-        P = _images(rows, u)
-        spread, gap = _range_and_gap(P)
-        if gap == 0 and data.n > 1:
-            raise UsageError(f"direction {list(u)} maps two points to one image")
-        best = (spread, gap, u, P)
-    rng = random.Random(seed)
-    while best is None:
-        for _ in range(DIRECTIONS_PER_BATCH):
-            u = tuple(rng.randint(-DIRECTION_RANGE, DIRECTION_RANGE) for _ in range(data.d))
-            draws += 1
-            P = _images(rows, u)
-            spread, gap = _range_and_gap(P)
-            if gap > 0 and (best is None or spread * best[1] < best[0] * gap):
-                best = (spread, gap, u, P)
-    _, gap, u, P = best
+        found = given(data, rows, direction, NAME)
+    else:
+        found = search(
+            data, rows, lambda: [draws.vector(data.d, DIRECTION_RANGE) for _ in range(DIRECTIONS_PER_BATCH)], NAME
+        )
+    gap = 1 if found.gap is None else found.gap  # one point: k = 0
     k = int(gap).bit_length() - 1
-    p_min = min(P)
-    return Projection(u, int(L), p_min, k, tuple((p - p_min) >> k for p in P), draws)
+    p_min = min(found.z)
+    return Projection(found.u, int(L), p_min, k, tuple((p - p_min) >> k for p in found.z), draws.count)
 
 
 def projection_form(data: Dataset, proj: Projection) -> Affine:
     """z(x) = sum_j (u_j L / 2^k) x_j - P_min / 2^k over the input nodes."""
     scale = mpq(proj.L, 1 << proj.k)
-    terms = {x: a * scale for x, a in zip(input_nodes(data), proj.u) if a}
+    terms: dict[Hashable, Rat] = {x: a * scale for x, a in zip(input_nodes(data), proj.u) if a}
     return Affine(terms, mpq(-proj.p_min, 1 << proj.k))
 
 
@@ -248,7 +228,7 @@ def fold(
 def halving_folds(floors: list[int], K: int, N: int, rng: random.Random, mode: str) -> tuple[list[Fold], list[int]]:
     """Section 4: while T = max(ceil(K/2), floor(N^2/4) + 1) < K, one fold with one piece."""
     Q = N * N // 4 + 1
-    folds = []
+    folds: list[Fold] = []
     while True:
         T = max(-(-K // 2), Q)
         if T >= K:
@@ -262,7 +242,7 @@ def piece_folds(
     floors: list[int], K: int, N: int, rng: random.Random, mode: str, stop: Callable[[int, int, int], bool]
 ) -> tuple[list[Fold], list[int]]:
     """Section 5: T = ceil(K/2), pieces of q = floor(T/N) points, while T >= N and ``stop(K, T, J)`` is False."""
-    folds = []
+    folds: list[Fold] = []
     while True:
         T = -(-K // 2)
         if T < N or T >= K:
@@ -279,7 +259,11 @@ def piece_folds(
 # -- the cost model (section 8) -------------------------------------------------------------
 
 
-def block_cost(K: int, B, D: int, variant: str):
+@overload
+def block_cost(K: int, B: int, D: int, variant: str) -> int: ...
+@overload
+def block_cost(K: int, B: np.ndarray, D: int, variant: str) -> np.ndarray: ...
+def block_cost(K: int, B: int | np.ndarray, D: int, variant: str) -> int | np.ndarray:
     """Section 8's estimate of the lookup-to-output size for range K and B slots per word
     (B an int, or a numpy array of candidates)."""
     A = -(-K // B)
@@ -587,7 +571,7 @@ def build(
     seed: int = 0,
     variant: str = "counter",
     shifts: str = "random",
-    block=None,
+    block: int | str | None = None,
     direction: Sequence[int] | None = None,
 ) -> nx.DiGraph:
     """The memorizing network of ``data`` (module docstring); every choice is in its construction options."""
@@ -894,7 +878,7 @@ def size(G: nx.DiGraph, data: Dataset) -> SizeClaim:
     return SizeClaim(formulas(variant), variables)
 
 
-def predict(data: Dataset, seed: int = 0) -> tuple[int, dict]:
+def predict(data: Dataset, seed: int = 0) -> tuple[int, dict] | None:
     """Nonzero parameters of the default build, by building it: the closed forms of ``size`` need
     facts only the emitted network has (the biases that come out 0), and the build costs little more
     than its plan. None when the labels are not integers (``check`` refuses then)."""

@@ -291,6 +291,7 @@ def choose_shape(
 ) -> Shape | None:
     """The block size of docs/constructions/vardi2022.md section 7 (also under a depth cap); None if no n fits the cap."""
     rho_of = _DeltaRho(sorted_keys) if mode == "delta" else (lambda n, r=_rho_plain(sorted_keys): r)
+    candidates: Sequence[int]
     if block is not None:
         candidates = [min(block, N)]
     else:
@@ -416,45 +417,64 @@ def stage_three(
     layout = _bit_layout(n, rho, c, rho1 or rho)
     T = len(layout)
     tag = len(str(T + 1))
-    b: Affine | None = None
+    b: Affine | None = None  # the previous layer's bit: every use below is at s >= 2, where it is formed
     rest = v
-    kp = lp = missed = acc = gated = None
+    kp: Affine | None = None
+    lp: Affine | None = None
+    missed: Affine | None = None
+    acc: Affine | None = None
+    gated: Affine | None = None
     zero = Affine()
     prev_kappa = prev_lam = 0
     for s, (m, q, r, kappa, lam) in enumerate(layout, start=1):
         at = layer + s - 1
         name = f"E{s:0{tag}d}"
         unit = bits.bit(G, name, at, rest, 1 << (T - s))
-        new_kp = None
+        new_kp: Affine | None = None
         if mode == "plain":
             new_tt = carry(G, f"{name}.t", at, tt)
-            new_kp = carry(G, f"{name}.kp", at, (kp or zero) + prev_kappa * b) if 2 <= q <= r else None
+            if 2 <= q <= r:
+                new_kp = carry(G, f"{name}.kp", at, (kp or zero) + prev_kappa * _formed(b, "the bit", s))
         elif s == 1:
             new_tt = carry(G, f"{name}.e", at, tt + H if first_abs else tt)
         else:
-            new_tt = carry(G, f"{name}.e", at, tt - prev_kappa * b)
-        new_missed = new_lp = new_gated = new_acc = None
+            new_tt = carry(G, f"{name}.e", at, tt - prev_kappa * _formed(b, "the bit", s))
+        new_missed: Affine | None = None
+        new_lp: Affine | None = None
+        new_gated: Affine | None = None
+        new_acc: Affine | None = None
         if q == r + 1:
-            D = tt - ((kp or zero) + b) if mode == "plain" else tt - b - H
+            bit = _formed(b, "the bit", s)
+            D = tt - ((kp or zero) + bit) if mode == "plain" else tt - bit - H
             new_missed = bits.miss(G, name, at, D)
         elif q >= r + 2:
-            new_missed = _carry_miss(G, name, at, missed, gadgets)
-            new_lp = carry(G, f"{name}.lp", at, (lp or zero) + prev_lam * b)
+            new_missed = _carry_miss(G, name, at, _formed(missed, "the miss port", s), gadgets)
+            new_lp = carry(G, f"{name}.lp", at, (lp or zero) + prev_lam * _formed(b, "the bit", s))
         if q == 1 and m >= 2:
-            new_gated = bits.gate(G, f"{name}.G", at, (lp or zero) + b, missed, C)
+            label = (lp or zero) + _formed(b, "the bit", s)
+            new_gated = bits.gate(G, f"{name}.G", at, label, _formed(missed, "the miss port", s), C)
         if m >= 2 and q == 2:
-            new_acc = carry(G, f"{name}.acc", at, (acc or zero) + gated)
+            new_acc = carry(G, f"{name}.acc", at, (acc or zero) + _formed(gated, "the gated label", s))
         elif (m >= 3 and q == 1) or (m >= 2 and q >= 3):
-            new_acc = carry(G, f"{name}.acc", at, acc)
+            new_acc = carry(G, f"{name}.acc", at, _formed(acc, "the accumulator", s))
         b, rest = unit.bit, unit.rest
         tt, kp, lp, missed, gated, acc = new_tt, new_kp, new_lp, new_missed, new_gated, new_acc
         prev_kappa, prev_lam = kappa, lam
     at = layer + T
-    final = bits.gate(G, f"F{T + 1:0{tag}d}.G", at, (lp or zero) + b, missed, C)
+    last = (lp or zero) + _formed(b, "the bit", T + 1)
+    final = bits.gate(G, f"F{T + 1:0{tag}d}.G", at, last, _formed(missed, "the miss port", T + 1), C)
     if acc is not None:
         final = final + carry(G, f"F{T + 1:0{tag}d}.acc", at, acc)
     output(G, "out", at + 1, final + y0)
     return "out"
+
+
+def _formed(value: Affine | None, what: str, s: int) -> Affine:
+    """``value``, which the bit layout of section 5 forms before layer ``s`` reads it (an
+    InternalError, not a wrong network, if a layout ever reads it earlier)."""
+    if value is None:
+        raise InternalError(f"{NAME}: layer E{s} reads {what} before any layer forms it")
+    return value
 
 
 def _carry_miss(G: nx.DiGraph, name: str, layer: int, missed: Affine, gadgets: str) -> Affine:
@@ -498,11 +518,11 @@ def build(
     seed: int = 0,
     mode: str = "delta",
     stage2: str = "wide",
-    depth=None,
+    depth: int | str | None = None,
     gadgets: str = "compact",
     minimize: str = "dense",
-    block=None,
-    group=None,
+    block: int | str | None = None,
+    group: int | str | None = None,
     direction: Sequence[int] | None = None,
 ) -> nx.DiGraph:
     """The memorizing network of ``data`` (module docstring)."""
@@ -544,7 +564,7 @@ def build(
         raise UsageError(
             f"--depth {cap} is too small: the shallowest network here has depth 3 (one label needs depth 1)"
         )
-    line = spread_line(data, seed, direction=direction)
+    line = spread_line(data, seed, direction=direction, who=NAME)
     sorted_keys = [line.keys[i] for i in line.order]
     c = (C - 1).bit_length()
     fields = [y[i] - y0 for i in line.order]
@@ -602,7 +622,7 @@ def build(
     return G
 
 
-def predict(data: Dataset, seed: int = 0) -> tuple[int, dict]:
+def predict(data: Dataset, seed: int = 0) -> tuple[int, dict] | None:
     """Nonzero parameters of the build with ``minimize=nonzero`` (exact shape counts); None when
     the labels are not integers (``check`` refuses then, so ``auto`` never asks)."""
     options = {"mode": "delta", "minimize": "nonzero"}
@@ -612,7 +632,7 @@ def predict(data: Dataset, seed: int = 0) -> tuple[int, dict]:
     y0, C = min(y), max(y) - min(y) + 1
     if C == 1:
         return int(y0 != 0), options
-    line = spread_line(data, seed)
+    line = spread_line(data, seed, who=NAME)
     sorted_keys = [line.keys[i] for i in line.order]
     fields = [y[i] - y0 for i in line.order]
     shape = choose_shape(
@@ -629,6 +649,8 @@ def predict(data: Dataset, seed: int = 0) -> tuple[int, dict]:
         block=None,
         y0=y0,
     )
+    if shape is None:  # without a depth cap every block size fits
+        raise InternalError(f"{NAME}: no block size fits {data.n} points without a depth cap")
     return counts(shape, y0, _systematic_zeros(shape, sorted_keys, fields))[1], options
 
 

@@ -30,7 +30,7 @@ refused once either exceeds 1000 max_bits() bits, or at a number over max_bits()
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import networkx as nx
 import sympy
@@ -39,7 +39,7 @@ from netcert.constructions.base import Construction, SizeClaim, Theorem, input_n
 from netcert.constructions.exactmath import Budget, refuse_scaled_inputs
 from netcert.dataset import Dataset
 from netcert.errors import UsageError
-from netcert.exact import format_rational, mpq
+from netcert.exact import Rat, format_rational, mpq
 from netcert.gadgets.blocks import affine_per_block, kink_layer
 from netcert.gadgets.projection import find_projection
 from netcert.gadgets.zigzag import zigzag
@@ -108,7 +108,7 @@ def _blocks(n: int, P: int) -> list[range]:
     return out
 
 
-def _slot_targets(z, y, blocks, Q):
+def _slot_targets(z: Sequence[int], y: Sequence[Rat], blocks: Sequence[range], Q: int) -> list[list[tuple[Rat, Rat]]]:
     """targets[k][m] = (sigma, tau) of slot k on block m (sigma z + tau)."""
     targets = [[(mpq(0), mpq(0))] * len(blocks) for _ in range(Q)]
     budget = Budget(NAME)  # a memory bound: the targets are held at once, before any slot is solved
@@ -126,7 +126,7 @@ def build(data: Dataset, *, seed: int = 0, widths: str | tuple | None = None) ->
     """The two-hidden-layer network of ``data`` (module docstring)."""
     requested = parse_widths(widths) if not isinstance(widths, tuple) else widths
     P, Q = shape(data.n, requested)
-    proj = find_projection(data, seed)
+    proj = find_projection(data, seed, NAME)
     order = sorted(range(data.n), key=lambda i: proj.z[i])
     z = [proj.z[i] for i in order]
     C = max(mpq(0), -min(data.labels))
@@ -150,7 +150,7 @@ def build(data: Dataset, *, seed: int = 0, widths: str | tuple | None = None) ->
     first = on_inputs(inputs, proj.u, data)
     l1 = [f"l1[{k:0{len(str(layer.width - 1))}d}]" for k in range(layer.width)]
     for node, kink in zip(l1, layer.kinks):
-        net.add_neuron(G, node, layer=1, activation=keys.RELU, bias=-kink, incoming=first)
+        net.add_neuron(G, node, layer=1, activation=keys.RELU, bias=-kink, incoming=first.items())
     l2 = [f"l2[{k:0{len(str(Q - 1))}d}]" for k in range(Q)]
     budget = Budget(NAME)
     budget.add("the kink layer", [*first.values()] * layer.width + list(layer.kinks))
@@ -169,7 +169,7 @@ def predict(data: Dataset, seed: int = 0) -> tuple[int, dict]:
     """Nonzero parameters at the default widths: layer 1 (2P - 1)(nnz(u) + 1), layer 2 at most
     Q (2P - 1 + 1) (each slot reads every kink of its blocks), output Q + 1; an upper bound."""
     P, Q = shape(data.n, None)
-    nnz_u = sum(1 for a in find_projection(data, seed).u if a)
+    nnz_u = sum(1 for a in find_projection(data, seed, NAME).u if a)
     return (2 * P - 1) * (nnz_u + 1) + Q * 2 * P + Q + 1, {}
 
 

@@ -62,7 +62,7 @@ def check(data: Dataset, options: Mapping) -> list[str]:
 def build(data: Dataset, *, seed: int = 0) -> nx.DiGraph:
     """The zig-zag network of ``data`` (module docstring); exact, dyadic for dyadic labels."""
     refuse_scaled_inputs(NAME, data.scale, data.n)  # before the projection copies every coordinate
-    proj = find_projection(data, seed)
+    proj = find_projection(data, seed, NAME)
     order = sorted(range(data.n), key=lambda i: proj.z[i])
     z = [proj.z[i] for i in order]
     y = [data.labels[i] for i in order]
@@ -79,7 +79,7 @@ def build(data: Dataset, *, seed: int = 0) -> nx.DiGraph:
     width = len(str(data.n - 1))
     hidden = [f"h[{k:0{width}d}]" for k in range(data.n)]
     for node, kappa in zip(hidden, kinks):
-        net.add_neuron(G, node, layer=1, activation=keys.RELU, bias=-kappa, incoming=first)
+        net.add_neuron(G, node, layer=1, activation=keys.RELU, bias=-kappa, incoming=first.items())
     net.add_neuron(G, "out", layer=2, activation=keys.IDENTITY, bias=0, incoming=zip(hidden, weights))
     net.set_outputs(G, ["out"])
     return G
@@ -109,7 +109,7 @@ def check_sizes(z: list[int], first: Mapping[str, Rat], K: Rat) -> None:
 
 def predict(data: Dataset, seed: int = 0) -> tuple[int, dict]:
     """Nonzero parameters: N (nnz(u) + 2), an upper bound (kinks at 0 drop a bias)."""
-    return data.n * (sum(1 for a in find_projection(data, seed).u if a) + 2), {}
+    return data.n * (sum(1 for a in find_projection(data, seed, NAME).u if a) + 2), {}
 
 
 def size(G: nx.DiGraph, data: Dataset) -> SizeClaim:
