@@ -7,7 +7,7 @@ rounded to the format correctly (``floats.round_to``); a parameter past the form
 refused, not written as an infinity.
 
 The ONNX graph follows the network's layers (``floats.layers``): layer n's pre-activations are
-the sum over the earlier layers k feeding it of MatMul(values_k, W_kn), plus its bias; W_kn is a
+the sum (Add) over the earlier layers k feeding it of MatMul(values_k, W_kn), plus its bias; W_kn is a
 dense initializer, or a sparse one when under a quarter of its entries are nonzero. Activations:
 Relu; LeakyRelu when a layer's slopes are one value, else Where(z >= 0, z, z * slopes);
 threshold as Cast(GreaterOrEqual(z, 0)); identity as nothing; a layer mixing activations selects
@@ -126,7 +126,13 @@ def to_onnx(G: nx.DiGraph, dtype: str = "float64", metadata: Mapping[str, str] |
             nodes.append(helper.make_node("MatMul", [name[index[k]], tag], [f"p_{index[k]}_{n}"]))
             terms.append(f"p_{index[k]}_{n}")
         bias = const(f"b_{n}", np.array([floats.round_to(b, fmt) for b in layer.biases]).astype(fmt.dtype))
-        nodes.append(helper.make_node("Sum", terms + [bias], [f"z_{n}"]))
+        total = terms[0] if terms else bias
+        for t, term in enumerate(terms[1:] + ([bias] if terms else [])):  # Add, not Sum: what importers read
+            out = f"z_{n}" if t == len(terms) - 1 else f"s_{n}_{t}"
+            nodes.append(helper.make_node("Add", [total, term], [out]))
+            total = out
+        if not terms:
+            nodes.append(helper.make_node("Identity", [bias], [f"z_{n}"]))
         name[n] = _activation(nodes, const, layer, n, fmt)
     pieces: list[str] = []
     where = {v: (index[L.index], i) for L in net for i, v in enumerate(L.nodes)}

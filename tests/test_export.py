@@ -117,3 +117,31 @@ def test_numpy_export_is_deterministic_and_complete():
     assert z["outputs"].tolist() == [[2, 1], [2, 0]]  # b then a: graph.outputs order
     assert z["activation_1"].tolist() == ["leaky_relu", "leaky_relu", "relu", "threshold"]
     assert z["slope_1"].tolist() == [0.125, 0.25, 0.0, 0.0]
+
+
+def _weights_by_layer(G):
+    """Each layer's exact (weights, bias, activation) per node, nodes in canonical order: the
+    network up to the names of its nodes."""
+    return [
+        (
+            L.index,
+            sorted(
+                (tuple(sorted(w for k in L.incoming for i, j2, w in L.incoming[k] if j2 == j)), b, a)
+                for j, (b, a) in enumerate(zip(L.biases, L.activations))
+            ),
+        )
+        for L in floats.layers(G)
+    ]
+
+
+def test_importing_a_lossless_export_gives_the_network_back_exactly(tmp_path):
+    import netcert
+    from netcert.engine.run import values
+
+    data = _small_bit_data()
+    G = api.build(data, "zhang2017")
+    assert export.loss(G, "float64").lossless
+    (tmp_path / "z.onnx").write_bytes(export.to_onnx(G, "float64").SerializeToString())
+    H = netcert.import_onnx(tmp_path / "z.onnx")
+    assert _weights_by_layer(H) == _weights_by_layer(G)
+    assert values(H, data) == values(G, data)
