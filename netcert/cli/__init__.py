@@ -18,7 +18,7 @@ import sys
 import click
 
 from netcert import __version__, limits
-from netcert.cli import build, demo, floats, gap, research, verify
+from netcert.cli import build, demo, floats, gap, research, trained, verify
 from netcert.cli.common import _limit_option
 
 
@@ -36,7 +36,7 @@ def cli() -> None:
     """
 
 
-COMMANDS = (build, verify, research, floats, gap, demo)
+COMMANDS = (build, verify, trained, research, floats, gap, demo)
 for _module in COMMANDS:
     _module.register(cli)
 
