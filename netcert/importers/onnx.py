@@ -716,9 +716,9 @@ def _conv(w: _Walker, ins: list, attrs: dict, node: Any) -> list[Value]:
                 for c in range(cg):
                     channel = g * cg + c
                     for pos, kk in window:
-                        coef = K[(m, c, *kk)]
+                        coef = K[(m, c) + tuple(kk)]
                         if coef != 0:
-                            row.append((int(strides_in[(n, channel, *pos)]), coef))
+                            row.append((int(strides_in[(n, channel) + tuple(pos)]), coef))
                 rows.append(row)
                 bias.append(ZERO if b is None else b.data[m])
     return [_linear(w, data, rows, bias, (N, M, *out))]
@@ -731,7 +731,10 @@ def _pool_windows(attrs: dict, data: np.ndarray, kernel: Sequence[int]) -> tuple
     index = np.arange(data.size).reshape(data.shape)
     windows = list(_positions(spatial, kernel, strides, dil, begin, out))
     result = [
-        [int(index[(n, c, *pos)]) for pos, _ in window] for n in range(N) for c in range(C) for _, window in windows
+        [int(index[(n, c) + tuple(pos)]) for pos, _ in window]
+        for n in range(N)
+        for c in range(C)
+        for _, window in windows
     ]
     return result, (N, C, *out)
 
