@@ -241,7 +241,7 @@ def search(
             break
         lo, m = m, 2 * m
     else:
-        result.stopped = f"no width up to {max_width} memorizes"
+        result.stopped = f"no width up to {max_width} memorizes within the epochs each run was given"
         return result
     hi = m
     while hi - lo > 1:
