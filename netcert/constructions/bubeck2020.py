@@ -43,13 +43,12 @@ import gmpy2
 import networkx as nx
 import numpy as np
 import sympy
-from sympy.polys.matrices import DomainMatrix
 
 from netcert.constructions.base import Construction, SizeClaim, Theorem, input_nodes, on_inputs
 from netcert.constructions.exactmath import Budget, refuse_scaled_inputs
 from netcert.dataset import Dataset
 from netcert.errors import PreconditionError
-from netcert.exact import Rat, lcm_all, mpq
+from netcert.exact import Rat, lcm_all, mpq, mpz
 from netcert.ir import keys
 from netcert.ir import network as net
 
@@ -60,7 +59,7 @@ PAPER = (
 )
 REFERENCE = "arXiv:2006.02855; docs/constructions/bubeck2020.md (exact reconstruction)"
 DRAWS = 8
-QQ = sympy.QQ
+_FLOAT_BITS = 960  # the float filter's magnitudes stay below 2^(960 + 64), far from float64's 2^1024
 
 
 class _GroupFails(Exception):
@@ -72,10 +71,68 @@ def check(data: Dataset, options: Mapping) -> list[str]:
     return []
 
 
-def _kernel(rows: Sequence[Sequence[int]]) -> list[list[Rat]]:
-    """A basis of {(w; b) : x.w - b = 0 for every row x}, one vector per free column."""
-    A = DomainMatrix([[QQ(v) for v in r] + [QQ(-1)] for r in rows], (len(rows), len(rows[0]) + 1), QQ)
-    return [[mpq(e) for e in vec] for vec in A.nullspace().to_list()]
+def _echelon(rows: Sequence[Sequence[int]], rhs: Sequence[int]) -> tuple[list[list[int]], list[int]]:
+    """Fraction-free (Bareiss) row echelon form of [rows | -1 | rhs] and its pivot columns (among the
+    first d + 1 only). Exact integers throughout: every entry is a minor of the matrix, so no rational
+    ever appears, and the pivot columns are those of the reduced row echelon form (the first columns
+    independent of the ones before them)."""
+    M = [[mpz(v) for v in r] + [mpz(-1), mpz(y)] for r, y in zip(rows, rhs)]
+    width, prev, pivots, i = len(M[0]) - 1, mpz(1), [], 0
+    for j in range(width):
+        if i == len(M):
+            break
+        p = next((k for k in range(i, len(M)) if M[k][j]), None)
+        if p is None:
+            continue
+        M[i], M[p] = M[p], M[i]
+        top, a = M[i], M[i][j]
+        for k in range(i + 1, len(M)):
+            f = M[k][j]
+            # Bareiss' step: the division by the previous pivot is exact (Sylvester's identity)
+            M[k] = [(a * x - f * y) // prev for x, y in zip(M[k], top)]
+        prev, i = a, i + 1
+        pivots.append(j)
+    return M, pivots
+
+
+def _back_substitute(E: list[list[int]], pivots: list[int], column: Sequence[int], den: int) -> list[int]:
+    """The integers z_p (p the pivot columns) with sum_p E[i][p] z_p = den * column[i] for every
+    pivot row i. Exact: den is the last pivot, the determinant of the pivot block up to sign, so by
+    Cramer's rule z is integral and every division below leaves no remainder."""
+    z: dict[int, int] = {}
+    for i in range(len(pivots) - 1, -1, -1):
+        acc = den * column[i] - sum(E[i][q] * z[q] for q in pivots[i + 1 :])
+        z[pivots[i]] = acc // E[i][pivots[i]]
+    return [z[q] for q in pivots]
+
+
+def _solve(rows: Sequence[Sequence[int]], ys: Sequence[Rat]) -> tuple[list[list[int]], list[Rat]]:
+    """(kernel, z0): an integer basis of {(w; b) : x.w - b = 0 for every row x}, one vector per free
+    column, each the reduced-row-echelon basis vector (1 at its free column, 0 at the others) times
+    one common nonzero integer; and a rational z0 with x_j.z0[:d] - z0[d] = y_j on every row.
+
+    With the kernel one-dimensional (d affinely independent rows) this is one Bareiss elimination of
+    a d x (d + 2) integer matrix: minors of the data, never a rational until the last division."""
+    L = lcm_all(q.denominator for q in ys)
+    E, pivots = _echelon(rows, [int(q * L) for q in ys])
+    den = E[len(pivots) - 1][pivots[-1]]
+    width = len(rows[0]) + 1
+    free = [j for j in range(width) if j not in pivots]
+    kernel = []
+    for f in free:
+        zp = _back_substitute(E, pivots, [-E[i][f] for i in range(len(pivots))], den)
+        vec = [0] * width
+        vec[f] = int(den)
+        for q, v in zip(pivots, zp):
+            vec[q] = int(v)
+        kernel.append(vec)
+    if len(pivots) < len(rows):  # a row dependent on the others: no solution is needed
+        return kernel, []
+    zp = _back_substitute(E, pivots, [E[i][width] for i in range(len(pivots))], den)
+    z0 = [mpq(0)] * width
+    for q, v in zip(pivots, zp):
+        z0[q] = mpq(v, den * L)
+    return kernel, z0
 
 
 def _primitive(vec: Sequence[Rat]) -> list[int]:
@@ -89,53 +146,130 @@ def _primitive(vec: Sequence[Rat]) -> list[int]:
     return [sign * v // g for v in ints]
 
 
-def _hyperplane(rows, basis, rng: random.Random, draw: int) -> list[int]:
+def _hyperplane(basis: Sequence[Sequence[int]], rng: random.Random) -> list[int]:
     """(w; b): the kernel generator when it is one-dimensional, else a random small combination."""
     if len(basis) == 1:
-        return _primitive(basis[0])
+        return _primitive([mpq(v) for v in basis[0]])
     coef = [rng.choice((1, -1)) * rng.randint(1, 7) for _ in basis]
-    return _primitive([sum((c * vec[k] for c, vec in zip(coef, basis)), mpq(0)) for k in range(len(basis[0]))])
+    return _primitive([mpq(sum(c * vec[k] for c, vec in zip(coef, basis))) for k in range(len(basis[0]))])
 
 
-def _label_fit(rows, ys, basis) -> tuple[list[Rat], Rat]:
-    """(v, c) with v.x_j - c = y_j on the group, orthogonal to the kernel."""
-    d = len(rows[0])
-    M = [[QQ(v) for v in r] + [QQ(-1)] for r in rows] + [[QQ(e) for e in vec] for vec in basis]
-    rhs = [[QQ(y)] for y in ys] + [[QQ(0)] for _ in basis]
-    sol = DomainMatrix(M, (d + 1, d + 1), QQ).lu_solve(DomainMatrix(rhs, (d + 1, 1), QQ)).to_list()
-    vals = [mpq(r[0]) for r in sol]
-    return vals[:d], vals[d]
+def _label_fit(z0: Sequence[Rat], basis: Sequence[Sequence[int]]) -> tuple[list[Rat], Rat]:
+    """(v, c) with v.x_j - c = y_j on the group, orthogonal to the kernel: z0 minus its orthogonal
+    projection on the kernel's span (the unique solution in the row space of [X_S | -1])."""
+    K = [[mpq(v) for v in vec] for vec in basis]
+    gram = [[sum(a * b for a, b in zip(u, w)) for w in K] for u in K]
+    rhs = [sum(a * b for a, b in zip(u, z0)) for u in K]
+    alpha = _solve_small(gram, rhs)
+    z = [e - sum(a * u[k] for a, u in zip(alpha, K)) for k, e in enumerate(z0)]
+    return z[:-1], z[-1]
 
 
-def _affine_values(X: np.ndarray, w: Sequence[Rat], b: Rat) -> tuple[np.ndarray, Rat]:
-    """Integers w'.x - b' for every row of X (object array) and their common denominator D."""
+def _solve_small(A: list[list[Rat]], b: list[Rat]) -> list[Rat]:
+    """The solution of a nonsingular square rational system (a Gram matrix of the kernel basis,
+    at most d x d), by Gaussian elimination in exact rationals."""
+    n = len(b)
+    M = [list(r) + [v] for r, v in zip(A, b)]
+    for j in range(n):
+        p = next(k for k in range(j, n) if M[k][j])
+        M[j], M[p] = M[p], M[j]
+        for k in range(n):
+            if k != j and M[k][j]:
+                f = M[k][j] / M[j][j]
+                M[k] = [x - f * y for x, y in zip(M[k], M[j])]
+    return [M[j][n] / M[j][j] for j in range(n)]
+
+
+class _Points:
+    """The data's integer rows for exact affine scans: Python integers, and float64 copies with
+    which most points are decided without big-integer arithmetic."""
+
+    def __init__(self, data: Dataset):
+        self.rows = [list(map(int, r)) for r in data.num]
+        self.bits = max((abs(v).bit_length() for r in self.rows for v in r), default=0)
+        ok = self.bits < _FLOAT_BITS
+        self.f = np.array(self.rows, dtype=np.float64) if ok else None
+        self.abs = np.abs(self.f) if ok else None
+        self.d = data.d
+
+    def exact(self, w: Sequence[int], b: int, idx) -> list[int]:
+        """w.x_i - b for the points i of idx, exactly."""
+        return [sum(a * x for a, x in zip(w, self.rows[i])) - b for i in idx]
+
+    def approx(self, w: Sequence[int], b: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """(v, tau) with |v_i - (w.x_i - b)| < tau_i for every point, or None when the numbers leave
+        the range of the filter.
+
+        The integers x and w rounded to float64 cost a relative u = 2^-53 each, and a sum of d + 1
+        products, in any order, is within gamma_(d+1) = (d + 1) u / (1 - (d + 1) u) of its exact
+        value relative to S_i = sum_k |w_k| |x_ik| + |b| (Higham, Accuracy and Stability of
+        Numerical Algorithms, 2nd ed., (3.4)-(3.5)): the error is below (d + 5) u S_i. S_i is itself
+        computed in float64 (relative error below (d + 3) u), so tau_i = 2 (d + 5) u fl(S_i) bounds it
+        with room to spare. Magnitudes stay below 2^(_FLOAT_BITS + 64): no overflow."""
+        top = max(abs(v).bit_length() for v in (*w, b))
+        if self.f is None or top + self.bits + self.d.bit_length() + 2 > _FLOAT_BITS:
+            return None
+        wf = np.array([float(a) for a in w])
+        v = self.f @ wf - float(b)
+        tau = (2 * (self.d + 5) * 2.0**-53) * (self.abs @ np.abs(wf) + abs(float(b)))
+        return v, tau
+
+    def min_abs(self, w: Sequence[int], b: int, idx: np.ndarray) -> tuple[int, int | None]:
+        """(min over idx of |w.x_i - b|, the first i of idx where it is 0 or None), exactly; the
+        float filter only chooses which points are computed exactly."""
+        if not idx.size:
+            return 1, None
+        est = self.approx(w, b)
+        if est is None:
+            vals = self.exact(w, b, idx.tolist())
+        else:
+            v, tau = np.abs(est[0][idx]), est[1][idx]
+            # |t_i| lies in [v - tau, v + tau]: only the points whose interval reaches below the
+            # smallest upper end can attain the minimum (and only those can be 0)
+            near = np.flatnonzero(v - tau <= (v + tau).min())
+            idx = idx[near]
+            vals = self.exact(w, b, idx.tolist())
+        m = min(abs(t) for t in vals)
+        return m, (int(idx[[abs(t) for t in vals].index(0)]) if m == 0 else None)
+
+    def max_abs(self, w: Sequence[int], b: int) -> int:
+        """max_i |w.x_i - b| over every point, exactly (the float filter chooses the candidates)."""
+        idx = np.arange(len(self.rows))
+        est = self.approx(w, b)
+        if est is not None:
+            v, tau = np.abs(est[0]), est[1]
+            idx = np.flatnonzero(v + tau >= (v - tau).max())
+        return max(abs(t) for t in self.exact(w, b, idx.tolist()))
+
+
+def _integer_form(w: Sequence[Rat], b: Rat) -> tuple[list[int], int, int]:
+    """(W, B, D): w.x - b = (W.x - B) / D with integers, D the common denominator."""
     D = lcm_all([q.denominator for q in (*w, b)])
-    W = np.array([int(q * D) for q in w], dtype=object)
-    return X.dot(W) - int(b * D), mpq(D)
+    return [int(q * D) for q in w], int(b * D), int(D)
 
 
-def _group(data: Dataset, X: np.ndarray, S: list[int], rng: random.Random) -> dict:
+def _group(data: Dataset, pts: _Points, S: list[int], rng: random.Random) -> dict:
     """The exact constants of one group, or _GroupFails."""
     rows = [data.num[i] for i in S]
-    ys = [data.labels[i] for i in S]
-    basis = _kernel(rows)
+    ys = [mpq(data.labels[i]) for i in S]
+    basis, z0 = _solve(rows, ys)
     if len(basis) != data.d + 1 - len(S):
         raise _GroupFails(f"points {S} are affinely dependent")
-    v, c = _label_fit(rows, ys, basis)
-    s_vals, s_den = _affine_values(X, v, c)
+    v, c = _label_fit(z0, basis)
+    W, B, s_den = _integer_form(v, c)
+    s_max = pts.max_abs(W, B)
     eta = max(abs(y) for y in ys)
     outside = np.ones(data.n, dtype=bool)
     outside[S] = False
+    outside_idx = np.flatnonzero(outside)
     for draw in range(DRAWS if len(basis) > 1 else 1):
-        wb = _hyperplane(rows, basis, rng, draw)
-        t_vals, _ = _affine_values(X, [mpq(a) for a in wb[:-1]], mpq(wb[-1]))
-        t_out = np.abs(t_vals[outside]) if outside.any() else np.array([1], dtype=object)
-        if min(t_out) > 0:
+        wb = _hyperplane(basis, rng)
+        t_min, on = pts.min_abs(wb[:-1], wb[-1], outside_idx)
+        if on is None:
             break
     else:
-        on = int(np.flatnonzero(outside)[list(np.abs(t_vals[outside])).index(0)])
         raise _GroupFails(f"point {on} lies on the hyperplane of points {S}")
-    lam = -(-(eta + mpq(max(np.abs(s_vals)), 1) / s_den) // mpq(min(t_out)))
+    lam = -(-(eta + mpq(s_max, s_den)) // mpq(t_min))
     return {"w": wb[:-1], "b": wb[-1], "v": v, "c": c, "eta": eta, "lam": int(lam), "points": S}
 
 
@@ -144,7 +278,7 @@ def _groups(data: Dataset, seed: int) -> tuple[list[dict], int]:
     todo = [list(range(k, min(k + data.d, data.n))) for k in range(0, data.n, data.d)]
     # Two of a group's four ReLUs read lambda w_j M scale_j, a nonzero multiple of scale_j (w != 0).
     refuse_scaled_inputs(NAME, data.scale, 2 * sum(1 for S in todo if any(data.labels[i] != 0 for i in S)))
-    X = np.array([list(r) for r in data.num], dtype=object)
+    pts = _Points(data)
     rng = random.Random(seed)
     done, splits, budget = [], 0, Budget(NAME)
     while todo:
@@ -152,7 +286,7 @@ def _groups(data: Dataset, seed: int) -> tuple[list[dict], int]:
         if all(data.labels[i] == 0 for i in S):
             continue
         try:
-            done.append(_group(data, X, S, rng))
+            done.append(_group(data, pts, S, rng))
             M, rows = _rows(done[-1])  # refused at the first group whose numbers exceed a size limit
             budget.add(
                 f"the weights of group {len(done) - 1}",
