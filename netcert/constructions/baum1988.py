@@ -36,7 +36,6 @@ import gmpy2
 import networkx as nx
 import numpy as np
 import sympy
-from sympy.polys.matrices import DomainMatrix
 
 from netcert import separation
 from netcert.constructions.base import Construction, SizeClaim, Theorem, input_nodes
@@ -64,26 +63,38 @@ def check(data: Dataset, options: Mapping) -> list[str]:
 def hyperplane(rows: Sequence[Sequence[int]]) -> list[int]:
     """A primitive integer (w; beta) with x.w - beta = 0 for every row x, first nonzero entry positive.
 
-    The kernel vector of the first free column of rref([rows | -1]).
+    The kernel vector of the first free column of rref([rows | -1]) (1 there, 0 at the other free
+    columns), computed without rationals: a fraction-free (Bareiss) elimination, whose entries are
+    minors of the matrix, then back-substitution, which gives that vector times the last pivot.
     """
-    d = len(rows[0])
-    A = DomainMatrix([[sympy.QQ(v) for v in r] + [sympy.QQ(-1)] for r in rows], (len(rows), d + 1), sympy.QQ)
-    R, pivots = A.rref()
-    free = next(j for j in range(d + 1) if j not in pivots)
-    entries = R.to_list()
-    vec = [mpq(0)] * (d + 1)
-    vec[free] = mpq(1)
-    for i, j in enumerate(pivots):
-        vec[j] = -mpq(entries[i][free])
-    L = 1
-    for q in vec:
-        L = gmpy2.lcm(L, q.denominator)
-    ints = [int(q * L) for q in vec]
+    M = [[gmpy2.mpz(v) for v in r] + [gmpy2.mpz(-1)] for r in rows]
+    width, prev, pivots, i = len(M[0]), gmpy2.mpz(1), [], 0
+    free = None
+    for j in range(width):
+        p = next((k for k in range(i, len(M)) if M[k][j]), None) if i < len(M) else None
+        if p is None:
+            free = j  # the first column dependent on those before it
+            break
+        M[i], M[p] = M[p], M[i]
+        top, a = M[i], M[i][j]
+        for k in range(i + 1, len(M)):
+            f = M[k][j]
+            # Bareiss' step on the columns not yet eliminated; the division is exact (Sylvester)
+            M[k][j:] = [(a * x - f * y) // prev for x, y in zip(M[k][j:], top[j:])]
+        prev, i = a, i + 1
+        pivots.append(j)
+    assert free is not None, "a d x (d + 1) matrix always has a free column"
+    den = prev  # the determinant of the pivot block, up to sign: Cramer makes every z below integral
+    vec = [gmpy2.mpz(0)] * width
+    vec[free] = den
+    for r in range(len(pivots) - 1, -1, -1):
+        acc = -den * M[r][free] - sum(M[r][q] * vec[q] for q in pivots[r + 1 :])
+        vec[pivots[r]] = acc // M[r][pivots[r]]
     g = 0
-    for v in ints:
+    for v in vec:
         g = gmpy2.gcd(g, v)
-    sign = 1 if next(v for v in ints if v) > 0 else -1
-    return [sign * v // int(g) for v in ints]
+    sign = 1 if next(v for v in vec if v) > 0 else -1
+    return [int(sign * v // g) for v in vec]
 
 
 class _Rows:
@@ -95,12 +106,16 @@ class _Rows:
         self.D = int(D)
         self.mod = np.array([[v % _PRIME for v in row] for row in self.X], dtype=np.int64)
 
-    def on_plane(self, w: Sequence[int], beta: int) -> list[int]:
-        """Every i with w.X_i = beta, exactly (residues first, integers for the candidates)."""
+    def first_on_plane(self, w: Sequence[int], beta: int, skip: Sequence[int]) -> int | None:
+        """The least i not in ``skip`` with w.X_i = beta, exactly, or None (residues first, integers
+        for the candidates, in increasing order until the first that is on the plane)."""
         wm = np.array([v % _PRIME for v in w], dtype=np.int64)
         res = ((self.mod * wm[None, :]) % _PRIME).sum(axis=1) % _PRIME
-        candidates = np.flatnonzero(res == beta % _PRIME).tolist()
-        return [i for i in candidates if sum(a * x for a, x in zip(w, self.X[i])) == beta]
+        skipped = set(skip)
+        for i in np.flatnonzero(res == beta % _PRIME).tolist():
+            if i not in skipped and sum(a * x for a, x in zip(w, self.X[i])) == beta:
+                return i
+        return None
 
 
 @dataclass(frozen=True)
@@ -138,8 +153,8 @@ def groups(data: Dataset, rows: _Rows, seed: int) -> tuple[list[Group], list[tup
                 S = [single]
             aux = aux_rows(rng, d - len(S), d)
             *w, beta = hyperplane([rows.X[i] for i in S] + aux)
-            others = [i for i in rows.on_plane(w, beta) if i not in S]
-            if not others:
+            other = rows.first_on_plane(w, beta, S)
+            if other is None:
                 done.append(Group(c, tuple(S), tuple(w), beta))
                 # the two threshold units' weights 2 D w_j and biases -2 beta +- 1: refused at the first
                 # group over max_bits(), or once the groups so far exceed the total limit (exactmath)
@@ -149,12 +164,12 @@ def groups(data: Dataset, rows: _Rows, seed: int) -> tuple[list[Group], list[tup
                 )
                 single, streak = None, 0
                 continue
-            failures.append((tuple(S), others[0]))
+            failures.append((tuple(S), other))
             streak = streak + 1 if len(S) == 1 else 0
             if streak == ONE_POINT_TRIES:
                 raise PreconditionError(
                     f"{NAME}: point {data.kept[S[0]]} is not in general position: every hyperplane tried through it "
-                    f"({ONE_POINT_TRIES} draws) also contains another data point (last: point {data.kept[others[0]]})"
+                    f"({ONE_POINT_TRIES} draws) also contains another data point (last: point {data.kept[other]})"
                 )
             remaining = [int(i) for i in rng.permutation(S[1:] + remaining)]
             single = S[0]
