@@ -18,6 +18,7 @@ against:
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 import math
 import subprocess
 import sys
@@ -132,7 +133,7 @@ def compare(
     sample: int = 1000,
     jobs: int | None = None,
     budget: float | None = None,
-    progress=None,
+    progress: Callable[[str], object] | None = None,
     scheduler: str | None = None,
 ) -> list[Row]:
     """Build and verify every construction (``names``: some) on ``data_path``, each command in its own
@@ -148,7 +149,7 @@ def compare(
 def table(rows: list[Row], b: Bounds) -> str:
     """The markdown table and the bounds, for people."""
 
-    def f(v, fmt="{:,}"):
+    def f(v: object, fmt: str = "{:,}") -> str:
         return "-" if v is None else fmt.format(v)
 
     out = [

@@ -16,15 +16,19 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from fractions import Fraction
 
 import gmpy2
 
+# The types themselves, imported under netcert's names so that a type checker takes them as types
+# (gmpy2 ships no stubs: they are Any to mypy, but isinstance and annotations read alike).
+from gmpy2 import mpq as Rat
+from gmpy2 import mpz as Int
+
 from netcert import limits
 from netcert.errors import NumberError, UsageError
 
-Int = type(gmpy2.mpz(0))
-Rat = type(gmpy2.mpq(0))
 mpz = gmpy2.mpz
 mpq = gmpy2.mpq
 
@@ -134,7 +138,7 @@ def storage_bits(q: Rat) -> int:
     return bitlen(q.numerator) + bitlen(q.denominator)
 
 
-def lcm_all(values) -> Int:
+def lcm_all(values: Iterable[object]) -> Int:
     """Least common multiple of positive integers (1 for none)."""
     out = mpz(1)
     for v in values:
@@ -146,16 +150,16 @@ def display(q: object, digits: int = 12) -> str:
     """A number for people: exact decimal when it has at most ``digits`` digits after the point
     (``-373.5``, ``0.1``), else rounded to 6 significant digits and marked (``~-373.976``).
     Never for files: those hold ``format_rational``."""
-    q = to_rat(q)
-    den = int(q.denominator)
+    r = to_rat(q)
+    den = int(r.denominator)
     twos = (den & -den).bit_length() - 1
     rest, fives = den >> twos, 0
     while rest % 5 == 0:
         rest, fives = rest // 5, fives + 1
     places = max(twos, fives)
     if rest == 1 and places <= digits:
-        scaled = abs(q.numerator) * (10**places // den)
+        scaled = abs(r.numerator) * (10**places // den)
         whole, frac = divmod(int(scaled), 10**places)
-        sign = "-" if q < 0 else ""
+        sign = "-" if r < 0 else ""
         return f"{sign}{whole}" + (f".{frac:0{places}d}".rstrip("0") if places else "")
-    return f"~{gmpy2.mpfr(q, 53):.6g}"
+    return f"~{gmpy2.mpfr(r, 53):.6g}"

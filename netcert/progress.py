@@ -17,6 +17,7 @@ Shown only when ``mode`` is "always", or "auto" and stderr is a terminal
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 import shutil
 import sys
 import threading
@@ -38,7 +39,7 @@ def _size() -> dict[str, int]:
 
 
 @contextlib.contextmanager
-def _ticking(bar) -> Iterator[None]:
+def _ticking(bar: Any) -> Iterator[None]:  # a tqdm bar (tqdm ships no stubs)
     """Redraw ``bar`` every REFRESH_S seconds until the block ends."""
     stop = threading.Event()
 

@@ -22,9 +22,16 @@ netcert is enough; it imports nothing heavy until a certificate is collected.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:  # for the type checker only: the plugin imports nothing heavy until a certificate is collected
+    from _pytest._code.code import TerminalRepr
+
+    from netcert.engine.parallel import Dask, Local
 
 SUFFIX = ".cert.json"
 
@@ -56,7 +63,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("netcert_scheduler", default="", help="a Dask scheduler's address (empty: this machine)")
 
 
-_EXECUTOR = pytest.StashKey[object]()  # the session's connection to --netcert-scheduler
+_EXECUTOR: pytest.StashKey[Local | Dask | Exception] = (
+    pytest.StashKey()
+)  # the session's connection to --netcert-scheduler
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -70,14 +79,14 @@ def _enabled(config: pytest.Config) -> bool:
     return bool(flag) if flag is not None else bool(config.getini("netcert"))
 
 
-def pytest_collect_file(parent: pytest.Collector, file_path: Path):
+def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> CertificateFile | None:
     if file_path.name.endswith(SUFFIX) and _enabled(parent.config):
         return CertificateFile.from_parent(parent, path=file_path)
     return None
 
 
 class CertificateFile(pytest.File):
-    def collect(self):
+    def collect(self) -> Iterator[CertificateItem]:
         yield CertificateItem.from_parent(self, name="netcert check")
 
 
@@ -111,7 +120,7 @@ class CertificateItem(pytest.Item):
         if diffs:
             raise CertificateFailed(diffs)
 
-    def _executor(self, scheduler: str, jobs: int | None):
+    def _executor(self, scheduler: str, jobs: int | None) -> Local | Dask | None:
         """None (this machine, ``jobs`` processes) or the session's one connection to ``scheduler``."""
         if not scheduler:
             return None
@@ -128,10 +137,10 @@ class CertificateItem(pytest.Item):
             raise found
         return found
 
-    def repr_failure(self, excinfo, style=None):
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str | TerminalRepr:
         if isinstance(excinfo.value, CertificateFailed):
             return "\n".join([f"FAIL {self.path}", *(f"  {r}" for r in excinfo.value.reasons)])
         return super().repr_failure(excinfo, style=style)
 
-    def reportinfo(self):
+    def reportinfo(self) -> tuple[Path, None, str]:
         return self.path, None, f"netcert check {self.path.name}"

@@ -83,6 +83,7 @@ def _min_sq_separation(data: Dataset) -> Separation:
     if n < 2:
         return Separation(None, None, 0)
     rows, L = common_rows(data)
+    pairs: list[tuple[int, int]] | set[tuple[int, int]]
     if n <= _EXACT_PAIRS_LIMIT:
         pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
     else:
@@ -113,7 +114,7 @@ def _exact_upper(pair: tuple[int, int], rows: list[list[int]], e: int) -> float:
     return math.sqrt(float(mpq(_sq_dist(rows[i], rows[j]), 1 << (2 * e)))) * (1 + 1e-12) + 2.0**-1000
 
 
-def _kdtree_pairs(approx: np.ndarray, err: float, rows, e: int) -> set[tuple[int, int]]:
+def _kdtree_pairs(approx: np.ndarray, err: float, rows: list[list[int]], e: int) -> set[tuple[int, int]]:
     """Low dimension: an approximate nearest pair bounds the minimum, then a
     bounded exact k-d tree query lists every pair within the widened radius."""
     tree = cKDTree(approx)
@@ -135,7 +136,9 @@ def _kdtree_pairs(approx: np.ndarray, err: float, rows, e: int) -> set[tuple[int
     return pairs
 
 
-def _gram_pairs(approx: np.ndarray, err: float, rows, e: int, block: int = 2048) -> set[tuple[int, int]]:
+def _gram_pairs(
+    approx: np.ndarray, err: float, rows: list[list[int]], e: int, block: int = 2048
+) -> set[tuple[int, int]]:
     """High dimension: blocked ||a||^2 + ||b||^2 - 2 a.b with BLAS, keeping every
     entry within the rounding bound gamma_(d+3) * 2 (||a||^2 + ||b||^2) of the radius."""
     n, d = approx.shape

@@ -21,11 +21,13 @@ N / L reference.
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 import dataclasses
 import io
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -36,6 +38,9 @@ from netcert.dataset import Dataset
 from netcert.errors import NetcertError, UsageError
 from netcert.formats import files
 from netcert.ir import measures
+
+if TYPE_CHECKING:  # matplotlib is an optional extra, imported only when plotting
+    from matplotlib.figure import Figure
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,7 @@ class Point:
     depth: int
     width: int
     neurons: int
-    params_dense: int
+    params_dense: int | None  # None when the network has no layered dense form (``measures.params_dense``)
     params_nonzero: int
     max_weight_bits: int
     total_weight_bits: int
@@ -129,7 +134,7 @@ def run(
     seed: int,
     times: bool,
     base: Dataset | None = None,
-    on_point=None,
+    on_point: Callable[[Point], object] | None = None,
 ) -> list[Point]:
     """Every (construction, N) point of a sweep, then vardi2022 at the largest N under each depth cap.
 
@@ -159,7 +164,7 @@ def slopes(points: list[Point]) -> dict[str, tuple[float, float | None]]:
     """(least-squares slope, last-decade slope) of log nonzero vs log N per construction (uncapped runs).
 
     The last decade is N >= N_max / 10 (at least the two largest N)."""
-    out = {}
+    out: dict[str, tuple[float, float | None]] = {}
     for name in sorted({p.construction for p in points}):
         pts = sorted((p.N, p.params_nonzero) for p in points if p.construction == name and p.L is None)
         if len(pts) < 2:
@@ -239,7 +244,7 @@ def plot(points: list[Point], out: Path) -> list[Path]:
     return written
 
 
-def _save(fig, path: Path) -> Path:
+def _save(fig: Figure, path: Path) -> Path:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, metadata={"Software": None})
     files.write_atomic(path, buf.getvalue())

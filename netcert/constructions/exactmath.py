@@ -61,10 +61,10 @@ def ceil_log2_ratio(p: int, r: int) -> int:
 
 def ceil_log2_int(q: object) -> int:
     """The least integer e with 2^e >= q, for a rational q > 0, exactly."""
-    q = mpq(q)
-    if q <= 0:
-        raise ValueError(f"ceil_log2 needs a positive rational, got {q}")
-    return ceil_log2_ratio(q.numerator, q.denominator)
+    x = mpq(q)
+    if x <= 0:
+        raise ValueError(f"ceil_log2 needs a positive rational, got {x}")
+    return ceil_log2_ratio(x.numerator, x.denominator)
 
 
 def ceil_root_int(q: object, k: int) -> int:
@@ -72,10 +72,10 @@ def ceil_root_int(q: object, k: int) -> int:
 
     For an integer r, r^k >= q iff r^k >= ceil(q), so the integer k-th root of ceil(q) decides.
     """
-    q = mpq(q)
-    if q < 0 or k < 1:
-        raise ValueError(f"ceil_root needs q >= 0 and k >= 1, got {q}, {k}")
-    t = -((-q.numerator) // q.denominator)
+    x = mpq(q)
+    if x < 0 or k < 1:
+        raise ValueError(f"ceil_root needs q >= 0 and k >= 1, got {x}, {k}")
+    t = -((-x.numerator) // x.denominator)
     if t == 0:
         return 0
     root, exact = gmpy2.iroot(mpz(t), k)
@@ -84,8 +84,8 @@ def ceil_root_int(q: object, k: int) -> int:
 
 def bits_of(q: object) -> int:
     """bits(p/q) = max(bitlen |p|, bitlen q) of an exact number."""
-    q = mpq(q)
-    return max(int(q.numerator.bit_length()), int(q.denominator.bit_length()))
+    x = mpq(q)
+    return max(int(x.numerator.bit_length()), int(x.denominator.bit_length()))
 
 
 # -- sympy functions that evaluate exactly ---------------------------------------------------------------
@@ -104,7 +104,7 @@ class ceil_log2(sympy.Function):  # noqa: N801 (prints as the function it is)
     is_integer = True
 
     @classmethod
-    def eval(cls, x):
+    def eval(cls, x: sympy.Expr) -> sympy.Integer | None:
         q = _number(x)
         return None if q is None else sympy.Integer(ceil_log2_int(q))
 
@@ -116,7 +116,7 @@ class ceil_root(sympy.Function):  # noqa: N801
     is_nonnegative = True
 
     @classmethod
-    def eval(cls, x, k):
+    def eval(cls, x: sympy.Expr, k: sympy.Expr) -> sympy.Integer | None:
         q = _number(x)
         if q is None or not isinstance(k, sympy.Integer):
             return None
@@ -157,13 +157,13 @@ def ceil_sqrt_pi(q: object) -> int:
     sqrt(q pi) is never an integer (pi is irrational), so brackets of pi precise enough give
     the same ceiling at both ends; the precision starts at about the bits of the answer and doubles.
     """
-    q = mpq(q)
-    if q <= 0:
-        raise ValueError(f"ceil_sqrt_pi needs a positive rational, got {q}")
-    precision = max(64, bits_of(q) + 64)
+    x = mpq(q)
+    if x <= 0:
+        raise ValueError(f"ceil_sqrt_pi needs a positive rational, got {x}")
+    precision = max(64, bits_of(x) + 64)
     while True:
         lo, hi = pi_bracket(precision)
-        a, b = ceil_root_int(q * lo, 2), ceil_root_int(q * hi, 2)
+        a, b = ceil_root_int(x * lo, 2), ceil_root_int(x * hi, 2)
         if a == b:
             return a
         precision *= 2
@@ -222,7 +222,7 @@ class Budget:
         refuse_total(self.name, what, total)
 
 
-def refuse_scaled_inputs(name: str, scale, neurons: int) -> None:
+def refuse_scaled_inputs(name: str, scale: Iterable[object], neurons: int) -> None:
     """Refuse, before anything is computed, a network of ``neurons`` neurons that each read some input j
     with a nonzero integer multiple of the column scale scale_j (``base.on_inputs``): each such
     weight has at least min_j bitlen(scale_j) bits, a certain lower bound on the network's total."""
@@ -236,7 +236,7 @@ def refuse_scaled_inputs(name: str, scale, neurons: int) -> None:
     )
 
 
-def evaluate_formula(formula, variables: Mapping[str, int]) -> int:
+def evaluate_formula(formula: sympy.Expr, variables: Mapping[str, int]) -> int:
     """The integer value of a sympy formula, its symbols matched to ``variables`` by name.
 
     Exact: the symbols are replaced by sympy Integers and sympy's own exact rules

@@ -15,8 +15,10 @@ import re
 import stat
 import tempfile
 import zlib
+from collections.abc import Callable, Iterator
 from glob import escape as glob_escape
 from pathlib import Path
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -118,7 +120,7 @@ def _read_regular(path: Path) -> bytes:
     return b"".join(_regular_chunks(path))
 
 
-def _regular_chunks(path: Path):
+def _regular_chunks(path: Path) -> Iterator[bytes]:
     """The bytes of a regular file, in pieces of at most 16 MiB, held to ``limits.BYTES``."""
     if not str(path):
         raise InputError("'': an empty file name")
@@ -170,7 +172,9 @@ def _gunzip(raw: bytes, path: Path) -> bytes:
 _PIECE = 1 << 24
 
 
-def read_json(path: str | Path, what: str, object_pairs_hook=None) -> object:
+def read_json(
+    path: str | Path, what: str, object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None
+) -> object:
     """The JSON document in a file (``read_bytes``), refused with one line naming the file
     when it is not UTF-8 JSON, nests deeper than ``limits.JSON_DEPTH``, writes an
     integer of more than 4300 digits, or uses NaN or Infinity (not JSON). A ValueError
@@ -203,7 +207,7 @@ def json_depth(raw: bytes) -> int:
     return int(np.cumsum(steps).max(initial=0))
 
 
-def _no_constant(name: str):
+def _no_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not a JSON number")
 
 

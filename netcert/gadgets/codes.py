@@ -149,9 +149,9 @@ def angle_histogram(U: np.ndarray, names: Sequence[int] | None = None) -> Angles
             i, j = np.nonzero(keep)
             best, pair = float(theta[k]), (a + int(i[k]), a + 1 + int(j[k]))
         if best < EDGES[0]:
-            i, j = pair if names is None else (names[pair[0]], names[pair[1]])
+            first, second = pair if names is None else (names[pair[0]], names[pair[1]])
             raise PreconditionError(
-                f"points {i} and {j} are too close for the float64 angle statistics "
+                f"points {first} and {second} are too close for the float64 angle statistics "
                 f"(angle {best:.3g} < 1e-13); quantize the data"
             )
         counts += np.bincount(edge_index(theta), minlength=len(EDGES))
@@ -301,7 +301,7 @@ def prune_columns(bits: np.ndarray, order: Sequence[int]) -> np.ndarray:
     only speeds the test up: distinct hashes prove distinct rows, and the rows
     of equal hashes are compared bit by bit, so the keys never change the answer.
     """
-    n, k = bits.shape
+    n, k = int(bits.shape[0]), int(bits.shape[1])
     keys = np.random.default_rng(20210607).integers(1, 2**63, size=k, dtype=np.uint64)
     H = np.zeros(n, dtype=np.uint64)
     for t0 in range(0, k, 256):
@@ -377,7 +377,10 @@ def min_hamming(codes: np.ndarray) -> int:
 
 def chunk_value(E: np.ndarray, start: int, width: int) -> np.ndarray:
     """The integer each point's bits E[:, start:start + width] spell, least significant bit first."""
-    return sum(E[:, start + t].astype(np.int64) << t for t in range(width))
+    total = np.zeros(len(E), dtype=np.int64)
+    for t in range(width):
+        total += E[:, start + t].astype(np.int64) << t
+    return total
 
 
 def private_blocks(E: np.ndarray, b0: int, b: int, L: int) -> tuple[np.ndarray, np.ndarray]:

@@ -115,19 +115,20 @@ def parity_tree(G: nx.DiGraph, name: str, layer: int, rows: Sequence[Sequence[Ha
     the last level, alternating node r is the parity of row r.
     """
     shape = tree_shape([len(r) for r in rows], f)
-    items = [list(r) for r in rows]
+    items: Sequence[Sequence[Hashable]] = rows
+    parities: list[list[str]] = []  # the alternating nodes of the last level emitted (levels >= 1)
     one, minus_one = const(1), const(-1)
     for level in range(1, shape.levels + 1):
         wu, wp = (_tag(w) for w in shape.widths[2 * level - 2 : 2 * level])
         cu = cp = 0
         at = layer + 2 * level - 2
-        next_items = []
+        parities = []
         for row in items:
-            outs = []
+            outs: list[str] = []
             for start in range(0, len(row), f):
                 block = row[start : start + f]
                 incoming = [(a, one) for a in block]
-                counts = []
+                counts: list[tuple[Hashable, Rat]] = []
                 for j in range(1, len(block) + 1):
                     u = f"{name}{level}.u[{cu:0{wu}d}]"
                     net.add_neuron(G, u, layer=at, activation=keys.THRESHOLD, bias=const(-j), incoming=incoming)
@@ -137,9 +138,9 @@ def parity_tree(G: nx.DiGraph, name: str, layer: int, rows: Sequence[Sequence[Ha
                 net.add_neuron(G, p, layer=at + 1, activation=keys.THRESHOLD, bias=minus_one, incoming=counts)
                 cp += 1
                 outs.append(p)
-            next_items.append(outs)
-        items = next_items
-    return [row[0] for row in items]
+            parities.append(outs)
+        items = parities
+    return [row[0] for row in parities]
 
 
 def one_hot(G: nx.DiGraph, name: str, layer: int, chunks: Sequence[Sequence[Hashable]]) -> list[str]:
@@ -150,7 +151,7 @@ def one_hot(G: nx.DiGraph, name: str, layer: int, chunks: Sequence[Sequence[Hash
     """
     total = sum(2 ** len(c) for c in chunks)
     w = _tag(total)
-    out = []
+    out: list[str] = []
     for chunk in chunks:
         for v in range(2 ** len(chunk)):
             node = f"{name}[{len(out):0{w}d}]"
