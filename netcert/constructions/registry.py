@@ -15,7 +15,6 @@ from collections.abc import Iterator, Mapping
 
 from netcert import plugins
 from netcert.constructions import baum1988, bubeck2020, park2021, rajput2021, vardi2022, yun2019, zhang2017
-from netcert.constructions import dirksen2023, mikulincer2022
 from netcert.constructions import hernandez2025
 from netcert.constructions import dirksen2023, mikulincer2022
 from netcert.constructions.base import Construction
@@ -31,8 +30,6 @@ BUILTIN: dict[str, Construction] = {
         park2021.CONSTRUCTION,
         rajput2021.CONSTRUCTION,
         baum1988.CONSTRUCTION,
-        mikulincer2022.CONSTRUCTION,
-        dirksen2023.CONSTRUCTION,
         hernandez2025.CONSTRUCTION,
         mikulincer2022.CONSTRUCTION,
         dirksen2023.CONSTRUCTION,
