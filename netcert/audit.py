@@ -83,9 +83,9 @@ def decide(claim: Claim, outputs: Sequence[mpq | None], y: mpq) -> tuple[bool, m
     (a NaN or an infinity) is a wrong decision with no margin."""
     if any(f is None for f in outputs):
         return False, None
-    fs = [mpq(f) for f in outputs]  # type: ignore[arg-type]
+    fs = [mpq(f) for f in outputs]
     if claim.kind == "tolerance":
-        m = claim.eps - abs(fs[0] - y)  # type: ignore[operator]
+        m = claim.eps - abs(fs[0] - y)
         return m >= 0, m
     if claim.kind == "classification":
         classes = claim.classes or ()
